@@ -1,0 +1,23 @@
+"""Fixtures shared by every app's tests."""
+
+import os
+
+import pytest
+from django.core.cache import cache
+
+from reports.catalog import invalidate_catalog
+
+
+def pytest_configure(config):
+    # CI must exercise the real infrastructure; locally, tests that need Redis skip.
+    if os.environ.get("CI") and not (os.environ.get("DATABASE_URL") and os.environ.get("REDIS_URL")):
+        raise pytest.UsageError("In CI, DATABASE_URL and REDIS_URL must point at PostgreSQL and Redis.")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache_and_catalog():
+    """Each test starts with no rate-limit counters and re-reads the catalog."""
+    cache.clear()
+    invalidate_catalog()
+    yield
+    invalidate_catalog()

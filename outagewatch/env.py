@@ -1,0 +1,106 @@
+"""Typed readers for environment variables.
+
+Every setting that changes between deployments comes from the environment through
+one of these helpers. Each one refuses nonsense loudly, naming the variable and what
+it expected, so a typo in a deployment fails at start-up instead of at 3 a.m.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+class ImproperlyConfiguredEnv(ValueError):
+    """An environment variable holds a value the project cannot use."""
+
+
+def _raw(name: str, environ: Mapping[str, str] | None) -> str | None:
+    value = (os.environ if environ is None else environ).get(name)
+    return None if value is None else value.strip()
+
+
+def env_str(name: str, default: str = "", environ: Mapping[str, str] | None = None) -> str:
+    value = _raw(name, environ)
+    return default if value is None or value == "" else value
+
+
+def env_bool(name: str, default: bool = False, environ: Mapping[str, str] | None = None) -> bool:
+    value = _raw(name, environ)
+    if value is None:
+        return default
+    lowered = value.lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise ImproperlyConfiguredEnv(
+        f"{name}={value!r} is not a boolean: use one of 1/0, true/false, yes/no, on/off."
+    )
+
+
+def env_int(
+    name: str,
+    default: int,
+    minimum: int | None = None,
+    maximum: int | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> int:
+    value = _raw(name, environ)
+    if value is None or value == "":
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise ImproperlyConfiguredEnv(f"{name}={value!r} is not a whole number.") from None
+    if minimum is not None and number < minimum:
+        raise ImproperlyConfiguredEnv(f"{name}={number} is below the minimum of {minimum}.")
+    if maximum is not None and number > maximum:
+        raise ImproperlyConfiguredEnv(f"{name}={number} is above the maximum of {maximum}.")
+    return number
+
+
+def env_list(name: str, default: list[str], environ: Mapping[str, str] | None = None) -> list[str]:
+    """A comma-separated list; blanks around items are ignored."""
+    value = _raw(name, environ)
+    if value is None or value == "":
+        return list(default)
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def env_url(
+    name: str,
+    default: str = "",
+    schemes: tuple[str, ...] = (),
+    environ: Mapping[str, str] | None = None,
+) -> str:
+    """A URL whose scheme must be one of `schemes`; empty means "not configured"."""
+    value = env_str(name, default, environ)
+    if value and schemes:
+        scheme = value.split("://", 1)[0].lower() if "://" in value else ""
+        if scheme not in schemes:
+            allowed = ", ".join(f"{s}://" for s in schemes)
+            raise ImproperlyConfiguredEnv(
+                f"{name} must start with one of {allowed} (got {value.split('://')[0]!r})."
+            )
+    return value
+
+
+def env_rate(name: str, default: str, environ: Mapping[str, str] | None = None) -> tuple[int, int]:
+    """A rate such as "30/m": (number of requests, window in seconds)."""
+    value = env_str(name, default, environ)
+    periods = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    count, _, period = value.partition("/")
+    try:
+        number = int(count)
+        seconds = periods[period.strip().lower()[:1]]
+    except (ValueError, KeyError):
+        raise ImproperlyConfiguredEnv(
+            f"{name}={value!r} is not a rate: write it as COUNT/PERIOD, e.g. 30/m (s, m, h or d)."
+        ) from None
+    if number < 1:
+        raise ImproperlyConfiguredEnv(f"{name}={value!r}: the count must be at least 1.")
+    return number, seconds

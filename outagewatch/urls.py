@@ -1,0 +1,11 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from outagewatch.health import healthz
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("healthz", healthz, name="healthz"),
+    path("api/v1/", include("reports.api.urls")),
+    path("", include("reports.urls")),
+]

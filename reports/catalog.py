@@ -1,0 +1,148 @@
+"""The catalog as the intake sees it: an in-memory snapshot, and its loader.
+
+Validating a report must not cost a query per field: each process keeps a snapshot
+of the active services, their problem types and the region codes, and reads it
+again after CATALOG_CACHE_SECONDS or when this process saves a catalog row.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+
+DEFAULT_CATALOG_FILE = Path(__file__).resolve().parent / "data" / "catalog.json"
+
+
+@dataclass(frozen=True)
+class ServiceEntry:
+    id: int
+    slug: str
+    name: str
+    is_active: bool
+    problems: dict[str, int]  # problem slug -> ProblemType id, in the service's order
+
+
+@dataclass(frozen=True)
+class CatalogSnapshot:
+    services: dict[str, ServiceEntry]
+    regions: frozenset[str]
+    loaded_at: float = field(default_factory=time.monotonic)
+
+
+_lock = threading.Lock()
+_snapshot: CatalogSnapshot | None = None
+
+
+def _read_snapshot() -> CatalogSnapshot:
+    from reports.models import Region, Service, ServiceProblem
+
+    problems: dict[int, dict[str, int]] = {}
+    for service_id, slug, problem_id in ServiceProblem.objects.order_by(
+        "service_id", "position", "id"
+    ).values_list("service_id", "problem_type__slug", "problem_type_id"):
+        problems.setdefault(service_id, {})[slug] = problem_id
+    services = {
+        slug: ServiceEntry(pk, slug, name, active, problems.get(pk, {}))
+        for pk, slug, name, active in Service.objects.values_list("pk", "slug", "name", "is_active")
+    }
+    regions = frozenset(Region.objects.values_list("code", flat=True))
+    return CatalogSnapshot(services=services, regions=regions)
+
+
+def get_catalog() -> CatalogSnapshot:
+    global _snapshot
+    snapshot = _snapshot
+    if snapshot is None or time.monotonic() - snapshot.loaded_at > settings.CATALOG_CACHE_SECONDS:
+        with _lock:
+            snapshot = _snapshot = _read_snapshot()
+    return snapshot
+
+
+def invalidate_catalog() -> None:
+    global _snapshot
+    _snapshot = None
+
+
+@dataclass
+class LoadSummary:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    def __str__(self) -> str:
+        return f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged"
+
+    def count(self, outcome: str) -> None:
+        setattr(self, outcome, getattr(self, outcome) + 1)
+
+
+def _upsert(model, lookup: dict[str, Any], values: dict[str, Any]) -> tuple[Any, str]:
+    """The row for `lookup` with `values`, and whether it was created, updated or unchanged."""
+    obj = model.objects.filter(**lookup).first()
+    if obj is None:
+        return model.objects.create(**lookup, **values), "created"
+    changed = {k: v for k, v in values.items() if getattr(obj, k) != v}
+    if not changed:
+        return obj, "unchanged"
+    for key, value in changed.items():
+        setattr(obj, key, value)
+    obj.save(update_fields=list(changed))
+    return obj, "updated"
+
+
+@transaction.atomic
+def load_catalog(path: Path = DEFAULT_CATALOG_FILE) -> dict[str, LoadSummary]:
+    """Create or update the groups, problem types and services described in `path`.
+
+    Idempotent: a second run changes nothing. Rows that the file does not mention
+    (a service an operator added in the admin) are left alone; `is_active` is only
+    set on creation, so an operator's deactivation survives a reload.
+    """
+    from reports.models import ProblemType, Service, ServiceGroup, ServiceProblem
+
+    data = json.loads(Path(path).read_text())
+    summaries = {name: LoadSummary() for name in ("groups", "problem types", "services")}
+
+    groups, problems = {}, {}
+    for entry in data["groups"]:
+        groups[entry["slug"]], outcome = _upsert(
+            ServiceGroup, {"slug": entry["slug"]}, {"name": entry["name"]}
+        )
+        summaries["groups"].count(outcome)
+    for entry in data["problem_types"]:
+        problems[entry["slug"]], outcome = _upsert(
+            ProblemType, {"slug": entry["slug"]}, {"name": entry["name"]}
+        )
+        summaries["problem types"].count(outcome)
+    for entry in data["services"]:
+        service, outcome = _upsert(
+            Service,
+            {"slug": entry["slug"]},
+            {
+                "name": entry["name"],
+                "category": entry["category"],
+                "group": groups.get(entry.get("group") or ""),
+                "status_page_url": entry.get("status_page_url") or "",
+            },
+        )
+        wanted = [problems[slug].pk for slug in entry["problems"]]
+        current = list(
+            service.service_problems.order_by("position", "id").values_list("problem_type_id", flat=True)
+        )
+        if current != wanted:
+            service.service_problems.all().delete()
+            ServiceProblem.objects.bulk_create(
+                ServiceProblem(service=service, problem_type_id=pk, position=i) for i, pk in enumerate(wanted)
+            )
+            if outcome == "unchanged":
+                outcome = "updated"
+        summaries["services"].count(outcome)
+    invalidate_catalog()
+    return summaries

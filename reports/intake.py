@@ -1,0 +1,160 @@
+"""Report intake: one validation and one way to store, for the web form and the API.
+
+`validate_report` turns untrusted input (a JSON object or form fields) into a
+`ValidReport` or raises `InvalidReport` naming each bad field and what is wrong
+with it, in words a person can act on. `file_report` stores a valid report: once
+it returns, the row is committed.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.utils import timezone
+
+from reports import fingerprint, ratelimit
+from reports.catalog import get_catalog
+from reports.clients import Client
+from reports.models import Report, Source
+
+FIELDS = ("service", "problem", "region", "comment")
+COMMENT_MAX_CHARS = 280
+# Control characters other than line breaks and tabs have no place in a comment,
+# and NUL cannot even be stored in PostgreSQL text.
+_FORBIDDEN_COMMENT_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_SURROGATES = re.compile(r"[\ud800-\udfff]")
+
+
+class InvalidReport(Exception):
+    def __init__(self, errors: dict[str, list[str]]):
+        super().__init__(errors)
+        self.errors = errors
+
+
+class RateLimited(Exception):
+    def __init__(self, retry_after: int):
+        super().__init__(retry_after)
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class ValidReport:
+    service_id: int
+    service_slug: str
+    service_name: str
+    problem_id: int
+    problem_slug: str
+    region: str
+    comment: str
+
+
+def _text(data: Mapping[str, Any], name: str, example: str, errors: dict[str, list[str]]) -> str:
+    value = data.get(name)
+    if value is None or value == "":
+        errors[name] = [f"This field is required, e.g. {example!r}."]
+        return ""
+    if not isinstance(value, str):
+        errors[name] = [f"Must be a string, e.g. {example!r}, not {type(value).__name__}."]
+        return ""
+    return value.strip()
+
+
+def validate_report(data: Mapping[str, Any]) -> ValidReport:
+    """Check a report against the catalog; raise InvalidReport listing every problem."""
+    errors: dict[str, list[str]] = {}
+    unknown = sorted(repr(k)[:40] for k in data if k not in FIELDS)
+    if unknown:
+        errors["non_field_errors"] = [
+            f"Unknown field(s): {', '.join(unknown[:5])}. A report has the fields "
+            f"{', '.join(FIELDS)} (comment is optional)."
+        ]
+    catalog = get_catalog()
+
+    service_slug = _text(data, "service", "whatsapp", errors)
+    service = None
+    if service_slug:
+        service = catalog.services.get(service_slug.lower())
+        if service is None:
+            errors["service"] = [
+                f"Unknown service {service_slug[:60]!r}: use a service's slug, as in its page "
+                "address /status/<slug>/ (e.g. 'whatsapp')."
+            ]
+        elif not service.is_active:
+            errors["service"] = [f"{service.name} is not accepting reports at the moment."]
+            service = None
+
+    problem_slug = _text(data, "problem", "messages", errors)
+    problem_id = None
+    if problem_slug and service is not None:
+        problem_id = service.problems.get(problem_slug.lower())
+        if problem_id is None:
+            offered = ", ".join(service.problems) or "none"
+            errors["problem"] = [
+                f"{service.name} has no problem type {problem_slug[:60]!r}. Choose one of: {offered}."
+            ]
+
+    region = _text(data, "region", "US", errors).upper()
+    if region and region not in catalog.regions:
+        errors["region"] = [
+            f"{region[:60]!r} is not an ISO 3166-1 alpha-2 country code (such as US, GB or IN)."
+        ]
+
+    comment = data.get("comment") or ""
+    if not isinstance(comment, str):
+        errors["comment"] = [f"Must be a string, not {type(comment).__name__}."]
+        comment = ""
+    if _SURROGATES.search(comment) or _FORBIDDEN_COMMENT_CHARS.search(comment):
+        errors["comment"] = ["The comment contains control characters or invalid Unicode; send plain text."]
+        comment = ""
+    comment = unicodedata.normalize("NFC", comment.strip())
+    if len(comment) > COMMENT_MAX_CHARS:
+        errors["comment"] = [
+            f"Ensure the comment has at most {COMMENT_MAX_CHARS} characters (it has {len(comment)})."
+        ]
+
+    if errors:
+        raise InvalidReport(errors)
+    assert service is not None and problem_id is not None
+    return ValidReport(
+        service_id=service.id,
+        service_slug=service.slug,
+        service_name=service.name,
+        problem_id=problem_id,
+        problem_slug=problem_slug.lower(),
+        region=region,
+        comment=comment,
+    )
+
+
+def check_rate_limit(client: Client) -> ratelimit.RateDecision:
+    """Raise RateLimited if this client has sent too many reports lately."""
+    limit, window = settings.REPORT_RATE_LIMIT
+    decision = ratelimit.hit(
+        f"report:{fingerprint.address_key(client.address, timezone.now())}", limit, window
+    )
+    if not decision.allowed:
+        raise RateLimited(decision.retry_after)
+    return decision
+
+
+def file_report(report: ValidReport, client: Client, source: Source) -> Report:
+    """Store a valid report. The row is committed when this returns."""
+    now = timezone.now()
+    reporter = fingerprint.reporter_fingerprint(client.address, client.user_agent, now)
+    window = timedelta(seconds=settings.REPORT_REPEAT_WINDOW_SECONDS)
+    return Report.objects.create(
+        service_id=report.service_id,
+        problem_id=report.problem_id,
+        region_id=report.region,
+        created_at=now,
+        comment=report.comment,
+        source=source,
+        fingerprint=reporter,
+        is_repeat=Report.objects.is_repeat_of(report.service_id, reporter, now, window),
+    )

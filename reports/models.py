@@ -1,0 +1,194 @@
+"""The service catalog and the problem reports filed against it."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db import models
+from django.utils import timezone
+
+
+class Category(models.TextChoices):
+    MESSAGING = "messaging", "Messaging"
+    SOCIAL = "social", "Social media"
+    VIDEO = "video", "Video and TV"
+    MUSIC = "music", "Music"
+    GAMING = "gaming", "Gaming"
+    EMAIL = "email", "Email"
+    BANKING = "banking", "Banking"
+    PAYMENTS = "payments", "Payments"
+    CLOUD = "cloud", "Cloud and developer"
+    ISP = "isp", "Internet providers"
+    MOBILE = "mobile", "Mobile carriers"
+    SHOPPING = "shopping", "Shopping"
+    PRODUCTIVITY = "productivity", "Productivity"
+    SEARCH = "search", "Search"
+    AI = "ai", "AI assistants"
+
+
+class ServiceGroup(models.Model):
+    """The owner of several services (Meta, Alphabet...): their outages often come together."""
+
+    slug = models.SlugField(unique=True)
+    name = models.CharField(max_length=100)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ProblemType(models.Model):
+    """A kind of failure users report ("Pictures", "Login"), shared across services."""
+
+    slug = models.SlugField(unique=True)
+    name = models.CharField(max_length=100)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Region(models.Model):
+    """An ISO 3166-1 country, loaded from pycountry by a data migration."""
+
+    code = models.CharField(max_length=2, primary_key=True, help_text="ISO 3166-1 alpha-2")
+    name = models.CharField(max_length=100)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ServiceQuerySet(models.QuerySet):
+    def active(self) -> ServiceQuerySet:
+        return self.filter(is_active=True)
+
+
+class Service(models.Model):
+    slug = models.SlugField(unique=True)
+    name = models.CharField(max_length=100)
+    category = models.CharField(max_length=20, choices=Category.choices)
+    group = models.ForeignKey(
+        ServiceGroup, null=True, blank=True, on_delete=models.SET_NULL, related_name="services"
+    )
+    status_page_url = models.URLField(blank=True, help_text="The provider's official status page.")
+    is_active = models.BooleanField(
+        default=True, help_text="Inactive services accept no reports and are not shown."
+    )
+    problem_types = models.ManyToManyField(ProblemType, through="ServiceProblem", related_name="services")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ServiceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs) -> None:
+        super().save(*args, **kwargs)
+        from reports.catalog import invalidate_catalog
+
+        invalidate_catalog()
+
+    def ordered_problem_types(self) -> list[ProblemType]:
+        return [sp.problem_type for sp in self.service_problems.select_related("problem_type")]
+
+
+class ServiceProblem(models.Model):
+    """The problem types a service offers in its report form, in their order."""
+
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="service_problems")
+    problem_type = models.ForeignKey(ProblemType, on_delete=models.PROTECT)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["service", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["service", "problem_type"], name="unique_service_problem")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.service}: {self.problem_type}"
+
+    def save(self, *args, **kwargs) -> None:
+        super().save(*args, **kwargs)
+        from reports.catalog import invalidate_catalog
+
+        invalidate_catalog()
+
+
+class Source(models.TextChoices):
+    WEB = "web", "Web form"
+    API = "api", "API"
+
+
+class ReportQuerySet(models.QuerySet):
+    def distinct_reporters(self) -> ReportQuerySet:
+        """First reports only: a reporter's repeats within the repeat window are left out."""
+        return self.filter(is_repeat=False)
+
+    def with_visible_comments(self) -> ReportQuerySet:
+        return self.exclude(comment="").filter(comment_hidden=False)
+
+    def is_repeat_of(
+        self, service_id: int, fingerprint: str, at: timezone.datetime, window: timedelta
+    ) -> bool:
+        return self.filter(
+            service_id=service_id, fingerprint=fingerprint, created_at__gt=at - window
+        ).exists()
+
+
+class Report(models.Model):
+    """One person's "it is not working" for one service, problem and region.
+
+    The reporter is known only by `fingerprint`, a keyed hash of the client address
+    and user agent whose key changes every day (see reports.fingerprint): the raw
+    address is never stored.
+    """
+
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="reports")
+    problem = models.ForeignKey(ProblemType, on_delete=models.PROTECT, related_name="reports")
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="reports")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    comment = models.CharField(max_length=280, blank=True)
+    comment_hidden = models.BooleanField(default=False, help_text="Hidden by a moderator.")
+    source = models.CharField(max_length=3, choices=Source.choices)
+    fingerprint = models.CharField(max_length=32, editable=False)
+    is_repeat = models.BooleanField(
+        default=False,
+        editable=False,
+        help_text="The same reporter already reported this service within the repeat window.",
+    )
+
+    objects = ReportQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            # Counting reads reports by time range, minute after minute.
+            models.Index(fields=["created_at"], name="report_created_idx"),
+            # The repeat check on every report: this reporter, this service, lately.
+            models.Index(fields=["service", "fingerprint", "created_at"], name="report_repeat_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.service} / {self.problem} / {self.region_id} at {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class FingerprintKey(models.Model):
+    """The secret of one UTC day's reporter fingerprints; deleted after two days, so
+    that older fingerprints can no longer be linked to an address."""
+
+    day = models.DateField(primary_key=True)
+    key = models.CharField(max_length=64)
+
+    def __str__(self) -> str:
+        return f"fingerprint key of {self.day}"

@@ -1,0 +1,89 @@
+"""The catalog: regions from ISO 3166-1, and a loader that can run any number of times."""
+
+import json
+
+import pycountry
+import pytest
+from django.core.management import call_command
+
+from reports.catalog import DEFAULT_CATALOG_FILE, load_catalog
+from reports.models import Category, ProblemType, Region, Service, ServiceGroup
+
+
+def test_every_iso_country_is_a_region(db):
+    assert Region.objects.count() == len(pycountry.countries)
+    assert Region.objects.get(code="IN").name == "India"
+
+
+def test_the_starting_catalog_is_big_and_real(db):
+    load_catalog()
+
+    assert Service.objects.count() >= 60
+    meta = ServiceGroup.objects.get(slug="meta")
+    assert {"whatsapp", "messenger", "facebook", "instagram", "threads"} <= set(
+        meta.services.values_list("slug", flat=True)
+    )
+    for category in ["messaging", "social", "video", "gaming", "email", "banking", "cloud", "isp", "mobile"]:
+        assert Service.objects.filter(category=category).count() >= 5, category
+    assert set(Service.objects.values_list("category", flat=True)) <= set(Category.values)
+    whatsapp = Service.objects.get(slug="whatsapp")
+    assert [p.slug for p in whatsapp.ordered_problem_types()][:3] == [
+        "messages",
+        "pictures",
+        "voice-messages",
+    ]
+
+
+def test_loading_twice_changes_nothing(db):
+    load_catalog()
+    before = {
+        "services": list(Service.objects.order_by("pk").values()),
+        "problems": list(ProblemType.objects.order_by("pk").values()),
+        "groups": list(ServiceGroup.objects.order_by("pk").values()),
+        "offers": list(Service.problem_types.through.objects.order_by("pk").values()),
+    }
+
+    summaries = load_catalog()
+
+    after = {
+        "services": list(Service.objects.order_by("pk").values()),
+        "problems": list(ProblemType.objects.order_by("pk").values()),
+        "groups": list(ServiceGroup.objects.order_by("pk").values()),
+        "offers": list(Service.problem_types.through.objects.order_by("pk").values()),
+    }
+    assert after == before
+    assert all(s.created == 0 and s.updated == 0 for s in summaries.values())
+
+
+def test_a_reload_applies_changes_and_keeps_an_operators_deactivation(db, tmp_path):
+    load_catalog()
+    Service.objects.filter(slug="whatsapp").update(is_active=False)
+    data = json.loads(DEFAULT_CATALOG_FILE.read_text())
+    entry = next(s for s in data["services"] if s["slug"] == "whatsapp")
+    entry["name"] = "WhatsApp Messenger"
+    entry["problems"] = list(reversed(entry["problems"]))
+    changed = tmp_path / "catalog.json"
+    changed.write_text(json.dumps(data))
+
+    summaries = load_catalog(changed)
+
+    whatsapp = Service.objects.get(slug="whatsapp")
+    assert whatsapp.name == "WhatsApp Messenger"
+    assert [p.slug for p in whatsapp.ordered_problem_types()] == entry["problems"]
+    assert whatsapp.is_active is False
+    assert summaries["services"].updated == 1
+
+
+def test_the_command_reports_what_it_did(db, capsys):
+    call_command("load_catalog")
+    call_command("load_catalog")
+
+    out = capsys.readouterr().out
+    assert "services: 0 created, 0 updated" in out
+
+
+def test_the_command_refuses_a_missing_file(db, tmp_path):
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="No catalog file"):
+        call_command("load_catalog", file=tmp_path / "missing.json")

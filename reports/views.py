@@ -1,0 +1,112 @@
+"""The public pages of the catalog: the service list and "Is <service> down?"."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from reports import intake
+from reports.catalog import get_catalog
+from reports.clients import client_from_request
+from reports.models import Category, Region, Report, Service, Source
+from reports.regions import REGION_COOKIE, preferred_region
+
+HONEYPOT_FIELD = "website"
+REGION_COOKIE_MAX_AGE = 365 * 24 * 3600
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "").strip()[:100]
+    services = Service.objects.active().select_related("group")
+    if query:
+        services = services.filter(Q(name__icontains=query) | Q(slug__icontains=query))
+    by_category: dict[str, list[Service]] = {}
+    for service in services.order_by("category", "name"):
+        by_category.setdefault(service.get_category_display(), []).append(service)
+    return render(
+        request,
+        "reports/home.html",
+        {"query": query, "by_category": by_category, "categories": Category},
+    )
+
+
+def _service_page(
+    request: HttpRequest,
+    service: Service,
+    *,
+    errors: dict[str, list[str]] | None = None,
+    submitted: dict[str, str] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    submitted = submitted or {}
+    context = {
+        "service": service,
+        "problems": service.ordered_problem_types(),
+        "regions": Region.objects.all(),
+        "selected_region": submitted.get("region") or preferred_region(request, get_catalog().regions),
+        "comment": submitted.get("comment", ""),
+        "errors": errors or {},
+        "recent_comments": Report.objects.filter(service=service)
+        .with_visible_comments()
+        .select_related("problem", "region")[:10],
+        "related": Service.objects.active()
+        .filter(group_id=service.group_id)
+        .exclude(pk=service.pk)
+        .order_by("name")
+        if service.group_id
+        else [],
+        "honeypot_field": HONEYPOT_FIELD,
+    }
+    return render(request, "reports/service.html", context, status=status)
+
+
+def service_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    service = get_object_or_404(Service.objects.active().select_related("group"), slug=slug)
+    return _service_page(request, service)
+
+
+@require_POST
+def report_problem(request: HttpRequest, slug: str) -> HttpResponse:
+    """The report form's target: store the report, then redirect to a confirmation."""
+    service = get_object_or_404(Service.objects.active().select_related("group"), slug=slug)
+    submitted = {
+        "service": service.slug,
+        "problem": request.POST.get("problem", ""),
+        "region": request.POST.get("region", ""),
+        "comment": request.POST.get("comment", ""),
+    }
+    if request.POST.get(HONEYPOT_FIELD):
+        # People never see this field; a bot that fills every input does. Say so
+        # plainly rather than pretend: a confirmation must mean a stored report.
+        errors = {"__all__": ["This looks like an automated submission (a hidden field was filled in)."]}
+        return _service_page(request, service, errors=errors, submitted=submitted, status=400)
+    client = client_from_request(request)
+    try:
+        intake.check_rate_limit(client)
+        valid = intake.validate_report(submitted)
+    except intake.RateLimited as limited:
+        errors = {
+            "__all__": [
+                f"Too many reports from your connection. Please try again in {limited.retry_after} seconds."
+            ]
+        }
+        response = _service_page(request, service, errors=errors, submitted=submitted, status=429)
+        response["Retry-After"] = str(limited.retry_after)
+        return response
+    except intake.InvalidReport as invalid:
+        return _service_page(request, service, errors=invalid.errors, submitted=submitted, status=400)
+    report = intake.file_report(valid, client, Source.WEB)
+    messages.success(
+        request,
+        f"Thank you: your report of {report.problem.name.lower()} problems with {service.name} "
+        f"in {report.region.name} is recorded.",
+    )
+    response = redirect(reverse("service-detail", args=[service.slug]) + "#report")
+    response.set_cookie(
+        REGION_COOKIE, valid.region, max_age=REGION_COOKIE_MAX_AGE, samesite="Lax", httponly=True
+    )
+    return response

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class SpikesConfig(AppConfig):
+    name = "spikes"
+    verbose_name = "Spikes and incidents"
