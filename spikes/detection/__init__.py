@@ -1,0 +1,60 @@
+"""Spike detection maths for outagewatch (pure Python + numpy; no Django).
+
+There is exactly ONE detector; the live Celery task, the reports backtest and
+the single-series backtest all go through this package.
+
+Baselines (``baseline``)
+    ``fit_profile(values, start, bucket_seconds, utc_offset_hours=0, prior=None,
+    floor=0)`` -> :class:`Profile`: expected distinct reporters per weekly slot
+    (local time of day x day of week), robust to past outages and gaps,
+    following level changes, plus an NB dispersion.  ``Profile.expected(t)`` /
+    ``expected_many(times)`` evaluate it in O(1); ``to_dict``/``from_dict``
+    store it.
+
+Detector (``detector``)
+    ``DetectorConfig`` (thresholds; durations in seconds), ``DetectorState``
+    (JSON via to_dict/from_dict), ``step(config, state, observed, expected,
+    dispersion, bucket_time) -> (state, events)`` for one bucket and
+    ``run(config, observed, expected, dispersion, times) -> events``.
+    Events are :class:`SpikeEvent` (kind "opened" / "level_changed" /
+    "resolved", level "warning" / "danger", onset, end, peak).
+
+Single series (``series``)
+    ``detect_series(timestamps, values, config=None)`` -> rows with
+    is_spike / level / expected, learning the baseline online (no look-ahead).
+"""
+
+from .baseline import Profile, fit_alpha, fit_profile, flat_profile, to_epoch
+from .detector import (
+    DANGER,
+    WARNING,
+    DetectorConfig,
+    DetectorState,
+    SpikeEvent,
+    nb_llr,
+    open_spans,
+    run,
+    step,
+)
+from .series import detect_series, detect_with_baseline, infer_interval, online_baseline
+
+__all__ = [
+    "DANGER",
+    "WARNING",
+    "DetectorConfig",
+    "DetectorState",
+    "Profile",
+    "SpikeEvent",
+    "detect_series",
+    "detect_with_baseline",
+    "fit_alpha",
+    "fit_profile",
+    "flat_profile",
+    "infer_interval",
+    "nb_llr",
+    "online_baseline",
+    "open_spans",
+    "run",
+    "step",
+    "to_epoch",
+]

@@ -1,0 +1,500 @@
+"""Seasonal baselines: expected distinct reporters per time bucket.
+
+Pure numpy, no Django.  ``fit_profile`` turns a history of counts (one value
+per bucket, NaN = no data) into a compact :class:`Profile`: one expected
+count per *weekly slot* (7 days x 24 h x slots-per-hour, in the series'
+local time) plus one negative-binomial dispersion ``alpha``
+(Var = mu + alpha * mu**2).  Evaluating a profile at any future time is O(1),
+so the per-minute detection cost never depends on how long the history is;
+the caller re-fits the profile every so often (hourly is plenty).
+
+Model (multiplicative, fitted with robust statistics only)::
+
+    expected(day d, slot s) = level * weekday_factor[dow(d)] * shape[dow(d), s]
+
+* ``shape``  : time-of-day curve.  Pooled over all days (robust mean across
+  days), blended with a weekday-specific curve once several weeks exist.
+* ``level``  : robust level of the most recent ``level_days`` days, so the
+  profile follows growth (level changes) within a few days.
+* ``weekday_factor`` : robust weekday effect relative to a rolling weekly
+  level, shrunk towards 1 when only a few weeks are known.
+
+Why robust: an outage in history is a short burst of very high counts.  Each
+slot value is a Tukey-fenced (winsorised) mean across days, day levels are
+medians over the day's slots, so one outage day out of several cannot teach
+the baseline that outages are normal.  Long runs of zeros (intake down) are
+handled the same way (and the caller should pass NaN for them anyway).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+from scipy import stats
+
+DAY = 86400
+WEEK = 7 * DAY
+# 1970-01-01 (epoch 0) was a Thursday: adding 3 days puts Monday 00:00 at 0 (mod WEEK).
+_MONDAY_SHIFT = 3 * DAY
+
+
+def to_epoch(t: datetime | float | int | np.datetime64) -> float:
+    """Seconds since the epoch.  Naive datetimes are taken as UTC."""
+    if isinstance(t, datetime):
+        if t.tzinfo is None:
+            t = t.replace(tzinfo=UTC)
+        return t.timestamp()
+    if isinstance(t, np.datetime64):
+        return float(t.astype("datetime64[ms]").astype(np.int64)) / 1000.0
+    return float(t)
+
+
+def _nanquantile0(a: np.ndarray, q: float) -> np.ndarray:
+    """Quantile along axis 0 of a 2-D array ignoring NaN (linear interpolation).
+
+    np.nanpercentile falls back to a slow per-column loop when NaNs are
+    present; sorting once (NaN sorts last) and indexing is ~50x faster.
+    """
+    srt = np.sort(a, axis=0)
+    n = np.sum(~np.isnan(a), axis=0)
+    pos = np.maximum(n - 1, 0) * q
+    lo = np.floor(pos).astype(np.int64)
+    hi = np.minimum(lo + 1, np.maximum(n - 1, 0))
+    f = pos - lo
+    cols = np.arange(a.shape[1])
+    v = (1 - f) * srt[lo, cols] + f * srt[hi, cols]
+    return np.where(n > 0, v, np.nan)
+
+
+def _nanmedian(a: np.ndarray, axis: int = 0) -> np.ndarray:
+    a2 = a if axis == 0 else a.T
+    return _nanquantile0(a2, 0.5)
+
+
+def _tukey_mean(a: np.ndarray, axis: int = 0) -> np.ndarray:
+    """NaN-aware mean after winsorising at the upper Tukey fence (Q3 + 1.5 IQR).
+
+    Cheaper to reason about than a median for small counts (a median of
+    Poisson(0.5) values is 0), yet one outage day among several is clipped to
+    the fence and barely moves the result.  With <= 3 values it is a median.
+    """
+    a2 = a if axis == 0 else a.T
+    with np.errstate(all="ignore"):
+        n = np.sum(~np.isnan(a2), axis=0)
+        q1, q3 = _nanquantile0(a2, 0.25), _nanquantile0(a2, 0.75)
+        fence = q3 + 1.5 * (q3 - q1)
+        clipped = np.minimum(a2, fence[None, :])
+        s = np.nansum(clipped, axis=0)
+        mean = np.where(n > 0, s / np.maximum(n, 1), np.nan)
+        med = _nanquantile0(a2, 0.5)
+    return np.where(n <= 3, med, mean)
+
+
+def _smooth_circular(x: np.ndarray) -> np.ndarray:
+    """[1/4, 1/2, 1/4] circular smoothing: removes slot-to-slot sampling noise."""
+    return 0.25 * np.roll(x, 1) + 0.5 * x + 0.25 * np.roll(x, -1)
+
+
+def _fill_nan_circular(x: np.ndarray, default: float) -> np.ndarray:
+    x = x.copy()
+    ok = ~np.isnan(x)
+    if not ok.any():
+        x[:] = default
+        return x
+    if ok.all():
+        return x
+    idx = np.arange(len(x))
+    n = len(x)
+    xs = np.concatenate([idx[ok] - n, idx[ok], idx[ok] + n])
+    ys = np.tile(x[ok], 3)
+    x[~ok] = np.interp(idx[~ok], xs, ys)
+    return x
+
+
+@dataclass
+class Profile:
+    """Expected count per bucket for every slot of a (local) week.
+
+    ``mean[i]`` is the expected count *per bucket of ``bucket_seconds``* in
+    weekly slot ``i`` (slot 0 = Monday 00:00 local time).  ``alpha`` is the
+    negative-binomial overdispersion (0 = Poisson).
+    """
+
+    bucket_seconds: int
+    slot_seconds: int
+    utc_offset_hours: float
+    mean: np.ndarray
+    alpha: float
+    n_days: float = 0.0
+    floor: float = 0.0
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def n_slots(self) -> int:
+        return len(self.mean)
+
+    def _position(self, t: np.ndarray | float) -> np.ndarray | float:
+        local = np.asarray(t, dtype=float) + self.utc_offset_hours * 3600.0 + _MONDAY_SHIFT
+        # -0.5: slot values describe slot centres; interpolate between centres.
+        return np.mod(local, WEEK) / self.slot_seconds - 0.5
+
+    def expected(self, t: datetime | float) -> float:
+        """Expected count for the bucket starting at ``t`` (linear between slot centres)."""
+        p = float(self._position(to_epoch(t)) + 0.5 * self.bucket_seconds / self.slot_seconds)
+        i = math.floor(p)
+        f = p - i
+        n = len(self.mean)
+        v = (1.0 - f) * self.mean[i % n] + f * self.mean[(i + 1) % n]
+        return max(float(v), self.floor)
+
+    def expected_many(self, times: Sequence[Any] | np.ndarray) -> np.ndarray:
+        """Vectorised :meth:`expected` for epoch seconds (or datetimes)."""
+        t = np.asarray(
+            [to_epoch(x) for x in times]
+            if not isinstance(times, np.ndarray) or times.dtype == object
+            else times,
+            dtype=float,
+        )
+        p = self._position(t) + 0.5 * self.bucket_seconds / self.slot_seconds
+        i = np.floor(p).astype(np.int64)
+        f = p - i
+        n = len(self.mean)
+        v = (1.0 - f) * self.mean[i % n] + f * self.mean[(i + 1) % n]
+        return np.maximum(v, self.floor)
+
+    def scaled(self, factor: float) -> Profile:
+        """This shape times ``factor`` (e.g. the all-regions profile x a region's share)."""
+        return Profile(
+            self.bucket_seconds,
+            self.slot_seconds,
+            self.utc_offset_hours,
+            self.mean * float(factor),
+            self.alpha,
+            self.n_days,
+            self.floor * factor,
+            dict(self.extra),
+        )
+
+    def to_dict(self) -> dict:
+        return {
+            "bucket_seconds": self.bucket_seconds,
+            "slot_seconds": self.slot_seconds,
+            "utc_offset_hours": self.utc_offset_hours,
+            "mean": [round(float(x), 6) for x in self.mean],
+            "alpha": float(self.alpha),
+            "n_days": float(self.n_days),
+            "floor": float(self.floor),
+            "extra": self.extra,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Profile:
+        return cls(
+            int(d["bucket_seconds"]),
+            int(d["slot_seconds"]),
+            float(d["utc_offset_hours"]),
+            np.asarray(d["mean"], dtype=float),
+            float(d["alpha"]),
+            float(d.get("n_days", 0.0)),
+            float(d.get("floor", 0.0)),
+            dict(d.get("extra", {})),
+        )
+
+
+def flat_profile(
+    level: float,
+    bucket_seconds: int,
+    *,
+    alpha: float = 0.5,
+    slot_seconds: int = 3600,
+    utc_offset_hours: float = 0.0,
+    floor: float = 0.0,
+) -> Profile:
+    """A constant profile: the prior for a brand-new series with no usable shape."""
+    n = WEEK // slot_seconds
+    return Profile(
+        bucket_seconds,
+        slot_seconds,
+        utc_offset_hours,
+        np.full(n, max(float(level), floor)),
+        alpha,
+        0.0,
+        floor,
+    )
+
+
+def _resample_prior(prior: Profile | np.ndarray, n_slots: int, bucket_seconds: int) -> np.ndarray:
+    if isinstance(prior, Profile):
+        m = prior.mean * (bucket_seconds / prior.bucket_seconds)
+    else:
+        m = np.asarray(prior, dtype=float)
+    if len(m) == n_slots:
+        return m
+    # Different slot resolution: sample the prior at our slot centres (circular).
+    x_src = (np.arange(len(m)) + 0.5) / len(m)
+    x_dst = (np.arange(n_slots) + 0.5) / n_slots
+    return np.interp(x_dst, np.concatenate([x_src - 1, x_src, x_src + 1]), np.tile(m, 3))
+
+
+def fit_alpha(x: np.ndarray, mu: np.ndarray, min_mu: float = 2.0) -> float:
+    """Robust NB2 dispersion: the alpha whose Pearson residuals have MAD-scale 1.
+
+    Solves median(|x - mu| / sqrt(mu + alpha mu^2)) = 0.6745 (the median of
+    |N(0,1)|) by bisection.  Buckets with tiny means are skipped because
+    discreteness makes the normal approximation meaningless there; outliers
+    (outages) barely move a median.
+    """
+    ok = np.isfinite(x) & np.isfinite(mu) & (mu >= min_mu)
+    if ok.sum() < 30:
+        return 0.0
+    x, mu = x[ok], mu[ok]
+    d = np.abs(x - mu)
+
+    def med_z(a: float) -> float:
+        return float(np.median(d / np.sqrt(mu + a * mu * mu)))
+
+    if med_z(0.0) <= 0.6745:
+        return 0.0
+    lo, hi = 0.0, 1.0
+    while med_z(hi) > 0.6745 and hi < 1e4:
+        hi *= 4.0
+    for _ in range(40):
+        mid = 0.5 * (lo + hi)
+        if med_z(mid) > 0.6745:
+            lo = mid
+        else:
+            hi = mid
+    return hi
+
+
+def upper_surprise(x: np.ndarray, mu: np.ndarray, alpha: float) -> np.ndarray:
+    """-ln P(X >= x) under NB(mu, alpha) (Poisson if alpha == 0): count-native surprise."""
+    if alpha <= 1e-9:
+        return -stats.poisson.logsf(x - 1, mu)
+    k = 1.0 / alpha
+    return -stats.nbinom.logsf(x - 1, k, k / (k + mu))
+
+
+def fit_tail_alpha(
+    x: np.ndarray, mu: np.ndarray, day: np.ndarray, buckets_per_day: int, alpha0: float = 0.0
+) -> float:
+    """Smallest alpha >= alpha0 that makes a TYPICAL day's largest burst unsurprising.
+
+    The MAD-based alpha describes the bulk; series such as social-media
+    mentions also have a heavy upper tail (bursts every day).  Under a correct
+    model the largest of n per-day surprises -ln P(X >= x) is about
+    ln(n) + 0.577 (the max of n exponentials).  We take the MEDIAN over days
+    of each day's largest surprise, so one outage day (or a few, out of
+    several weeks) cannot inflate the dispersion: outages stay surprising,
+    daily bursts do not.
+    """
+    ok = np.isfinite(x) & np.isfinite(mu) & (mu > 0)
+    # Only buckets clearly above expectation can be a day's maximum surprise.
+    cand = ok & (x >= mu + 2.0 * np.sqrt(mu) + 1.0)
+    days, first = np.unique(day[ok], return_index=True)
+    counts = np.bincount(np.searchsorted(days, day[ok]), minlength=len(days))
+    full = days[counts >= buckets_per_day // 2]  # days with at least half their data
+    if len(full) < 3 or not cand.any():
+        return alpha0
+    target = math.log(buckets_per_day) + 0.5772
+    xc, mc, dc = x[cand], mu[cand], day[cand]
+    keep = np.isin(dc, full)
+    xc, mc, dc = xc[keep], mc[keep], dc[keep]
+    if len(xc) == 0:
+        return alpha0
+    pos = np.searchsorted(full, dc)
+
+    def med_daily_max(a: float) -> float:
+        m = np.zeros(len(full))
+        np.maximum.at(m, pos, upper_surprise(xc, mc, a))
+        return float(np.median(m))
+
+    if med_daily_max(alpha0) <= target:
+        return alpha0
+    lo, hi = math.log(max(alpha0, 1e-4)), math.log(100.0)
+    if med_daily_max(100.0) > target:
+        return 100.0
+    for _ in range(25):
+        mid = 0.5 * (lo + hi)
+        if med_daily_max(math.exp(mid)) > target:
+            lo = mid
+        else:
+            hi = mid
+    return math.exp(hi)
+
+
+def fit_profile(*args: Any, **kwargs: Any) -> Profile:
+    """See :func:`_fit_profile` (this wrapper silences numpy's all-NaN warnings)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return _fit_profile(*args, **kwargs)
+
+
+def _fit_profile(
+    values: Sequence[float] | np.ndarray,
+    start: datetime | float,
+    bucket_seconds: int,
+    *,
+    utc_offset_hours: float = 0.0,
+    slot_seconds: int | None = None,
+    prior: Profile | np.ndarray | None = None,
+    prior_days: float = 3.0,
+    floor: float = 0.0,
+    level_days: float = 3.0,
+    alpha_days: float = 14.0,
+    min_alpha: float = 0.0,
+    tail_alpha: bool = True,
+) -> Profile:
+    """Learn a weekly :class:`Profile` from a history of per-bucket counts.
+
+    values: one count per bucket starting at ``start`` (UTC), NaN = no data.
+    slot_seconds: profile resolution; default max(bucket, 15 min), i.e. 672
+        slots a week (15 minutes is fine enough for daily cycles and coarse
+        enough that each slot averages several buckets).
+    prior: a prior profile (or per-slot array of expected counts per bucket),
+        e.g. the service's all-regions profile scaled by the region's share;
+        it dominates while history is short and fades as
+        ``n_days / (n_days + prior_days)``.
+    floor: minimum expected count per bucket (tiny services).
+    tail_alpha: also calibrate the dispersion on the typical daily maximum
+        (see fit_tail_alpha), so routine daily bursts are not alarms.
+    level_days: the current level is the robust level of this many last days
+        (short enough to follow growth in days, long enough that a few hours
+        of outage are outvoted).
+    """
+    b = int(bucket_seconds)
+    slot = int(slot_seconds or max(b, 900))
+    slot = max(slot, b) // b * b  # whole buckets per slot
+    if DAY % slot:
+        slot = 3600 if DAY % b == 0 and b <= 3600 else b
+    S = DAY // slot
+    n_slots = 7 * S
+    v = np.asarray(values, dtype=float)
+    t0 = to_epoch(start) + utc_offset_hours * 3600.0 + _MONDAY_SHIFT
+    n = len(v)
+    prior_m = _resample_prior(prior, n_slots, b) if prior is not None else None
+
+    def finish(mean: np.ndarray, alpha: float, n_days: float, extra: dict) -> Profile:
+        if prior_m is not None:
+            w = n_days / (n_days + prior_days) if prior_days > 0 else 1.0
+            mean = w * mean + (1.0 - w) * prior_m
+        mean = np.maximum(mean, floor)
+        return Profile(b, slot, utc_offset_hours, mean, max(alpha, min_alpha), n_days, floor, extra)
+
+    ok = ~np.isnan(v)
+    if n == 0 or not ok.any():
+        base = prior_m if prior_m is not None else np.zeros(n_slots)
+        return Profile(
+            b,
+            slot,
+            utc_offset_hours,
+            np.maximum(base, floor),
+            max(0.5, min_alpha),
+            0.0,
+            floor,
+            {"note": "no data"},
+        )
+
+    # ---- aggregate buckets to a day x slot matrix (mean count per bucket) ----
+    tl = t0 + np.arange(n) * b
+    day_abs = np.floor(tl / DAY).astype(np.int64)
+    day = day_abs - day_abs[0]
+    D = int(day[-1]) + 1
+    s_idx = ((tl - day_abs * DAY) // slot).astype(np.int64)
+    cell = day * S + s_idx
+    cnt = np.bincount(cell[ok], minlength=D * S).astype(float)
+    tot = np.bincount(cell[ok], weights=v[ok], minlength=D * S)
+    per_slot = slot // b
+    with np.errstate(all="ignore"):
+        # A cell needs half its buckets to count: a half-empty slot is a bad estimate.
+        M = np.where(cnt >= max(1, per_slot // 2), tot / cnt, np.nan).reshape(D, S)
+    dow = (day_abs[0] + np.arange(D)) % 7  # 0 = Monday (because of _MONDAY_SHIFT)
+    n_days = float(np.sum(cnt) * b / DAY)
+
+    # ---- shape and day levels (two robust passes) ----
+    T = _fill_nan_circular(_tukey_mean(M, axis=0), 0.0)
+    # A slot with NO reporters where the typical day has >= 10 is an intake
+    # gap, not a quiet spell (P(0 | Poisson 10) = 5e-5): treat it as missing.
+    M = np.where((M == 0) & (T[None, :] * per_slot >= 10.0), np.nan, M)
+    if T.mean() <= 0:
+        # Extremely sparse series: mostly zeros.  Use plain means (fenced).
+        T = _fill_nan_circular(np.nanmean(M, axis=0), 0.0)
+    L = np.full(D, np.nan)
+    for _ in range(2):
+        T = _smooth_circular(np.maximum(T, 0.0))
+        mT = T.mean()
+        if mT <= 0:
+            break
+        T = T / mT
+        # Slots that are busy (>= 1/4 of the daily mean) give a stable ratio.
+        busy = T >= 0.25
+        with np.errstate(all="ignore"):
+            R = M[:, busy] / T[busy]
+            L = _nanmedian(R, axis=1)
+            cap = 3 * np.nanmedian(R) + 1 if np.isfinite(R).any() else 1.0
+            L_mean = np.nanmean(np.minimum(R, cap), axis=1)
+        # For near-zero series the median ratio is 0; the fenced mean is not.
+        L = np.where((L <= 0) & np.isfinite(L_mean), L_mean, L)
+        good = np.isfinite(L) & (L > 0)
+        if not good.any():
+            break
+        with np.errstate(all="ignore"):
+            T = _fill_nan_circular(_tukey_mean(M[good] / L[good, None], axis=0), 1.0)
+    mT = T.mean()
+    if not np.isfinite(mT) or mT <= 0:
+        flat = float(np.nanmean(v))
+        return finish(np.full(n_slots, flat), fit_alpha(v, np.full(n, flat)), n_days, {"note": "flat"})
+    T = T / mT
+    good = np.isfinite(L) & (L > 0)
+    Lg = np.where(good, L, np.nan)
+
+    # ---- weekday factors relative to a rolling (centred 7-day) median level ----
+    F = np.ones(7)
+    if good.sum() >= 7:
+        roll = np.array([np.nanmedian(Lg[max(0, d - 3) : d + 4]) for d in range(D)])
+        with np.errstate(all="ignore"):
+            rel = Lg / roll
+        for k in range(7):
+            r = rel[(dow == k) & np.isfinite(rel)]
+            if len(r):
+                # Shrink towards 1 with the weight of 2 pseudo-days: one week of
+                # data must not produce a confident weekday effect.
+                F[k] = (np.median(r) * len(r) + 2.0) / (len(r) + 2.0)
+        F = F / np.exp(np.mean(np.log(F)))
+
+    # ---- weekday-specific shapes, blended in as weeks accumulate ----
+    shape = np.tile(T, (7, 1))
+    for k in range(7):
+        rows = (dow == k) & good
+        nk = int(rows.sum())
+        if nk:
+            with np.errstate(all="ignore"):
+                G = _tukey_mean(M[rows] / L[rows, None], axis=0)
+            G = np.where(np.isfinite(G), _smooth_circular(np.nan_to_num(G, nan=1.0)), T)
+            w = nk / (nk + 3.0)  # 3 pseudo-weeks of the pooled shape
+            shape[k] = w * G + (1.0 - w) * T
+
+    # ---- current level: robust level of the last few days, de-weekdayed ----
+    recent = good & (np.arange(D) >= D - max(1, int(math.ceil(level_days))))
+    if not recent.any():
+        recent = good
+    level = float(np.median(L[recent] / F[dow[recent]])) if recent.any() else float(np.nanmean(v))
+
+    mean = (level * F[:, None] * shape).reshape(-1)
+
+    # ---- dispersion from in-sample residuals against each day's own level ----
+    first = max(0, n - int(alpha_days * DAY / b))
+    d_i = day[first:]
+    L_i = np.where(good, L, level)[d_i]
+    mu_i = L_i * shape[dow[d_i], s_idx[first:]]
+    alpha = fit_alpha(v[first:], mu_i)
+    if tail_alpha:
+        alpha = fit_tail_alpha(v[first:], mu_i, d_i, DAY // b, alpha)
+    extra = {"level": level, "weekday_factor": [round(float(x), 4) for x in F]}
+    return finish(mean, alpha, n_days, extra)

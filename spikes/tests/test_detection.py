@@ -1,0 +1,225 @@
+"""Behaviour of the spike detector maths (spikes.detection); no Django needed."""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pytest
+
+from spikes.detection import DetectorConfig, DetectorState, detect_series, fit_profile, run, step
+
+T0 = datetime(2024, 1, 1, tzinfo=UTC)  # a Monday
+MIN = 60
+CFG = DetectorConfig(bucket_seconds=MIN)
+
+
+def minutes(n: int, start: datetime = T0) -> list[float]:
+    return [start.timestamp() + MIN * i for i in range(n)]
+
+
+def poisson(mu: np.ndarray | float, n: int, seed: int = 1) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return rng.poisson(np.broadcast_to(mu, (n,))).astype(float)
+
+
+def opened(events: list) -> list:
+    return [e for e in events if e.kind == "opened"]
+
+
+def daily_cycle(n: int, low: float = 5.0, high: float = 60.0) -> np.ndarray:
+    """Expected reporters per minute: quiet at night, busy in the evening."""
+    tod = (np.arange(n) % 1440) / 1440.0
+    return low + (high - low) * 0.5 * (1 - np.cos(2 * np.pi * (tod - 0.25)))
+
+
+def test_it_flags_a_clear_spike_with_an_onset_close_to_the_truth():
+    n, start = 1440, 600
+    mu = np.full(n, 20.0)
+    obs = poisson(mu, n)
+    obs[start : start + 60] += poisson(40.0, 60, seed=2)
+    events = run(CFG, obs, mu, 0.0, minutes(n))
+    first = opened(events)
+    assert len(first) == 1
+    onset_min = (first[0].onset - T0).total_seconds() / MIN
+    flagged_min = (first[0].time - T0).total_seconds() / MIN
+    assert abs(onset_min - start) <= 2
+    assert start <= flagged_min <= start + 3  # fast: within 3 minutes of onset
+
+
+def test_a_flat_series_raises_nothing_for_a_week():
+    n = 7 * 1440
+    mu = np.full(n, 20.0)
+    assert run(CFG, poisson(mu, n, seed=3), mu, 0.0, minutes(n)) == []
+
+
+def test_a_daily_cycle_is_learned_and_its_usual_peaks_raise_nothing():
+    n_hist, n_test = 14 * 1440, 3 * 1440
+    mu = daily_cycle(n_hist + n_test)
+    counts = poisson(mu, n_hist + n_test, seed=4)
+    profile = fit_profile(counts[:n_hist], T0, MIN)
+    times = minutes(n_hist + n_test)[n_hist:]
+    expected = profile.expected_many(np.array(times))
+    # The learned curve matches the true one at the daily peak and trough.
+    assert expected.max() == pytest.approx(mu.max(), rel=0.12)
+    assert expected.min() == pytest.approx(mu.min(), rel=0.25)
+    assert run(CFG, counts[n_hist:], expected, profile.alpha, times) == []
+
+
+def test_one_reporter_flooding_all_day_never_opens_a_spike():
+    # The counting task keeps one report per reporter per 15 minutes, so a
+    # flooder adds 1 to the per-minute distinct count every 15 minutes.
+    n = 1440
+    mu = np.full(n, 0.2)
+    obs = poisson(mu, n, seed=5)
+    obs[300::15] += 1
+    assert opened(run(CFG, obs, mu, 0.0, minutes(n))) == []
+
+
+def test_a_handful_of_reporters_never_opens_a_spike_however_long_they_go_on():
+    n = 1440
+    mu = np.full(n, 1.0)
+    obs = np.ones(n)  # background exactly as expected
+    for reporter in range(5):  # five people reporting all day long
+        obs[300 + reporter :: 15] += 1
+    assert opened(run(CFG, obs, mu, 0.0, minutes(n))) == []
+    obs[600:615] += 3  # ... but dozens of new people are a spike
+    assert len(opened(run(CFG, obs, mu, 0.0, minutes(n)))) == 1
+
+
+def test_ten_new_people_in_a_minute_on_a_quiet_service_do_open_a_spike():
+    n = 600
+    mu = np.full(n, 0.2)
+    obs = np.zeros(n)
+    obs[300:310] = 6.0  # a real burst: 60 distinct people in 10 minutes
+    assert len(opened(run(CFG, obs, mu, 0.0, minutes(n)))) == 1
+
+
+def test_a_gap_of_missing_data_then_normal_traffic_raises_nothing():
+    n = 1440
+    mu = daily_cycle(n)
+    obs = poisson(mu, n, seed=6)
+    obs[400:700] = np.nan  # intake down, caller passes NaN
+    assert run(CFG, obs, mu, 0.0, minutes(n)) == []
+    obs[400:700] = 0.0  # intake down, caller passes zeros
+    assert run(CFG, obs, mu, 0.0, minutes(n)) == []
+
+
+def test_a_gap_in_history_does_not_confuse_the_baseline():
+    n = 14 * 1440
+    mu = daily_cycle(n)
+    clean = poisson(mu, n, seed=7)
+    gappy = clean.copy()
+    gappy[5 * 1440 : 6 * 1440 + 300] = 0.0  # a day of zeros (intake outage)
+    gappy[9 * 1440 : 9 * 1440 + 600] = np.nan  # and a stretch of missing data
+    a, b = fit_profile(clean, T0, MIN), fit_profile(gappy, T0, MIN)
+    assert np.max(np.abs(b.mean - a.mean) / a.mean) < 0.1
+
+
+def test_the_baseline_is_robust_to_an_outage_in_history():
+    n = 21 * 1440
+    mu = daily_cycle(n)
+    counts = poisson(mu, n, seed=8)
+    hit = slice(10 * 1440 + 1080, 10 * 1440 + 1200)  # 2 h outage at the evening peak
+    counts[hit] += poisson(10 * mu[hit], 120, seed=9)
+    profile = fit_profile(counts, T0, MIN)
+    expected_at_outage_time = profile.expected(T0 + timedelta(days=21, minutes=1140))
+    assert expected_at_outage_time == pytest.approx(mu[1140], rel=0.1)
+    # ... so the same outage a week later is still detected at once.
+    times = minutes(240, T0 + timedelta(days=21, minutes=1080))
+    obs = poisson(11 * mu[1080:1320], 240, seed=10)
+    assert len(opened(run(CFG, obs, profile.expected_many(np.array(times)), profile.alpha, times))) == 1
+
+
+def test_the_baseline_follows_a_level_change_within_days():
+    n = 21 * 1440
+    mu = daily_cycle(n)
+    mu[14 * 1440 :] *= 2.0  # the service doubled its audience a week ago
+    profile = fit_profile(poisson(mu, n, seed=11), T0, MIN)
+    assert profile.expected(T0 + timedelta(days=21, hours=18)) == pytest.approx(mu[-1440 + 18 * 60], rel=0.15)
+
+
+def test_a_prior_shape_carries_a_new_series():
+    prior = fit_profile(poisson(daily_cycle(14 * 1440), 14 * 1440, seed=12), T0, MIN)
+    share = prior.scaled(0.1)  # a region with 10 % of the service's reporters
+    new = fit_profile(np.array([]), T0, MIN, prior=share, floor=0.01)
+    assert new.expected(T0 + timedelta(hours=18)) == pytest.approx(
+        0.1 * prior.expected(T0 + timedelta(hours=18))
+    )
+
+
+def outage(n: int = 600, start: int = 100, length: int = 120, dip: tuple | None = None):
+    mu = np.full(n, 20.0)
+    obs = poisson(mu, n, seed=13)
+    obs[start : start + length] += 60.0
+    if dip:
+        obs[dip[0] : dip[1]] = poisson(20.0, dip[1] - dip[0], seed=14)
+    return obs, mu, minutes(n)
+
+
+def test_a_spike_resolves_once_the_series_is_back_to_normal_for_a_while():
+    obs, mu, times = outage()
+    events = run(CFG, obs, mu, 0.0, times)
+    assert [e.kind for e in events if e.kind != "level_changed"] == ["opened", "resolved"]
+    resolved = events[-1]
+    end_min = (resolved.end - T0).total_seconds() / MIN
+    assert 220 <= end_min <= 225  # the excess ended at minute 220
+    assert (resolved.time - resolved.end).total_seconds() >= CFG.resolve_after_seconds - MIN
+    assert resolved.peak_observed >= 60 and resolved.peak_expected == 20.0
+
+
+def test_a_brief_dip_inside_an_outage_does_not_resolve_it():
+    obs, mu, times = outage(dip=(150, 160))
+    kinds = [e.kind for e in run(CFG, obs, mu, 0.0, times)]
+    assert kinds.count("opened") == 1 and kinds.count("resolved") == 1
+
+
+def test_it_escalates_from_warning_to_danger_as_the_outage_grows():
+    n = 400
+    mu = np.full(n, 20.0)
+    obs = poisson(mu, n, seed=15)
+    obs[100:110] += 26.0  # 2.3x: possible problems
+    obs[110:200] += 100.0  # 6x: problems detected
+    events = run(CFG, obs, mu, 0.0, minutes(n))
+    assert [(e.kind, e.level) for e in events[:2]] == [("opened", "warning"), ("level_changed", "danger")]
+    assert events[0].index < 110 <= events[1].index
+
+
+def test_the_state_round_trips_through_json_without_changing_the_outcome():
+    obs, mu, times = outage()
+    expected = run(CFG, obs, mu, 0.0, times)
+    state, got = DetectorState(), []
+    for i in range(len(obs)):
+        if i % 7 == 0:  # the live task stores and reloads the state every minute
+            state = DetectorState.from_dict(json.loads(json.dumps(state.to_dict())))
+        state, events = step(CFG, state, obs[i], mu[i], 0.0, times[i])
+        got.extend(events)
+    assert [e.to_dict() | {"index": None} for e in got] == [e.to_dict() | {"index": None} for e in expected]
+    assert DetectorConfig.from_dict(json.loads(json.dumps(CFG.to_dict()))) == CFG
+
+
+def test_one_step_is_cheap():
+    import time
+
+    state, n = DetectorState(), 20000
+    t0 = time.perf_counter()
+    for i in range(n):
+        state, _ = step(CFG, state, 21.0, 20.0, 0.05, 1e9 + 60 * i)
+    assert (time.perf_counter() - t0) / n < 50e-6
+
+
+def test_detect_series_learns_online_and_flags_the_spike_once():
+    n = 10 * 288  # ten days of 5-minute buckets
+    ts = [T0 + timedelta(minutes=5 * i) for i in range(n)]
+    mu = 5 * daily_cycle(n * 5)[::5]
+    values = poisson(mu, n, seed=16)
+    at = 8 * 288 + 100
+    values[at : at + 12] += 8 * mu[at : at + 12]
+    rows = detect_series(ts, values)
+    assert len(rows) == n and rows[0]["timestamp"] == ts[0]
+    spikes = [i for i, r in enumerate(rows) if r["is_spike"]]
+    assert len(spikes) == 1 and at <= spikes[0] <= at + 1
+    assert rows[at + 5]["level"] == "danger"
+    assert math.isnan(rows[0]["expected"]) and rows[-1]["expected"] > 0
