@@ -201,6 +201,9 @@ CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 5
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict = {
     "purge-fingerprint-keys": {"task": "reports.tasks.purge_fingerprint_keys", "schedule": 3600.0},
+    # Every minute: count the new reports and run the detector over every series.
+    "detection-pass": {"task": "spikes.tasks.detection_pass", "schedule": 60.0, "options": {"expires": 55}},
+    "refresh-baselines": {"task": "spikes.tasks.refresh_baselines", "schedule": 600.0},
 }
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 

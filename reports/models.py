@@ -24,6 +24,7 @@ class Category(models.TextChoices):
     PRODUCTIVITY = "productivity", "Productivity"
     SEARCH = "search", "Search"
     AI = "ai", "AI assistants"
+    OTHER = "other", "Other"
 
 
 class ServiceGroup(models.Model):

@@ -1,0 +1,249 @@
+"""Replaying history through the live pipeline, on a simulated clock.
+
+`import_reports` loads a reports CSV (created_at,service,region,problem,reporter)
+into the database the backtest runs on, marking repeats as the intake does.
+`replay` then ticks a simulated clock minute by minute from the first report to
+the last, running the same counting, baseline and detection code as the Celery
+tasks, and `export_spikes` writes what was found.
+
+The caller (the `backtest` command) makes sure that database is a throwaway one.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from django.db import transaction
+
+from reports.catalog import invalidate_catalog
+from reports.models import Category, ProblemType, Region, Report, Service, ServiceProblem, Source
+from spikes import baselines, counting, pipeline
+from spikes.models import Series, SeriesMinute, Spike
+
+HEADER = ["created_at", "service", "region", "problem", "reporter"]
+REPEAT_WINDOW = timedelta(minutes=15)
+BATCH = 20_000
+# After the last report the clock runs on this long, so that open spikes can end.
+TAIL = timedelta(hours=2)
+
+Progress = Callable[[int], None]
+
+
+class BadReportsFile(ValueError):
+    pass
+
+
+def _parse_time(text: str, line: int) -> datetime:
+    try:
+        value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise BadReportsFile(f"line {line}: created_at {text!r} is not an ISO 8601 time") from None
+    if value.tzinfo is None:
+        raise BadReportsFile(f"line {line}: created_at {text!r} has no time zone (use Z for UTC)")
+    return value.astimezone(UTC)
+
+
+class _Catalog:
+    """Slugs to ids, creating unknown services, problem types and regions."""
+
+    def __init__(self) -> None:
+        self.services = dict(Service.objects.values_list("slug", "pk"))
+        self.problems = dict(ProblemType.objects.values_list("slug", "pk"))
+        self.regions = set(Region.objects.values_list("code", flat=True))
+        self.offers = set(ServiceProblem.objects.values_list("service_id", "problem_type_id"))
+
+    def service(self, slug: str) -> int:
+        if slug not in self.services:
+            name = slug.replace("-", " ").title()
+            self.services[slug] = Service.objects.create(slug=slug, name=name, category=Category.OTHER).pk
+        return self.services[slug]
+
+    def problem(self, service_id: int, slug: str) -> int:
+        if slug not in self.problems:
+            name = slug.replace("-", " ").capitalize()
+            self.problems[slug] = ProblemType.objects.create(slug=slug, name=name).pk
+        pk = self.problems[slug]
+        if (service_id, pk) not in self.offers:
+            ServiceProblem.objects.create(service_id=service_id, problem_type_id=pk, position=99)
+            self.offers.add((service_id, pk))
+        return pk
+
+    def region(self, code: str) -> str:
+        code = code.upper()
+        if code not in self.regions:
+            Region.objects.create(code=code, name=code)
+            self.regions.add(code)
+        return code
+
+
+def _rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
+    with path.open(newline="") as handle:
+        reader = csv.DictReader(handle)
+        missing = [name for name in HEADER if name not in (reader.fieldnames or [])]
+        if missing:
+            raise BadReportsFile(
+                f"{path} lacks the column(s) {', '.join(missing)}; the header must be {','.join(HEADER)}"
+            )
+        yield from enumerate(reader, start=2)
+
+
+def import_reports(path: Path, progress: Progress = lambda n: None) -> tuple[int, datetime, datetime]:
+    """Store every report of the file; returns (count, first, last created_at)."""
+    catalog = _Catalog()
+    last_seen: dict[tuple[int, str], datetime] = {}
+    batch: list[Report] = []
+    count, first, last, previous = 0, None, None, None
+    for line, row in _rows(path):
+        at = _parse_time(row["created_at"], line)
+        if previous is not None and at < previous - timedelta(hours=1):
+            raise BadReportsFile(f"line {line}: the file must be in time order (roughly: within an hour)")
+        previous = max(previous or at, at)
+        service_id = catalog.service(row["service"].strip().lower())
+        reporter = hashlib.sha256(row["reporter"].encode()).hexdigest()[:32]
+        key = (service_id, reporter)
+        # The intake's rule: another report by the same reporter for the same
+        # service within 15 minutes is a repeat.
+        repeat = key in last_seen and at - last_seen[key] < REPEAT_WINDOW
+        last_seen[key] = at
+        batch.append(
+            Report(
+                service_id=service_id,
+                problem_id=catalog.problem(service_id, row["problem"].strip().lower()),
+                region_id=catalog.region(row["region"].strip()),
+                created_at=at,
+                source=Source.API,
+                fingerprint=reporter,
+                is_repeat=repeat,
+            )
+        )
+        first = at if first is None or at < first else first
+        last = at if last is None or at > last else last
+        count += 1
+        if len(batch) >= BATCH:
+            Report.objects.bulk_create(batch)
+            progress(len(batch))
+            batch = []
+    if batch:
+        Report.objects.bulk_create(batch)
+        progress(len(batch))
+    invalidate_catalog()
+    if count == 0:
+        raise BadReportsFile(f"{path} holds no reports")
+    return count, first, last
+
+
+@dataclass
+class Preloaded:
+    """Every series' per-minute distinct reporters, in memory, for fast refits."""
+
+    start: datetime
+    values: dict[int, np.ndarray]
+
+    def history(self, series: Series, start: datetime, end: datetime) -> np.ndarray:
+        row = self.values.get(series.pk)
+        lo = int((start - self.start).total_seconds() // 60)
+        hi = int((end - self.start).total_seconds() // 60)
+        if row is None:
+            return np.zeros(max(0, hi - lo))
+        window = row[max(lo, 0) : hi].copy()
+        positions = [int((g - start.timestamp()) // 60) for g in baselines.gap_epochs(start, end)]
+        window[[p for p in positions if 0 <= p < len(window)]] = np.nan
+        return window
+
+
+def preload(start: datetime, end: datetime) -> Preloaded:
+    minutes = int((end - start).total_seconds() // 60) + 1
+    values: dict[int, np.ndarray] = {}
+    for series_id, minute, reporters in SeriesMinute.objects.values_list(
+        "series_id", "minute", "reporters"
+    ).iterator(chunk_size=50_000):
+        row = values.get(series_id)
+        if row is None:
+            row = values[series_id] = np.zeros(minutes)
+        row[int((minute - start).total_seconds() // 60)] = reporters
+    return Preloaded(start, values)
+
+
+def replay(
+    first: datetime,
+    last: datetime,
+    pass_minutes: int = 10,
+    progress: Progress = lambda n: None,
+) -> int:
+    """Count everything, then tick the clock a minute at a time to the end.
+
+    Counting is done up front with the live counting code over the whole range
+    (it is idempotent and range-based, so this equals counting minute by minute).
+    The detector steps through every minute and stamps each decision with the
+    minute it was taken; the database is written every `pass_minutes` ticks, as
+    if the live pass had been delayed that long, which only batches the writes.
+    Returns the number of simulated minutes.
+    """
+    start = counting.floor_minute(first)
+    end = counting.floor_minute(last + TAIL)
+    with transaction.atomic():
+        day = start
+        while day < end:
+            counting.count_range(day, min(day + timedelta(days=1), end))
+            day += timedelta(days=1)
+    loaded = preload(start, end)
+    clock = start + timedelta(minutes=1)
+    last_refit: datetime | None = None
+    ticks = 0
+    while clock <= end:
+        if last_refit is None or clock - last_refit >= timedelta(hours=1):
+            _refit_due(clock, loaded)
+            last_refit = clock
+        pipeline.run_pass(clock, count=False)
+        step = min(pass_minutes, int((end - clock).total_seconds() // 60) or 1)
+        ticks += step
+        progress(step)
+        clock += timedelta(minutes=step)
+    return ticks
+
+
+def _refit_due(now: datetime, loaded: Preloaded) -> None:
+    from spikes.models import PipelineState
+
+    state = PipelineState.load()
+    if (
+        state.global_baseline_updated_at is None
+        or state.global_baseline_updated_at <= now - pipeline.GLOBAL_REFIT_EVERY
+    ):
+        baselines.refit_global(now)
+    for series in Series.objects.filter(pk__in=pipeline.due_baselines(now)).order_by("region", "pk"):
+        baselines.refit(series, now, history=loaded.history)
+
+
+def spike_record(spike: Spike) -> dict[str, Any]:
+    def iso(value: datetime | None) -> str | None:
+        return value.isoformat().replace("+00:00", "Z") if value else None
+
+    return {
+        "service": spike.service.slug,
+        "region": spike.region or None,
+        "level": spike.level,
+        "started_at": iso(spike.started_at),
+        "detected_at": iso(spike.detected_at),
+        "peak_at": iso(spike.peak_at),
+        "ended_at": iso(spike.ended_at),
+        "peak_reports": spike.peak_reports,
+        "expected_reports": round(spike.expected_reports, 2),
+        "problems": spike.problems,
+        "regions": spike.regions,
+        "incident": spike.incident_id,
+        "related_to": spike.related_to_id,
+        "id": spike.pk,
+    }
+
+
+def export_spikes() -> list[dict[str, Any]]:
+    spikes = Spike.objects.select_related("service").order_by("detected_at", "pk")
+    return [spike_record(spike) for spike in spikes]

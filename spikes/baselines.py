@@ -1,0 +1,172 @@
+"""Baselines per series: the detection package's `fit_profile` fed from the counts.
+
+A series is refitted every REFIT_EVERY on the last HISTORY of per-minute distinct
+reporters (minutes of a global intake gap count as missing, not as zero). A regional
+series with little history leans on a prior: the service's all-regions profile
+times the region's share of the service's reporters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
+
+import numpy as np
+from django.db.models import Sum
+
+from spikes.detection import Profile, fit_profile
+from spikes.models import ALL_REGIONS, IntakeGap, Series, SeriesMinute
+
+HISTORY = timedelta(days=28)
+REFIT_EVERY = timedelta(hours=6)
+BUCKET_SECONDS = 60
+# Below this many reporters per hour the expected count is raised to it, so that
+# a tiny service is not "infinitely surprised" by its first reporter. Half a
+# reporter per hour is about the quietest service of the starting catalog.
+FLOOR_PER_HOUR = 0.5
+
+
+def minute_grid(start: datetime, end: datetime) -> np.ndarray:
+    """Epoch seconds of every minute in [start, end)."""
+    return np.arange(start.timestamp(), end.timestamp(), BUCKET_SECONDS, dtype=float)
+
+
+def dense_reporters(series_id: int, start: datetime, end: datetime, gaps: Iterable[float] = ()) -> np.ndarray:
+    """Distinct reporters of a series for every minute in [start, end): zero where
+    nobody reported, NaN where the intake itself was down."""
+    grid = minute_grid(start, end)
+    values = np.zeros(len(grid))
+    for minute, reporters in SeriesMinute.objects.filter(
+        series_id=series_id, minute__gte=start, minute__lt=end
+    ).values_list("minute", "reporters"):
+        values[int((minute.timestamp() - grid[0]) // BUCKET_SECONDS)] = reporters
+    gap_index = [int((g - grid[0]) // BUCKET_SECONDS) for g in gaps if grid[0] <= g < grid[-1] + 1]
+    values[gap_index] = np.nan
+    return values
+
+
+def gap_epochs(start: datetime, end: datetime) -> list[float]:
+    return [
+        m.timestamp()
+        for m in IntakeGap.objects.filter(minute__gte=start, minute__lt=end).values_list("minute", flat=True)
+    ]
+
+
+def _regional_prior(series: Series, start: datetime, end: datetime) -> Profile | None:
+    if series.region == ALL_REGIONS:
+        return None
+    parent = Series.objects.filter(service_id=series.service_id, region=ALL_REGIONS).first()
+    if parent is None or not parent.baseline:
+        return None
+    totals = SeriesMinute.objects.filter(minute__gte=start, minute__lt=end)
+    region_total = totals.filter(series=series).aggregate(n=Sum("reporters"))["n"] or 0
+    service_total = totals.filter(series=parent).aggregate(n=Sum("reporters"))["n"] or 0
+    if not service_total:
+        return None
+    return Profile.from_dict(parent.baseline).scaled(region_total / service_total)
+
+
+# A series is judged only once its baseline rests on at least a day of history
+# (its own, or its parent's for a regional prior): before that it cannot know
+# its daily cycle, and every busy evening would look like an outage.
+WARM_UP_DAYS = 1.0
+
+History = Callable[[Series, datetime, datetime], np.ndarray]
+
+
+def stored_history(series: Series, start: datetime, end: datetime) -> np.ndarray:
+    return dense_reporters(series.pk, start, end, gap_epochs(start, end))
+
+
+def is_ready(profile: Profile | None) -> bool:
+    return profile is not None and profile.n_days + profile.extra.get("prior_days", 0.0) >= WARM_UP_DAYS
+
+
+def refit(series: Series, now: datetime, history: History = stored_history) -> Profile:
+    """Fit and store the baseline of one series from the history before `now`.
+
+    `history` supplies the per-minute distinct reporters; the backtest passes one
+    that slices arrays it already holds, instead of reading them minute by minute.
+    """
+    end = now.replace(second=0, microsecond=0)
+    start = end - HISTORY
+    first = series.minutes.order_by("minute").values_list("minute", flat=True).first()
+    if first is not None and first > start:
+        start = first  # no need to feed weeks of zeros before the series existed
+    prior = _regional_prior(series, start, end)
+    profile = fit_profile(
+        history(series, start, end),
+        start.timestamp(),
+        BUCKET_SECONDS,
+        prior=prior,
+        floor=FLOOR_PER_HOUR * BUCKET_SECONDS / 3600,
+    )
+    if prior is not None:
+        profile.extra["prior_days"] = prior.n_days
+    Series.objects.filter(pk=series.pk).update(baseline=profile.to_dict(), baseline_updated_at=now)
+    series.baseline, series.baseline_updated_at = profile.to_dict(), now
+    return profile
+
+
+def due_for_refit(now: datetime):
+    """Active series whose baseline is missing or older than REFIT_EVERY; all-regions
+    series first, since regional priors are made from them."""
+    from django.db.models import Q
+
+    return (
+        Series.objects.active(now)
+        .filter(Q(baseline_updated_at__isnull=True) | Q(baseline_updated_at__lt=now - REFIT_EVERY))
+        .order_by("region", "pk")
+    )
+
+
+# A minute with no report at all is an intake gap when at least this many
+# reporters were expected in it: P(0 | Poisson(3)) is 5%, and a wrongly flagged
+# quiet minute costs nothing but a minute of evidence.
+GAP_MIN_EXPECTED = 3.0
+
+
+def global_totals(start: datetime, end: datetime) -> dict[float, int]:
+    """Distinct reporters of all services together, per minute with any report."""
+    rows = (
+        SeriesMinute.objects.filter(series__region=ALL_REGIONS, minute__gte=start, minute__lt=end)
+        .values_list("minute")
+        .annotate(n=Sum("reporters"))
+        .order_by()
+    )
+    return {minute.timestamp(): n for minute, n in rows}
+
+
+def refit_global(now: datetime) -> Profile:
+    from spikes.models import PipelineState
+
+    end = now.replace(second=0, microsecond=0)
+    start = end - HISTORY
+    totals = global_totals(start, end)
+    if totals:
+        start = datetime.fromtimestamp(min(totals), tz=end.tzinfo)
+    grid = minute_grid(start, end)
+    values = np.zeros(len(grid))
+    for epoch, n in totals.items():
+        values[int((epoch - grid[0]) // BUCKET_SECONDS)] = n
+    values[[int((g - grid[0]) // BUCKET_SECONDS) for g in gap_epochs(start, end)]] = np.nan
+    profile = fit_profile(values, start.timestamp(), BUCKET_SECONDS)
+    PipelineState.objects.filter(pk=1).update(
+        global_baseline=profile.to_dict(), global_baseline_updated_at=now
+    )
+    return profile
+
+
+def mark_gaps(start: datetime, end: datetime, global_baseline: dict | None) -> list[float]:
+    """Record (and return) the minutes of [start, end) in which the intake was down."""
+    if not global_baseline or start >= end:
+        return []
+    profile = Profile.from_dict(global_baseline)
+    grid = minute_grid(start, end)
+    totals = global_totals(start, end)
+    expected = profile.expected_many(grid)
+    gaps = [t for t, mu in zip(grid, expected) if mu >= GAP_MIN_EXPECTED and not totals.get(t)]
+    IntakeGap.objects.bulk_create(
+        [IntakeGap(minute=datetime.fromtimestamp(t, tz=start.tzinfo)) for t in gaps], ignore_conflicts=True
+    )
+    return gaps

@@ -1,0 +1,136 @@
+"""Per-minute counts from raw reports: the only code that scans the reports table.
+
+`count_range` (re)counts whole minutes and replaces whatever counts those minutes
+had, so counting a range twice gives the same rows as counting it once. `catch_up`
+moves the watermark forward, recounting a few trailing minutes each time for
+reports committed just after their minute ended.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.db.models import Count, Q
+from django.db.models.functions import TruncMinute
+
+from reports.models import Report
+from spikes.models import ALL_REGIONS, MinuteCount, PipelineState, Series, SeriesMinute
+
+MINUTE = timedelta(minutes=1)
+# A report is stamped with the server clock when accepted but committed a moment
+# later; recounting the last few minutes on every pass picks up such stragglers.
+RECOUNT_MINUTES = 3
+# Catching up after downtime goes in chunks, each its own transaction.
+CHUNK = timedelta(hours=6)
+
+
+def floor_minute(at: datetime) -> datetime:
+    return at.replace(second=0, microsecond=0)
+
+
+def count_range(start: datetime, end: datetime) -> int:
+    """Replace the counts of the minutes in [start, end) with fresh ones from the
+    reports. Returns how many (service, region, problem, minute) rows were written."""
+    start, end = floor_minute(start), floor_minute(end)
+    rows = list(
+        Report.objects.filter(created_at__gte=start, created_at__lt=end)
+        .annotate(at=TruncMinute("created_at"))
+        .values_list("at", "service_id", "region_id", "problem_id")
+        .annotate(n=Count("id"), distinct=Count("id", filter=Q(is_repeat=False)))
+        .order_by()
+    )
+    # A reporter's repeats are is_repeat rows, so non-repeats add up to distinct
+    # reporters across problems and regions as well.
+    series_totals: dict[tuple[int, str], dict[datetime, list[int]]] = defaultdict(dict)
+    for at, service_id, region, _problem, n, distinct in rows:
+        for key in ((service_id, region), (service_id, ALL_REGIONS)):
+            total = series_totals[key].setdefault(at, [0, 0])
+            total[0] += n
+            total[1] += distinct
+
+    with transaction.atomic():
+        # The progress row doubles as a lock: two counting tasks never interleave.
+        PipelineState.objects.select_for_update().get_or_create(pk=1)
+        series_ids = _series_ids(series_totals)
+        MinuteCount.objects.filter(minute__gte=start, minute__lt=end).delete()
+        SeriesMinute.objects.filter(minute__gte=start, minute__lt=end).delete()
+        MinuteCount.objects.bulk_create(
+            (
+                MinuteCount(minute=at, service_id=s, region=r, problem_id=p, reports=n, reporters=d)
+                for at, s, r, p, n, d in rows
+            ),
+            batch_size=2000,
+        )
+        SeriesMinute.objects.bulk_create(
+            (
+                SeriesMinute(series_id=series_ids[key], minute=at, reports=n, reporters=d)
+                for key, minutes in series_totals.items()
+                for at, (n, d) in minutes.items()
+            ),
+            batch_size=2000,
+        )
+        _touch_last_report(series_ids, series_totals)
+    return len(rows)
+
+
+def _series_ids(keys) -> dict[tuple[int, str], int]:
+    keys = set(keys)
+    if not keys:
+        return {}
+    services = {service_id for service_id, _ in keys}
+    known = {
+        (s, r): pk
+        for pk, s, r in Series.objects.filter(service_id__in=services).values_list(
+            "pk", "service_id", "region"
+        )
+    }
+    missing = keys - known.keys()
+    if missing:
+        Series.objects.bulk_create(
+            [Series(service_id=s, region=r) for s, r in missing], ignore_conflicts=True
+        )
+        known = {
+            (s, r): pk
+            for pk, s, r in Series.objects.filter(service_id__in=services).values_list(
+                "pk", "service_id", "region"
+            )
+        }
+    return known
+
+
+def _touch_last_report(series_ids, series_totals) -> None:
+    """Move each series' last_report_at forward to its newest counted minute."""
+    by_minute: dict[datetime, list[int]] = defaultdict(list)
+    for key, minutes in series_totals.items():
+        by_minute[max(minutes)].append(series_ids[key])
+    for at, ids in by_minute.items():
+        Series.objects.filter(pk__in=ids).filter(
+            Q(last_report_at__lt=at) | Q(last_report_at__isnull=True)
+        ).update(last_report_at=at)
+
+
+def catch_up(now: datetime) -> tuple[datetime, datetime] | None:
+    """Count every complete minute not yet counted (and the last few again).
+
+    Returns the range counted, or None when there was nothing to count yet.
+    """
+    end = floor_minute(now)
+    progress, _ = PipelineState.objects.get_or_create(pk=1)
+    if progress.counted_until is None:
+        first = Report.objects.order_by("created_at").values_list("created_at", flat=True).first()
+        if first is None:
+            return None
+        start = floor_minute(first)
+    else:
+        start = min(progress.counted_until, end - RECOUNT_MINUTES * MINUTE)
+    chunk_start = start
+    while chunk_start < end:
+        chunk_end = min(chunk_start + CHUNK, end)
+        count_range(chunk_start, chunk_end)
+        PipelineState.objects.filter(
+            Q(counted_until__lt=chunk_end) | Q(counted_until__isnull=True), pk=1
+        ).update(counted_until=chunk_end)
+        chunk_start = chunk_end
+    return start, end

@@ -1,0 +1,119 @@
+"""Grouping spikes into incidents, and telling sympathetic spikes from outages.
+
+- Spikes of one owner's services (the Meta family) that start within WINDOW of
+  each other are one incident.
+- When WIDESPREAD_SERVICES or more services of any owners start within WINDOW (a
+  cloud or CDN failure), they are one widespread incident.
+- When Facebook fails, people blame their internet provider: a spike of an ISP or
+  a mobile carrier that starts while a bigger outage of another kind of service is
+  under way is marked "possibly related to" it instead of counting as an outage
+  of its own.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db.models import Max, Q
+
+from reports.models import Category
+from spikes.models import Incident, Spike, SpikeChange
+
+# Meta's 2021 and 2024 outages hit its apps within a few minutes of each other;
+# ten minutes covers that and the detector's own delay on the smaller apps.
+WINDOW = timedelta(minutes=10)
+WIDESPREAD_SERVICES = 5
+SYMPATHETIC_CATEGORIES = {Category.ISP, Category.MOBILE}
+
+
+def _excess(spike: Spike) -> float:
+    return spike.peak_reports - spike.expected_reports
+
+
+def _neighbours(spike: Spike):
+    """Other services' spikes, same region scope, starting within WINDOW, not over
+    before this one began."""
+    return (
+        Spike.objects.filter(
+            region=spike.region,
+            started_at__gte=spike.started_at - WINDOW,
+            started_at__lte=spike.started_at + WINDOW,
+        )
+        .filter(Q(ended_at__isnull=True) | Q(ended_at__gte=spike.started_at))
+        .exclude(service_id=spike.service_id)
+        .exclude(related_to__isnull=False)
+        .select_related("service", "incident")
+    )
+
+
+def place(spike: Spike) -> None:
+    """Decide, for a spike that just opened, its incident or what it rides on."""
+    neighbours = list(_neighbours(spike))
+    category = spike.service.category
+    if category in SYMPATHETIC_CATEGORIES:
+        bigger = [
+            other
+            for other in Spike.objects.filter(
+                Q(region=spike.region) | Q(region=""),
+                ended_at__isnull=True,
+                started_at__lte=spike.started_at + WINDOW,
+            )
+            .exclude(service__category__in=SYMPATHETIC_CATEGORIES)
+            .select_related("service")
+            if _excess(other) > _excess(spike)
+        ]
+        if bigger:
+            cause = max(bigger, key=_excess)
+            spike.related_to = cause
+            spike.save(update_fields=["related_to"])
+            SpikeChange.objects.create(
+                spike=spike,
+                at=spike.detected_at,
+                kind=SpikeChange.Kind.RELATED,
+                note=f"Possibly related to the {cause.service.name} outage",
+            )
+            return
+
+    services = {other.service_id for other in neighbours} | {spike.service_id}
+    if len(services) >= WIDESPREAD_SERVICES:
+        _join(spike, neighbours, Incident.Kind.WIDESPREAD, group_id=None)
+        return
+    group_id = spike.service.group_id
+    same_owner = [o for o in neighbours if group_id and o.service.group_id == group_id]
+    if same_owner:
+        _join(spike, same_owner, Incident.Kind.GROUP, group_id=group_id)
+
+
+def _join(spike: Spike, members: list[Spike], kind: str, group_id: int | None) -> None:
+    incident = next((m.incident for m in members if m.incident and m.incident.kind == kind), None)
+    if incident is None:
+        incident = Incident.objects.create(
+            kind=kind, group_id=group_id, started_at=min([spike.started_at, *(m.started_at for m in members)])
+        )
+    emptied = set()
+    for member in [*members, spike]:
+        if member.incident_id == incident.pk:
+            continue
+        if member.incident_id:
+            emptied.add(member.incident_id)
+        member.incident = incident
+        member.save(update_fields=["incident"])
+        SpikeChange.objects.create(
+            spike=member, at=spike.detected_at, kind=SpikeChange.Kind.GROUPED, note=str(incident)[:200]
+        )
+    Incident.objects.filter(pk=incident.pk, started_at__gt=spike.started_at).update(
+        started_at=spike.started_at
+    )
+    Incident.objects.filter(pk__in=emptied, spikes__isnull=True).delete()
+    Incident.objects.filter(pk=incident.pk, ended_at__isnull=False).update(ended_at=None)
+
+
+def close_if_over(spike: Spike) -> None:
+    """An incident ends when the last of its spikes does."""
+    if spike.incident_id is None:
+        return
+    incident = Incident.objects.get(pk=spike.incident_id)
+    if incident.spikes.filter(ended_at__isnull=True).exists():
+        return
+    incident.ended_at = incident.spikes.aggregate(end=Max("ended_at"))["end"]
+    incident.save(update_fields=["ended_at"])

@@ -1,0 +1,242 @@
+"""Counts, series, spikes (suspected outages) and incidents.
+
+A *series* is one service in one region, or in all regions (region ""). Counts are
+kept per minute; the detector reads distinct reporters per series and minute, never
+raw reports.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+
+from reports.models import ProblemType, Service, ServiceGroup
+
+ALL_REGIONS = ""
+
+
+class MinuteCount(models.Model):
+    """Reports and distinct reporters in one minute, for one (service, region, problem)."""
+
+    minute = models.DateTimeField()
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="+")
+    region = models.CharField(max_length=2)
+    problem = models.ForeignKey(ProblemType, on_delete=models.CASCADE, related_name="+")
+    reports = models.PositiveIntegerField()
+    reporters = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["service", "region", "problem", "minute"], name="unique_minute_count"
+            )
+        ]
+        indexes = [
+            # Recounting a range of minutes deletes and rewrites them by time.
+            models.Index(fields=["minute"], name="minutecount_minute_idx"),
+            # Breakdowns of one service over a time range (problems, regions).
+            models.Index(fields=["service", "minute"], name="minutecount_service_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.service_id}/{self.region}/{self.problem_id} at {self.minute:%Y-%m-%d %H:%M}"
+
+
+class SeriesMinute(models.Model):
+    """The rollup the detector and the charts read: one row per series and minute
+    with any report. Minutes without reports have no row (they count zero)."""
+
+    series = models.ForeignKey("Series", on_delete=models.CASCADE, related_name="minutes")
+    minute = models.DateTimeField()
+    reports = models.PositiveIntegerField()
+    reporters = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["series", "minute"], name="unique_series_minute")]
+        indexes = [models.Index(fields=["minute"], name="seriesminute_minute_idx")]
+
+    def __str__(self) -> str:
+        return f"series {self.series_id} at {self.minute:%Y-%m-%d %H:%M}: {self.reporters}"
+
+
+class SeriesQuerySet(models.QuerySet):
+    def active(self, now=None) -> SeriesQuerySet:
+        """Series with a report in the last ACTIVE_DAYS: the ones a pass looks at."""
+        now = now or timezone.now()
+        return self.filter(last_report_at__gte=now - timezone.timedelta(days=Series.ACTIVE_DAYS))
+
+
+class Series(models.Model):
+    """A service in a region (or in all regions), with its baseline and detector state."""
+
+    ACTIVE_DAYS = 28
+
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="series")
+    region = models.CharField(max_length=2, blank=True, help_text='ISO code, or "" for all regions')
+    last_report_at = models.DateTimeField(null=True)
+    # The detector has seen every minute before this one.
+    detected_until = models.DateTimeField(null=True)
+    detector_state = models.JSONField(default=dict)
+    baseline = models.JSONField(null=True, help_text="spikes.detection.Profile.to_dict()")
+    baseline_updated_at = models.DateTimeField(null=True)
+
+    objects = SeriesQuerySet.as_manager()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["service", "region"], name="unique_series")]
+        indexes = [models.Index(fields=["last_report_at"], name="series_active_idx")]
+        verbose_name_plural = "series"
+
+    def __str__(self) -> str:
+        return f"{self.service_id}/{self.region or 'all'}"
+
+
+class PipelineState(models.Model):
+    """Singleton (pk=1): how far counting got, and the baseline of all reports
+    together, which tells an intake gap (nobody could report) from a quiet minute."""
+
+    counted_until = models.DateTimeField(null=True, help_text="Reports before this are counted")
+    global_baseline = models.JSONField(null=True)
+    global_baseline_updated_at = models.DateTimeField(null=True)
+    last_pass_at = models.DateTimeField(null=True, help_text="When the last detection pass ended")
+    last_pass_until = models.DateTimeField(null=True, help_text="The minute it detected up to")
+
+    def __str__(self) -> str:
+        return f"counted until {self.counted_until}, detected until {self.last_pass_until}"
+
+    @classmethod
+    def load(cls) -> PipelineState:
+        state, _ = cls.objects.get_or_create(pk=1)
+        return state
+
+
+class IntakeGap(models.Model):
+    """A minute in which no report at all arrived although many were expected: the
+    intake was down, so the detector treats the minute as missing, not as zero."""
+
+    minute = models.DateTimeField(primary_key=True)
+
+    def __str__(self) -> str:
+        return f"intake gap at {self.minute:%Y-%m-%d %H:%M}"
+
+
+class Level(models.TextChoices):
+    WARNING = "warning", "Possible problems"
+    DANGER = "danger", "Problems detected"
+
+
+class Status(models.TextChoices):
+    SUSPECTED = "suspected", "Suspected"
+    CONFIRMED = "confirmed", "Confirmed"
+    DISMISSED = "dismissed", "Dismissed"
+    RESOLVED = "resolved", "Resolved"
+
+
+class ConfirmedBy(models.TextChoices):
+    STAFF = "staff", "Our staff"
+    PROVIDER = "provider", "The provider"
+
+
+class Incident(models.Model):
+    """Spikes that belong together: one owner's services failing at once, or many
+    services failing at once (a cloud or CDN outage)."""
+
+    class Kind(models.TextChoices):
+        GROUP = "group", "Several services of one owner"
+        WIDESPREAD = "widespread", "Many services at once"
+
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    group = models.ForeignKey(ServiceGroup, null=True, blank=True, on_delete=models.SET_NULL)
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        name = self.group.name if self.group_id else "Widespread"
+        return f"{name} incident of {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class SpikeQuerySet(models.QuerySet):
+    def open(self) -> SpikeQuerySet:
+        return self.filter(ended_at__isnull=True).exclude(status=Status.DISMISSED)
+
+
+class Spike(models.Model):
+    """A suspected outage of one series, from onset to resolution."""
+
+    series = models.ForeignKey(Series, on_delete=models.PROTECT, related_name="spikes")
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="spikes")
+    region = models.CharField(max_length=2, blank=True, help_text='"" for all regions')
+    level = models.CharField(max_length=8, choices=Level.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.SUSPECTED)
+    confirmed_by = models.CharField(max_length=8, choices=ConfirmedBy.choices, blank=True)
+    started_at = models.DateTimeField(help_text="Estimated onset")
+    detected_at = models.DateTimeField()
+    peak_at = models.DateTimeField()
+    peak_reports = models.PositiveIntegerField(help_text="Distinct reporters in the peak minute")
+    expected_reports = models.FloatField(help_text="Expected reporters in the peak minute")
+    ended_at = models.DateTimeField(null=True, blank=True)
+    problems = models.JSONField(default=dict, help_text="{problem slug: share of reports}")
+    regions = models.JSONField(default=dict, help_text="{region code: share of reports}")
+    incident = models.ForeignKey(
+        Incident, null=True, blank=True, on_delete=models.SET_NULL, related_name="spikes"
+    )
+    related_to = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="sympathetic_spikes",
+        help_text="Possibly related to this bigger outage elsewhere",
+    )
+
+    objects = SpikeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-started_at"]
+        indexes = [
+            models.Index(fields=["service", "-started_at"], name="spike_service_idx"),
+            models.Index(fields=["-started_at"], name="spike_started_idx"),
+        ]
+        constraints = [
+            # One open spike per series: a second worker on the same pass cannot
+            # open a duplicate.
+            models.UniqueConstraint(
+                fields=["series"], condition=models.Q(ended_at__isnull=True), name="one_open_spike"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.service} {self.region or 'all regions'} {self.started_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.ended_at is None
+
+
+class SpikeChange(models.Model):
+    """The history of a spike: every change, with its time."""
+
+    class Kind(models.TextChoices):
+        OPENED = "opened", "Opened"
+        LEVEL_CHANGED = "level_changed", "Level changed"
+        RESOLVED = "resolved", "Resolved"
+        CONFIRMED = "confirmed", "Confirmed"
+        DISMISSED = "dismissed", "Dismissed"
+        GROUPED = "grouped", "Grouped into an incident"
+        RELATED = "related", "Marked possibly related"
+
+    spike = models.ForeignKey(Spike, on_delete=models.CASCADE, related_name="changes")
+    at = models.DateTimeField()
+    kind = models.CharField(max_length=14, choices=Kind.choices)
+    level = models.CharField(max_length=8, choices=Level.choices, blank=True)
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} at {self.at:%Y-%m-%d %H:%M}"

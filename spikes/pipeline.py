@@ -1,0 +1,80 @@
+"""One detection pass, and the baseline upkeep: what the Celery tasks and the
+backtest both run. The live tasks call these with the wall clock, the backtest with
+a simulated one."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from spikes import baselines, counting, detecting
+from spikes.models import PipelineState, Series
+
+# Series per detection task: small enough that several workers share a pass,
+# large enough that a task's fixed cost (a few queries) is spread thin.
+CHUNK_SIZE = 500
+GLOBAL_REFIT_EVERY = timedelta(hours=6)
+
+FanOut = Callable[[list[list[int]], datetime], None]
+
+
+@dataclass
+class PassSummary:
+    until: datetime
+    series: int
+    chunks: int
+    gaps: int
+
+
+def run_pass(now: datetime, fan_out: FanOut | None = None, count: bool = True) -> PassSummary:
+    """Count what is new, mark intake gaps, and detect every active series up to
+    the last complete minute. With `fan_out`, the detection chunks are handed to it
+    (Celery workers) instead of being run here."""
+    until = counting.floor_minute(now)
+    if count:
+        counting.catch_up(now)
+    state = PipelineState.load()
+    since = max(state.last_pass_until or until - detecting.MINUTE, until - detecting.MAX_CATCH_UP)
+    gaps = baselines.mark_gaps(since, until, state.global_baseline)
+    ids = list(Series.objects.active(now).order_by("pk").values_list("pk", flat=True))
+    chunks = [ids[i : i + CHUNK_SIZE] for i in range(0, len(ids), CHUNK_SIZE)]
+    if fan_out is not None:
+        fan_out(chunks, until)
+    else:
+        for chunk in chunks:
+            detecting.detect(chunk, until)
+    PipelineState.objects.filter(pk=1).update(last_pass_until=until, last_pass_at=now)
+    return PassSummary(until=until, series=len(ids), chunks=len(chunks), gaps=len(gaps))
+
+
+def due_baselines(now: datetime, limit: int | None = None) -> list[int]:
+    ids = list(baselines.due_for_refit(now).values_list("pk", flat=True))
+    return ids[:limit] if limit else ids
+
+
+def refit_baselines(series_ids: Sequence[int], now: datetime) -> None:
+    for series in Series.objects.filter(pk__in=series_ids).order_by("region", "pk"):
+        baselines.refit(series, now)
+
+
+def refresh_baselines(
+    now: datetime, fan_out: Callable[[list[list[int]], datetime], None] | None = None
+) -> int:
+    """Refit the global baseline and every series' baseline that is due."""
+    state = PipelineState.load()
+    if (
+        state.global_baseline_updated_at is None
+        or state.global_baseline_updated_at < now - GLOBAL_REFIT_EVERY
+    ):
+        baselines.refit_global(now)
+    ids = due_baselines(now)
+    # All-regions series come first in `ids`, and regional priors read them: fit
+    # them before handing the regional ones out.
+    chunks = [ids[i : i + CHUNK_SIZE] for i in range(0, len(ids), CHUNK_SIZE)]
+    if fan_out is not None:
+        fan_out(chunks, now)
+    else:
+        for chunk in chunks:
+            refit_baselines(chunk, now)
+    return len(ids)
