@@ -184,6 +184,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = (
         "data_folder_in": str(DATA_DIR / "broker" / "out"),
         "data_folder_out": str(DATA_DIR / "broker" / "out"),
         "processed_folder": str(DATA_DIR / "broker" / "processed"),
+        # Otherwise kombu writes its control exchange into the working directory.
+        "control_folder": str(DATA_DIR / "broker" / "control"),
         "store_processed": False,
     }
 )
