@@ -14,7 +14,7 @@ from __future__ import annotations
 import csv
 import hashlib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,8 @@ from django.db import transaction
 from reports.catalog import invalidate_catalog
 from reports.models import Category, ProblemType, Region, Report, Service, ServiceProblem, Source
 from spikes import baselines, counting, pipeline
-from spikes.models import Series, SeriesMinute, Spike
+from spikes.db import insert_many
+from spikes.models import SeriesMinute, Spike
 
 HEADER = ["created_at", "service", "region", "problem", "reporter"]
 REPEAT_WINDOW = timedelta(minutes=15)
@@ -98,7 +99,7 @@ def import_reports(path: Path, progress: Progress = lambda n: None) -> tuple[int
     """Store every report of the file; returns (count, first, last created_at)."""
     catalog = _Catalog()
     last_seen: dict[tuple[int, str], datetime] = {}
-    batch: list[Report] = []
+    batch: list[tuple] = []
     count, first, last, previous = 0, None, None, None
     for line, row in _rows(path):
         at = _parse_time(row["created_at"], line)
@@ -113,25 +114,27 @@ def import_reports(path: Path, progress: Progress = lambda n: None) -> tuple[int
         repeat = key in last_seen and at - last_seen[key] < REPEAT_WINDOW
         last_seen[key] = at
         batch.append(
-            Report(
-                service_id=service_id,
-                problem_id=catalog.problem(service_id, row["problem"].strip().lower()),
-                region_id=catalog.region(row["region"].strip()),
-                created_at=at,
-                source=Source.API,
-                fingerprint=reporter,
-                is_repeat=repeat,
+            (
+                service_id,
+                catalog.problem(service_id, row["problem"].strip().lower()),
+                catalog.region(row["region"].strip()),
+                at,
+                "",
+                False,
+                Source.API.value,
+                reporter,
+                repeat,
             )
         )
         first = at if first is None or at < first else first
         last = at if last is None or at > last else last
         count += 1
         if len(batch) >= BATCH:
-            Report.objects.bulk_create(batch)
+            _store(batch)
             progress(len(batch))
             batch = []
     if batch:
-        Report.objects.bulk_create(batch)
+        _store(batch)
         progress(len(batch))
     invalidate_catalog()
     if count == 0:
@@ -139,23 +142,45 @@ def import_reports(path: Path, progress: Progress = lambda n: None) -> tuple[int
     return count, first, last
 
 
+def _store(rows: list[tuple]) -> None:
+    columns = ["service_id", "problem_id", "region_id", "created_at", "comment", "comment_hidden"]
+    insert_many(Report._meta.db_table, [*columns, "source", "fingerprint", "is_repeat"], rows)
+
+
 @dataclass
 class Preloaded:
-    """Every series' per-minute distinct reporters, in memory, for fast refits."""
+    """Every series' per-minute distinct reporters, in memory: the backtest's
+    stand-in for baselines.StoredHistory, so a refit slices an array instead of
+    reading weeks of rows."""
 
     start: datetime
-    values: dict[int, np.ndarray]
+    rows: dict[int, np.ndarray]
+    # Intake-gap minutes (epoch seconds) known so far; refreshed before each refit
+    # round, since passes mark gaps as the clock moves.
+    gaps: np.ndarray = field(default_factory=lambda: np.empty(0))
 
-    def history(self, series: Series, start: datetime, end: datetime) -> np.ndarray:
-        row = self.values.get(series.pk)
-        lo = int((start - self.start).total_seconds() // 60)
-        hi = int((end - self.start).total_seconds() // 60)
+    def _span(self, start: datetime, end: datetime) -> tuple[int, int]:
+        return int((start - self.start).total_seconds() // 60), int((end - self.start).total_seconds() // 60)
+
+    def values(self, series_id: int, start: datetime, end: datetime) -> np.ndarray:
+        lo, hi = self._span(start, end)
+        row = self.rows.get(series_id)
         if row is None:
             return np.zeros(max(0, hi - lo))
         window = row[max(lo, 0) : hi].copy()
-        positions = [int((g - start.timestamp()) // 60) for g in baselines.gap_epochs(start, end)]
-        window[[p for p in positions if 0 <= p < len(window)]] = np.nan
+        positions = ((self.gaps - start.timestamp()) // 60).astype(int)
+        window[positions[(positions >= 0) & (positions < len(window))]] = np.nan
         return window
+
+    def total(self, series_id: int, start: datetime, end: datetime) -> float:
+        lo, hi = self._span(start, end)
+        row = self.rows.get(series_id)
+        return 0.0 if row is None else float(row[max(lo, 0) : hi].sum())
+
+    def first_minute(self, series_id: int) -> datetime | None:
+        row = self.rows.get(series_id)
+        nonzero = np.flatnonzero(row) if row is not None else []
+        return self.start + timedelta(minutes=int(nonzero[0])) if len(nonzero) else None
 
 
 def preload(start: datetime, end: datetime) -> Preloaded:
@@ -174,7 +199,7 @@ def preload(start: datetime, end: datetime) -> Preloaded:
 def replay(
     first: datetime,
     last: datetime,
-    pass_minutes: int = 10,
+    pass_minutes: int = 60,
     progress: Progress = lambda n: None,
 ) -> int:
     """Count everything, then tick the clock a minute at a time to the end.
@@ -218,8 +243,8 @@ def _refit_due(now: datetime, loaded: Preloaded) -> None:
         or state.global_baseline_updated_at <= now - pipeline.GLOBAL_REFIT_EVERY
     ):
         baselines.refit_global(now)
-    for series in Series.objects.filter(pk__in=pipeline.due_baselines(now)).order_by("region", "pk"):
-        baselines.refit(series, now, history=loaded.history)
+    loaded.gaps = np.array(baselines.gap_epochs(loaded.start, now))
+    pipeline.refit_baselines(pipeline.due_baselines(now), now, history=loaded)
 
 
 def spike_record(spike: Spike) -> dict[str, Any]:

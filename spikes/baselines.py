@@ -8,12 +8,14 @@ times the region's share of the service's reporters.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import Protocol
 
 import numpy as np
 from django.db.models import Sum
 
+from spikes.db import update_many
 from spikes.detection import Profile, fit_profile
 from spikes.models import ALL_REGIONS, IntakeGap, Series, SeriesMinute
 
@@ -52,18 +54,29 @@ def gap_epochs(start: datetime, end: datetime) -> list[float]:
     ]
 
 
-def _regional_prior(series: Series, start: datetime, end: datetime) -> Profile | None:
-    if series.region == ALL_REGIONS:
-        return None
-    parent = Series.objects.filter(service_id=series.service_id, region=ALL_REGIONS).first()
-    if parent is None or not parent.baseline:
-        return None
-    totals = SeriesMinute.objects.filter(minute__gte=start, minute__lt=end)
-    region_total = totals.filter(series=series).aggregate(n=Sum("reporters"))["n"] or 0
-    service_total = totals.filter(series=parent).aggregate(n=Sum("reporters"))["n"] or 0
-    if not service_total:
-        return None
-    return Profile.from_dict(parent.baseline).scaled(region_total / service_total)
+class StoredHistory:
+    """Per-minute distinct reporters of series, read from the counts tables.
+
+    The backtest has its own implementation of these three methods over arrays
+    it already holds in memory (spikes.backtest.Preloaded).
+    """
+
+    def values(self, series_id: int, start: datetime, end: datetime) -> np.ndarray:
+        return dense_reporters(series_id, start, end, gap_epochs(start, end))
+
+    def total(self, series_id: int, start: datetime, end: datetime) -> float:
+        rows = SeriesMinute.objects.filter(series_id=series_id, minute__gte=start, minute__lt=end)
+        return float(rows.aggregate(n=Sum("reporters"))["n"] or 0)
+
+    def first_minute(self, series_id: int) -> datetime | None:
+        rows = SeriesMinute.objects.filter(series_id=series_id).order_by("minute")
+        return rows.values_list("minute", flat=True).first()
+
+
+class History(Protocol):
+    def values(self, series_id: int, start: datetime, end: datetime) -> np.ndarray: ...
+    def total(self, series_id: int, start: datetime, end: datetime) -> float: ...
+    def first_minute(self, series_id: int) -> datetime | None: ...
 
 
 # A series is judged only once its baseline rests on at least a day of history
@@ -71,41 +84,53 @@ def _regional_prior(series: Series, start: datetime, end: datetime) -> Profile |
 # its daily cycle, and every busy evening would look like an outage.
 WARM_UP_DAYS = 1.0
 
-History = Callable[[Series, datetime, datetime], np.ndarray]
-
-
-def stored_history(series: Series, start: datetime, end: datetime) -> np.ndarray:
-    return dense_reporters(series.pk, start, end, gap_epochs(start, end))
-
 
 def is_ready(profile: Profile | None) -> bool:
     return profile is not None and profile.n_days + profile.extra.get("prior_days", 0.0) >= WARM_UP_DAYS
 
 
-def refit(series: Series, now: datetime, history: History = stored_history) -> Profile:
-    """Fit and store the baseline of one series from the history before `now`.
+def refit_many(series: Iterable[Series], now: datetime, history: History | None = None) -> None:
+    """Fit and store the baselines of these series from the history before `now`.
 
-    `history` supplies the per-minute distinct reporters; the backtest passes one
-    that slices arrays it already holds, instead of reading them minute by minute.
+    All-regions series are fitted first: a regional series with little history of
+    its own leans on its service's all-regions profile times the region's share.
     """
+    history = history or StoredHistory()
     end = now.replace(second=0, microsecond=0)
-    start = end - HISTORY
-    first = series.minutes.order_by("minute").values_list("minute", flat=True).first()
-    if first is not None and first > start:
-        start = first  # no need to feed weeks of zeros before the series existed
-    prior = _regional_prior(series, start, end)
-    profile = fit_profile(
-        history(series, start, end),
-        start.timestamp(),
-        BUCKET_SECONDS,
-        prior=prior,
-        floor=FLOOR_PER_HOUR * BUCKET_SECONDS / 3600,
-    )
-    if prior is not None:
-        profile.extra["prior_days"] = prior.n_days
-    Series.objects.filter(pk=series.pk).update(baseline=profile.to_dict(), baseline_updated_at=now)
-    series.baseline, series.baseline_updated_at = profile.to_dict(), now
-    return profile
+    ordered = sorted(series, key=lambda s: (s.region != ALL_REGIONS, s.pk))
+    services = {s.service_id for s in ordered}
+    parents: dict[int, tuple[int, Profile | None]] = {
+        service_id: (pk, Profile.from_dict(baseline) if baseline else None)
+        for pk, service_id, baseline in Series.objects.filter(
+            service_id__in=services, region=ALL_REGIONS
+        ).values_list("pk", "service_id", "baseline")
+    }
+    fitted: list[tuple[int, dict, datetime]] = []
+    for one in ordered:
+        start = end - HISTORY
+        first = history.first_minute(one.pk)
+        if first is not None and first > start:
+            start = first  # no need to feed weeks of zeros before the series existed
+        prior = None
+        parent_pk, parent_profile = parents.get(one.service_id, (None, None))
+        if one.region != ALL_REGIONS and parent_profile is not None:
+            service_total = history.total(parent_pk, start, end)
+            if service_total:
+                prior = parent_profile.scaled(history.total(one.pk, start, end) / service_total)
+        profile = fit_profile(
+            history.values(one.pk, start, end),
+            start.timestamp(),
+            BUCKET_SECONDS,
+            prior=prior,
+            floor=FLOOR_PER_HOUR * BUCKET_SECONDS / 3600,
+        )
+        if prior is not None:
+            profile.extra["prior_days"] = prior.n_days
+        if one.region == ALL_REGIONS:
+            parents[one.service_id] = (one.pk, profile)
+        one.baseline, one.baseline_updated_at = profile.to_dict(), now
+        fitted.append((one.pk, one.baseline, now))
+    update_many(Series._meta.db_table, "id", ["baseline", "baseline_updated_at"], fitted)
 
 
 def due_for_refit(now: datetime):

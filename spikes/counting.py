@@ -16,6 +16,7 @@ from django.db.models import Count, Q
 from django.db.models.functions import TruncMinute
 
 from reports.models import Report
+from spikes.db import insert_many
 from spikes.models import ALL_REGIONS, MinuteCount, PipelineState, Series, SeriesMinute
 
 MINUTE = timedelta(minutes=1)
@@ -56,20 +57,19 @@ def count_range(start: datetime, end: datetime) -> int:
         series_ids = _series_ids(series_totals)
         MinuteCount.objects.filter(minute__gte=start, minute__lt=end).delete()
         SeriesMinute.objects.filter(minute__gte=start, minute__lt=end).delete()
-        MinuteCount.objects.bulk_create(
-            (
-                MinuteCount(minute=at, service_id=s, region=r, problem_id=p, reports=n, reporters=d)
-                for at, s, r, p, n, d in rows
-            ),
-            batch_size=2000,
+        insert_many(
+            MinuteCount._meta.db_table,
+            ["minute", "service_id", "region", "problem_id", "reports", "reporters"],
+            rows,
         )
-        SeriesMinute.objects.bulk_create(
+        insert_many(
+            SeriesMinute._meta.db_table,
+            ["series_id", "minute", "reports", "reporters"],
             (
-                SeriesMinute(series_id=series_ids[key], minute=at, reports=n, reporters=d)
+                (series_ids[key], at, n, d)
                 for key, minutes in series_totals.items()
                 for at, (n, d) in minutes.items()
             ),
-            batch_size=2000,
         )
         _touch_last_report(series_ids, series_totals)
     return len(rows)

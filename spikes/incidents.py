@@ -31,11 +31,11 @@ def _excess(spike: Spike) -> float:
 
 
 def _neighbours(spike: Spike):
-    """Other services' spikes, same region scope, starting within WINDOW, not over
-    before this one began."""
+    """Other services' spikes, in any region, starting within WINDOW, not over
+    before this one began. Regions are not compared: a global outage raises the
+    all-regions series and several regional ones, and all belong together."""
     return (
         Spike.objects.filter(
-            region=spike.region,
             started_at__gte=spike.started_at - WINDOW,
             started_at__lte=spike.started_at + WINDOW,
         )

@@ -53,9 +53,10 @@ def due_baselines(now: datetime, limit: int | None = None) -> list[int]:
     return ids[:limit] if limit else ids
 
 
-def refit_baselines(series_ids: Sequence[int], now: datetime) -> None:
-    for series in Series.objects.filter(pk__in=series_ids).order_by("region", "pk"):
-        baselines.refit(series, now)
+def refit_baselines(
+    series_ids: Sequence[int], now: datetime, history: baselines.History | None = None
+) -> None:
+    baselines.refit_many(Series.objects.filter(pk__in=series_ids).defer("baseline"), now, history)
 
 
 def refresh_baselines(

@@ -6,152 +6,335 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('reports', '0003_alter_service_category'),
+        ("reports", "0003_alter_service_category"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='IntakeGap',
+            name="IntakeGap",
             fields=[
-                ('minute', models.DateTimeField(primary_key=True, serialize=False)),
+                ("minute", models.DateTimeField(primary_key=True, serialize=False)),
             ],
         ),
         migrations.CreateModel(
-            name='PipelineState',
+            name="PipelineState",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('counted_until', models.DateTimeField(help_text='Reports before this are counted', null=True)),
-                ('global_baseline', models.JSONField(null=True)),
-                ('global_baseline_updated_at', models.DateTimeField(null=True)),
-                ('last_pass_at', models.DateTimeField(help_text='When the last detection pass ended', null=True)),
-                ('last_pass_until', models.DateTimeField(help_text='The minute it detected up to', null=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "counted_until",
+                    models.DateTimeField(help_text="Reports before this are counted", null=True),
+                ),
+                ("global_baseline", models.JSONField(null=True)),
+                ("global_baseline_updated_at", models.DateTimeField(null=True)),
+                (
+                    "last_pass_at",
+                    models.DateTimeField(help_text="When the last detection pass ended", null=True),
+                ),
+                (
+                    "last_pass_until",
+                    models.DateTimeField(help_text="The minute it detected up to", null=True),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Incident',
+            name="Incident",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('group', 'Several services of one owner'), ('widespread', 'Many services at once')], max_length=12)),
-                ('started_at', models.DateTimeField()),
-                ('ended_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('group', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to='reports.servicegroup')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("group", "Several services of one owner"),
+                            ("widespread", "Many services at once"),
+                        ],
+                        max_length=12,
+                    ),
+                ),
+                ("started_at", models.DateTimeField()),
+                ("ended_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "group",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to="reports.servicegroup",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-started_at'],
+                "ordering": ["-started_at"],
             },
         ),
         migrations.CreateModel(
-            name='Series',
+            name="Series",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('region', models.CharField(blank=True, help_text='ISO code, or "" for all regions', max_length=2)),
-                ('last_report_at', models.DateTimeField(null=True)),
-                ('detected_until', models.DateTimeField(null=True)),
-                ('detector_state', models.JSONField(default=dict)),
-                ('baseline', models.JSONField(help_text='spikes.detection.Profile.to_dict()', null=True)),
-                ('baseline_updated_at', models.DateTimeField(null=True)),
-                ('service', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='series', to='reports.service')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "region",
+                    models.CharField(blank=True, help_text='ISO code, or "" for all regions', max_length=2),
+                ),
+                ("last_report_at", models.DateTimeField(null=True)),
+                ("detected_until", models.DateTimeField(null=True)),
+                ("detector_state", models.JSONField(default=dict)),
+                ("baseline", models.JSONField(help_text="spikes.detection.Profile.to_dict()", null=True)),
+                ("baseline_updated_at", models.DateTimeField(null=True)),
+                (
+                    "service",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="series",
+                        to="reports.service",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'series',
+                "verbose_name_plural": "series",
             },
         ),
         migrations.CreateModel(
-            name='SeriesMinute',
+            name="SeriesMinute",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('minute', models.DateTimeField()),
-                ('reports', models.PositiveIntegerField()),
-                ('reporters', models.PositiveIntegerField()),
-                ('series', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='minutes', to='spikes.series')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("minute", models.DateTimeField()),
+                ("reports", models.PositiveIntegerField()),
+                ("reporters", models.PositiveIntegerField()),
+                (
+                    "series",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="minutes",
+                        to="spikes.series",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Spike',
+            name="Spike",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('region', models.CharField(blank=True, help_text='"" for all regions', max_length=2)),
-                ('level', models.CharField(choices=[('warning', 'Possible problems'), ('danger', 'Problems detected')], max_length=8)),
-                ('status', models.CharField(choices=[('suspected', 'Suspected'), ('confirmed', 'Confirmed'), ('dismissed', 'Dismissed'), ('resolved', 'Resolved')], default='suspected', max_length=10)),
-                ('confirmed_by', models.CharField(blank=True, choices=[('staff', 'Our staff'), ('provider', 'The provider')], max_length=8)),
-                ('started_at', models.DateTimeField(help_text='Estimated onset')),
-                ('detected_at', models.DateTimeField()),
-                ('peak_at', models.DateTimeField()),
-                ('peak_reports', models.PositiveIntegerField(help_text='Distinct reporters in the peak minute')),
-                ('expected_reports', models.FloatField(help_text='Expected reporters in the peak minute')),
-                ('ended_at', models.DateTimeField(blank=True, null=True)),
-                ('problems', models.JSONField(default=dict, help_text='{problem slug: share of reports}')),
-                ('regions', models.JSONField(default=dict, help_text='{region code: share of reports}')),
-                ('incident', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='spikes', to='spikes.incident')),
-                ('related_to', models.ForeignKey(blank=True, help_text='Possibly related to this bigger outage elsewhere', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='sympathetic_spikes', to='spikes.spike')),
-                ('series', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='spikes', to='spikes.series')),
-                ('service', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='spikes', to='reports.service')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("region", models.CharField(blank=True, help_text='"" for all regions', max_length=2)),
+                (
+                    "level",
+                    models.CharField(
+                        choices=[("warning", "Possible problems"), ("danger", "Problems detected")],
+                        max_length=8,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("suspected", "Suspected"),
+                            ("confirmed", "Confirmed"),
+                            ("dismissed", "Dismissed"),
+                            ("resolved", "Resolved"),
+                        ],
+                        default="suspected",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "confirmed_by",
+                    models.CharField(
+                        blank=True,
+                        choices=[("staff", "Our staff"), ("provider", "The provider")],
+                        max_length=8,
+                    ),
+                ),
+                ("started_at", models.DateTimeField(help_text="Estimated onset")),
+                ("detected_at", models.DateTimeField()),
+                ("peak_at", models.DateTimeField()),
+                (
+                    "peak_reports",
+                    models.PositiveIntegerField(help_text="Distinct reporters in the peak minute"),
+                ),
+                ("expected_reports", models.FloatField(help_text="Expected reporters in the peak minute")),
+                ("ended_at", models.DateTimeField(blank=True, null=True)),
+                ("problems", models.JSONField(default=dict, help_text="{problem slug: share of reports}")),
+                ("regions", models.JSONField(default=dict, help_text="{region code: share of reports}")),
+                (
+                    "incident",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="spikes",
+                        to="spikes.incident",
+                    ),
+                ),
+                (
+                    "related_to",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Possibly related to this bigger outage elsewhere",
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="sympathetic_spikes",
+                        to="spikes.spike",
+                    ),
+                ),
+                (
+                    "series",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="spikes", to="spikes.series"
+                    ),
+                ),
+                (
+                    "service",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="spikes",
+                        to="reports.service",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-started_at'],
+                "ordering": ["-started_at"],
             },
         ),
         migrations.CreateModel(
-            name='SpikeChange',
+            name="SpikeChange",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField()),
-                ('kind', models.CharField(choices=[('opened', 'Opened'), ('level_changed', 'Level changed'), ('resolved', 'Resolved'), ('confirmed', 'Confirmed'), ('dismissed', 'Dismissed'), ('grouped', 'Grouped into an incident'), ('related', 'Marked possibly related')], max_length=14)),
-                ('level', models.CharField(blank=True, choices=[('warning', 'Possible problems'), ('danger', 'Problems detected')], max_length=8)),
-                ('note', models.CharField(blank=True, max_length=200)),
-                ('spike', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='changes', to='spikes.spike')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("at", models.DateTimeField()),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("opened", "Opened"),
+                            ("level_changed", "Level changed"),
+                            ("resolved", "Resolved"),
+                            ("confirmed", "Confirmed"),
+                            ("dismissed", "Dismissed"),
+                            ("grouped", "Grouped into an incident"),
+                            ("related", "Marked possibly related"),
+                        ],
+                        max_length=14,
+                    ),
+                ),
+                (
+                    "level",
+                    models.CharField(
+                        blank=True,
+                        choices=[("warning", "Possible problems"), ("danger", "Problems detected")],
+                        max_length=8,
+                    ),
+                ),
+                ("note", models.CharField(blank=True, max_length=200)),
+                (
+                    "spike",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="changes", to="spikes.spike"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['at', 'id'],
+                "ordering": ["at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='MinuteCount',
+            name="MinuteCount",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('minute', models.DateTimeField()),
-                ('region', models.CharField(max_length=2)),
-                ('reports', models.PositiveIntegerField()),
-                ('reporters', models.PositiveIntegerField()),
-                ('problem', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='reports.problemtype')),
-                ('service', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='reports.service')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("minute", models.DateTimeField()),
+                ("region", models.CharField(max_length=2)),
+                ("reports", models.PositiveIntegerField()),
+                ("reporters", models.PositiveIntegerField()),
+                (
+                    "problem",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="reports.problemtype",
+                    ),
+                ),
+                (
+                    "service",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="reports.service"
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['minute'], name='minutecount_minute_idx'), models.Index(fields=['service', 'minute'], name='minutecount_service_idx')],
-                'constraints': [models.UniqueConstraint(fields=('service', 'region', 'problem', 'minute'), name='unique_minute_count')],
+                "indexes": [
+                    models.Index(fields=["minute"], name="minutecount_minute_idx"),
+                    models.Index(fields=["service", "minute"], name="minutecount_service_idx"),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("service", "region", "problem", "minute"), name="unique_minute_count"
+                    )
+                ],
             },
         ),
         migrations.AddIndex(
-            model_name='series',
-            index=models.Index(fields=['last_report_at'], name='series_active_idx'),
+            model_name="series",
+            index=models.Index(fields=["last_report_at"], name="series_active_idx"),
         ),
         migrations.AddConstraint(
-            model_name='series',
-            constraint=models.UniqueConstraint(fields=('service', 'region'), name='unique_series'),
+            model_name="series",
+            constraint=models.UniqueConstraint(fields=("service", "region"), name="unique_series"),
         ),
         migrations.AddIndex(
-            model_name='seriesminute',
-            index=models.Index(fields=['minute'], name='seriesminute_minute_idx'),
+            model_name="seriesminute",
+            index=models.Index(fields=["minute"], name="seriesminute_minute_idx"),
         ),
         migrations.AddConstraint(
-            model_name='seriesminute',
-            constraint=models.UniqueConstraint(fields=('series', 'minute'), name='unique_series_minute'),
+            model_name="seriesminute",
+            constraint=models.UniqueConstraint(fields=("series", "minute"), name="unique_series_minute"),
         ),
         migrations.AddIndex(
-            model_name='spike',
-            index=models.Index(fields=['service', '-started_at'], name='spike_service_idx'),
+            model_name="spike",
+            index=models.Index(fields=["service", "-started_at"], name="spike_service_idx"),
         ),
         migrations.AddIndex(
-            model_name='spike',
-            index=models.Index(fields=['-started_at'], name='spike_started_idx'),
+            model_name="spike",
+            index=models.Index(fields=["-started_at"], name="spike_started_idx"),
         ),
         migrations.AddConstraint(
-            model_name='spike',
-            constraint=models.UniqueConstraint(condition=models.Q(('ended_at__isnull', True)), fields=('series',), name='one_open_spike'),
+            model_name="spike",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("ended_at__isnull", True)), fields=("series",), name="one_open_spike"
+            ),
         ),
     ]

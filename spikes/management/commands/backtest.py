@@ -40,8 +40,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--pass-minutes",
             type=int,
-            default=10,
-            help="write to the database every N simulated minutes (the detector still decides every minute)",
+            default=60,
+            help="write to the database every N simulated minutes (the detector still decides every minute; default %(default)s)",
         )
         parser.add_argument(
             "--keep-db", action="store_true", help="keep the throwaway database and print its path"
@@ -133,7 +133,9 @@ class Command(BaseCommand):
             call_command("load_catalog", stdout=quiet)
         path: Path = options["reports"]
         size = path.stat().st_size
-        with tqdm(total=size, unit="B", unit_scale=True, desc="import", file=sys.stderr) as bar:
+        with tqdm(
+            total=size, unit="B", unit_scale=True, desc="import", file=sys.stderr, mininterval=2
+        ) as bar:
             per_row = max(1, size // max(1, sum(1 for _ in path.open()) - 1))
             try:
                 count, first, last = backtest.import_reports(path, progress=lambda n: bar.update(n * per_row))
@@ -141,7 +143,7 @@ class Command(BaseCommand):
                 raise CommandError(str(exc)) from None
             bar.update(size - bar.n)
         minutes = int((last + backtest.TAIL - first).total_seconds() // 60)
-        with tqdm(total=minutes, unit="min", desc="replay", file=sys.stderr) as bar:
+        with tqdm(total=minutes, unit="min", desc="replay", file=sys.stderr, mininterval=2) as bar:
             backtest.replay(first, last, pass_minutes=options["pass_minutes"], progress=bar.update)
         spikes = backtest.export_spikes()
         options["out"].write_text(json.dumps(spikes, indent=1))
