@@ -53,12 +53,29 @@ def _insert(cursor, table: str, column_list: str, width: int, rows: list[tuple])
     return len(rows)
 
 
-def update_many(table: str, key: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
-    """UPDATE `table` SET columns = values WHERE key = row[0], for every row."""
+def update_many(model, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    """UPDATE the model's table SET columns = row[1:] WHERE pk = row[0], for every row.
+
+    On PostgreSQL this is one statement per batch (UPDATE ... FROM VALUES), not one
+    round trip per row: a detection pass writes the state of every series.
+    """
     quote = connection.ops.quote_name
-    assignments = ", ".join(f"{quote(c)} = %s" for c in columns)
-    sql = f"UPDATE {quote(table)} SET {assignments} WHERE {quote(key)} = %s"
-    params = [tuple(_adapt(v) for v in row[1:]) + (row[0],) for row in rows]
-    if params:
-        with connection.cursor() as cursor:
-            cursor.executemany(sql, params)
+    table, key = quote(model._meta.db_table), quote(model._meta.pk.column)
+    rows = [(row[0], *(_adapt(v) for v in row[1:])) for row in rows]
+    if not rows:
+        return
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            from psycopg2.extras import execute_values
+
+            types = [model._meta.get_field(c).db_type(connection) for c in columns]
+            names = ", ".join(quote(c) for c in columns)
+            assignments = ", ".join(
+                f"{quote(c)} = v.{quote(c)}::{t}" for c, t in zip(columns, types, strict=True)
+            )
+            sql = f"UPDATE {table} SET {assignments} FROM (VALUES %s) AS v(_pk, {names}) WHERE {table}.{key} = v._pk"
+            execute_values(cursor.cursor, sql, rows, page_size=1000)
+        else:
+            assignments = ", ".join(f"{quote(c)} = %s" for c in columns)
+            sql = f"UPDATE {table} SET {assignments} WHERE {key} = %s"
+            cursor.executemany(sql, [(*row[1:], row[0]) for row in rows])

@@ -29,6 +29,7 @@ CONFIG = DetectorConfig(bucket_seconds=BUCKET_SECONDS)
 # only raise spikes that are long over.
 MAX_CATCH_UP = timedelta(hours=24)
 MINUTE = timedelta(minutes=1)
+BREAKDOWN_EVERY_MINUTES = 5
 
 # Profiles parsed from JSON, per process, keyed by series and fit time: a pass
 # reads the large baseline column only for series whose baseline changed.
@@ -38,10 +39,10 @@ _profiles: dict[int, tuple[datetime | None, Profile | None]] = {}
 def _profiles_for(series: Sequence[Series]) -> dict[int, Profile | None]:
     stale = [s.pk for s in series if _profiles.get(s.pk, (0,))[0] != s.baseline_updated_at]
     if stale:
-        for pk, baseline, fitted in Series.objects.filter(pk__in=stale).values_list(
-            "pk", "baseline", "baseline_updated_at"
+        for pk, profile, fitted in Series.objects.filter(pk__in=stale).values_list(
+            "pk", "baseline__profile", "baseline_updated_at"
         ):
-            _profiles[pk] = (fitted, Profile.from_dict(baseline) if baseline else None)
+            _profiles[pk] = (fitted, Profile.from_dict(profile) if profile else None)
     return {s.pk: _profiles[s.pk][1] for s in series}
 
 
@@ -58,10 +59,7 @@ def detect(series_ids: Sequence[int], until: datetime) -> list[int]:
     touched: list[int] = []
     with transaction.atomic():
         batch = list(
-            Series.objects.select_for_update(skip_locked=True)
-            .filter(pk__in=series_ids)
-            .defer("baseline")
-            .order_by("pk")
+            Series.objects.select_for_update(skip_locked=True).filter(pk__in=series_ids).order_by("pk")
         )
         if not batch:
             return touched
@@ -106,16 +104,19 @@ def detect(series_ids: Sequence[int], until: datetime) -> list[int]:
             spike = _apply(series, open_spikes.get(series.pk), event)
             open_spikes[series.pk] = spike if spike.ended_at is None else None
             touched.append(spike.pk)
+        # Open spikes keep their peak and breakdowns current every few minutes;
+        # spikes that an event just changed are brought up to date at once.
+        follow = until.minute % BREAKDOWN_EVERY_MINUTES == 0
         for series_id, spike in open_spikes.items():
             if spike is not None:
                 _follow_peak(spike, states[series_id])
-                touched.append(spike.pk)
+                if follow:
+                    touched.append(spike.pk)
         # DetectorState is a flat dataclass of numbers and short lists: vars() is
         # its JSON form, without dataclasses.asdict's deep copy (the pass's
         # biggest cost once per series and minute).
         update_many(
-            Series._meta.db_table,
-            "id",
+            Series,
             ["detector_state", "detected_until"],
             [(s.pk, vars(states[s.pk]), until) for s in batch],
         )

@@ -77,7 +77,6 @@ class Series(models.Model):
     # The detector has seen every minute before this one.
     detected_until = models.DateTimeField(null=True)
     detector_state = models.JSONField(default=dict)
-    baseline = models.JSONField(null=True, help_text="spikes.detection.Profile.to_dict()")
     baseline_updated_at = models.DateTimeField(null=True)
 
     objects = SeriesQuerySet.as_manager()
@@ -89,6 +88,20 @@ class Series(models.Model):
 
     def __str__(self) -> str:
         return f"{self.service_id}/{self.region or 'all'}"
+
+
+class SeriesBaseline(models.Model):
+    """A series' fitted baseline (spikes.detection.Profile.to_dict(), ~10 kB).
+
+    Kept apart from Series because the detector state there is rewritten every
+    minute, and a row that carried this profile would be rewritten with it.
+    """
+
+    series = models.OneToOneField(Series, primary_key=True, on_delete=models.CASCADE, related_name="baseline")
+    profile = models.JSONField()
+
+    def __str__(self) -> str:
+        return f"baseline of series {self.series_id}"
 
 
 class PipelineState(models.Model):

@@ -14,7 +14,7 @@ from spikes.models import PipelineState, Series
 # Series per detection task: small enough that several workers share a pass,
 # large enough that a task's fixed cost (a few queries) is spread thin.
 CHUNK_SIZE = 500
-GLOBAL_REFIT_EVERY = timedelta(hours=6)
+GLOBAL_REFIT_EVERY = timedelta(hours=24)
 
 FanOut = Callable[[list[list[int]], datetime], None]
 
@@ -56,7 +56,7 @@ def due_baselines(now: datetime, limit: int | None = None) -> list[int]:
 def refit_baselines(
     series_ids: Sequence[int], now: datetime, history: baselines.History | None = None
 ) -> None:
-    baselines.refit_many(Series.objects.filter(pk__in=series_ids).defer("baseline"), now, history)
+    baselines.refit_many(Series.objects.filter(pk__in=series_ids), now, history)
 
 
 def refresh_baselines(

@@ -14,6 +14,7 @@ import csv
 import json
 import math
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -109,9 +110,7 @@ class Command(BaseCommand):
         if options["keep_db"]:
             self.stdout.write(f"backtest database kept at {database}")
         else:
-            for leftover in workdir.iterdir():
-                leftover.unlink() if leftover.is_file() else None
-            workdir.rmdir() if not any(workdir.iterdir()) else None
+            shutil.rmtree(workdir, ignore_errors=True)
         if result.returncode:
             raise CommandError(f"the backtest failed (exit code {result.returncode})")
 
