@@ -7,6 +7,8 @@ raw reports.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.db import models
 from django.utils import timezone
 
@@ -63,7 +65,7 @@ class SeriesQuerySet(models.QuerySet):
     def active(self, now=None) -> SeriesQuerySet:
         """Series with a report in the last ACTIVE_DAYS: the ones a pass looks at."""
         now = now or timezone.now()
-        return self.filter(last_report_at__gte=now - timezone.timedelta(days=Series.ACTIVE_DAYS))
+        return self.filter(last_report_at__gte=now - timedelta(days=Series.ACTIVE_DAYS))
 
 
 class Series(models.Model):

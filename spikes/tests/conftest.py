@@ -8,6 +8,14 @@ from reports.tests.factories import ServiceFactory, ServiceGroupFactory
 T0 = datetime(2026, 3, 2, tzinfo=UTC)
 
 
+@pytest.fixture(autouse=True)
+def _forget_cached_profiles():
+    """Series ids repeat from test to test: the pass's profile cache must not."""
+    from spikes import detecting
+
+    detecting._profiles.clear()
+
+
 @pytest.fixture
 def meta(db):
     return ServiceGroupFactory(slug="meta", name="Meta")
