@@ -47,7 +47,11 @@ def setup_database() -> None:
     import psycopg2
 
     conn = psycopg2.connect(
-        host=admin["HOST"], port=admin["PORT"], user=admin["USER"], password=admin["PASSWORD"], dbname="postgres"
+        host=admin["HOST"],
+        port=admin["PORT"],
+        user=admin["USER"],
+        password=admin["PASSWORD"],
+        dbname="postgres",
     )
     conn.autocommit = True
     with conn.cursor() as cursor:
@@ -69,7 +73,8 @@ def fill(series_count: int, weeks: int, rng: np.random.Generator) -> list[int]:
 
     regions = ["US", "GB", "IN", "BR", ALL_REGIONS]
     services = Service.objects.bulk_create(
-        Service(slug=f"svc-{i}", name=f"Service {i}", category="other") for i in range(series_count // len(regions))
+        Service(slug=f"svc-{i}", name=f"Service {i}", category="other")
+        for i in range(series_count // len(regions))
     )
     series = Series.objects.bulk_create(
         Series(service=s, region=r, last_report_at=NOW, detected_until=NOW - timedelta(minutes=1))
@@ -90,7 +95,8 @@ def fill(series_count: int, weeks: int, rng: np.random.Generator) -> list[int]:
                 f"{one.pk}\t{stamp}\t{n}\t{n}\n" for stamp, n in zip(stamps[nonzero], counts[nonzero])
             )
             cursor.cursor.copy_expert(
-                "COPY spikes_seriesminute (series_id, minute, reports, reporters) FROM STDIN", io.StringIO(lines)
+                "COPY spikes_seriesminute (series_id, minute, reports, reporters) FROM STDIN",
+                io.StringIO(lines),
             )
             rows += len(nonzero)
     SeriesBaseline.objects.bulk_create(
@@ -126,7 +132,7 @@ def time_passes(ids: list[int], workers: int, passes: int) -> list[float]:
     connection.close()  # forked workers must not share the parent's connection
     with ProcessPoolExecutor(workers) as pool:
         list(pool.map(_detect, [(chunks[0][:1], (NOW - timedelta(minutes=2)).isoformat())]))  # warm up
-        for i in range(passes):
+        for _ in range(passes):
             Series.objects.update(detected_until=NOW - timedelta(minutes=1))
             connection.close()
             began = time.perf_counter()
@@ -142,7 +148,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--passes", type=int, default=3)
     args = parser.parse_args()
-    print("| history | workers | pass (median of %d) | per series |" % args.passes)
+    print(f"| history | workers | pass (median of {args.passes}) | per series |")
     print("|---|---|---|---|")
     for weeks in args.weeks:
         setup_database()
@@ -150,7 +156,10 @@ def main() -> None:
         for workers in args.workers:
             durations = time_passes(ids, workers, args.passes)
             median = statistics.median(durations)
-            print(f"| {weeks} week(s) | {workers} | {median:.2f} s | {median / len(ids) * 1e6:.0f} µs |", flush=True)
+            print(
+                f"| {weeks} week(s) | {workers} | {median:.2f} s | {median / len(ids) * 1e6:.0f} µs |",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

@@ -454,18 +454,31 @@ def _fit_profile(
     good = np.isfinite(L) & (L > 0)
     Lg = np.where(good, L, np.nan)
 
-    # ---- weekday factors relative to a rolling (centred 7-day) median level ----
+    # ---- weekday factors relative to a rolling 7-day GEOMETRIC mean level ----
+    # The window is 7 consecutive days (shifted inwards at the ends of the
+    # history), so it holds each weekday once and the reference level is not
+    # biased by the weekend (a median of 7 days with a quiet weekend is a
+    # weekday value, and a centred window truncated at the newest end is not
+    # balanced: both made "business" services' Mondays look like outages).
     F = np.ones(7)
-    if good.sum() >= 7:
-        roll = np.array([np.nanmedian(Lg[max(0, d - 3) : d + 4]) for d in range(D)])
+    if good.sum() >= 7 and D >= 7:
         with np.errstate(all="ignore"):
-            rel = Lg / roll
+            logL = np.log(Lg)
+        roll = np.full(D, np.nan)
+        for d in range(D):
+            a = min(max(0, d - 3), D - 7)
+            w = logL[a : a + 7]
+            if np.isfinite(w).sum() >= 5:
+                roll[d] = float(np.nanmean(w))
+        rel = logL - roll
         for k in range(7):
             r = rel[(dow == k) & np.isfinite(rel)]
             if len(r):
-                # Shrink towards 1 with the weight of 2 pseudo-days: one week of
-                # data must not produce a confident weekday effect.
-                F[k] = (np.median(r) * len(r) + 2.0) / (len(r) + 2.0)
+                # Shrink (in log space) towards 1 with the weight of half a
+                # pseudo-week: one week of data gives 2/3 of the effect it
+                # shows, three weeks 6/7.  Day levels are medians over the
+                # day's busy slots, so a single week is already informative.
+                F[k] = math.exp(float(np.median(r)) * len(r) / (len(r) + 0.5))
         F = F / np.exp(np.mean(np.log(F)))
 
     # ---- weekday-specific shapes, blended in as weeks accumulate ----
