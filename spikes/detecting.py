@@ -32,7 +32,7 @@ MINUTE = timedelta(minutes=1)
 BREAKDOWN_EVERY_MINUTES = 5
 
 # Profiles parsed from JSON, per process, keyed by series and fit time: a pass
-# reads the large baseline column only for series whose baseline changed.
+# reads a series' baseline row (~10 kB) only when it was refitted since.
 _profiles: dict[int, tuple[datetime | None, Profile | None]] = {}
 
 
@@ -187,19 +187,16 @@ def update_breakdowns(spike_id: int, until: datetime) -> None:
     if spike.region != ALL_REGIONS:
         counts = counts.filter(region=spike.region)
     problems = dict(
-        counts.values_list("problem__slug")
-        .annotate(n=Sum("reports"))
-        .order_by("-n")
-        .values_list("problem__slug", "n")
+        counts.values("problem__slug").annotate(n=Sum("reports")).values_list("problem__slug", "n")
     )
-    regions = dict(
-        counts.values_list("region").annotate(n=Sum("reports")).order_by("-n").values_list("region", "n")
-    )
+    regions = dict(counts.values("region").annotate(n=Sum("reports")).values_list("region", "n"))
     spike.problems = _shares(problems)
     spike.regions = _shares(regions)
     Spike.objects.filter(pk=spike.pk).update(problems=spike.problems, regions=spike.regions)
 
 
 def _shares(totals: dict[str, int]) -> dict[str, float]:
+    """{key: share}, largest first."""
     whole = sum(totals.values())
-    return {key: round(n / whole, 4) for key, n in totals.items()} if whole else {}
+    ranked = sorted(totals.items(), key=lambda item: -item[1])
+    return {key: round(n / whole, 4) for key, n in ranked} if whole else {}

@@ -48,9 +48,8 @@ def run_pass(now: datetime, fan_out: FanOut | None = None, count: bool = True) -
     return PassSummary(until=until, series=len(ids), chunks=len(chunks), gaps=len(gaps))
 
 
-def due_baselines(now: datetime, limit: int | None = None) -> list[int]:
-    ids = list(baselines.due_for_refit(now).values_list("pk", flat=True))
-    return ids[:limit] if limit else ids
+def due_baselines(now: datetime) -> list[int]:
+    return list(baselines.due_for_refit(now).values_list("pk", flat=True))
 
 
 def refit_baselines(
@@ -59,9 +58,7 @@ def refit_baselines(
     baselines.refit_many(Series.objects.filter(pk__in=series_ids), now, history)
 
 
-def refresh_baselines(
-    now: datetime, fan_out: Callable[[list[list[int]], datetime], None] | None = None
-) -> int:
+def refresh_baselines(now: datetime, fan_out: FanOut | None = None) -> int:
     """Refit the global baseline and every series' baseline that is due."""
     state = PipelineState.load()
     if (
@@ -70,8 +67,9 @@ def refresh_baselines(
     ):
         baselines.refit_global(now)
     ids = due_baselines(now)
-    # All-regions series come first in `ids`, and regional priors read them: fit
-    # them before handing the regional ones out.
+    # All-regions series come first in `ids` (regional priors are made from them).
+    # Chunks fitted in parallel may read a parent's previous profile: a day-old
+    # prior, which only matters while a regional series has little history.
     chunks = [ids[i : i + CHUNK_SIZE] for i in range(0, len(ids), CHUNK_SIZE)]
     if fan_out is not None:
         fan_out(chunks, now)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -244,3 +245,68 @@ def test_the_size_gate_looks_at_the_current_run_not_at_quiet_minutes_before_it()
     obs[60:] = 100.0
     first = opened(run(CFG, obs, mu, 0.0, minutes(n)))
     assert len(first) == 1 and first[0].index <= 62
+
+
+def test_a_sharp_onset_opens_within_two_minutes():
+    # 2 -> 30 reporters a minute: the gated CUSUM needs 2 minutes (duration
+    # gate), the fast path opens on the first minute (>= min_excess new people,
+    # far outside the NB spread), i.e. "detected" 1 minute after the onset.
+    n = 240
+    mu = np.full(n, 2.0)
+    obs = mu.copy()
+    obs[120:180] = 30.0
+    assert opened(run(replace(CFG, jump_z=0.0), obs, mu, 0.1, minutes(n)))[0].index == 121
+    first = opened(run(CFG, obs, mu, 0.1, minutes(n)))
+    assert len(first) == 1 and first[0].index == 120
+    assert first[0].level == "warning"
+    assert (first[0].onset - T0).total_seconds() / MIN == 120
+
+
+def test_the_fast_path_still_needs_min_excess_new_people():
+    # 8 people in one minute on a quiet service: surprising, but a handful.
+    n = 240
+    mu = np.full(n, 0.05)
+    obs = np.zeros(n)
+    obs[120] = 8.0
+    assert opened(run(CFG, obs, mu, 0.0, minutes(n))) == []
+
+
+def sparse_outage(dip: tuple | None = None):
+    # Well under one reporter a minute expected; 2 h outage at ~1.5 people/min.
+    n, start, length = 600, 100, 120
+    mu = np.full(n, 0.05)
+    obs = poisson(mu, n, seed=20)
+    obs[start : start + length] += poisson(1.5, length, seed=21)
+    if dip:
+        obs[dip[0] : dip[1]] = 0.0
+    return obs, mu, minutes(n), start + length
+
+
+def test_a_sparse_series_spike_resolves_within_resolve_after_of_the_end():
+    obs, mu, times, end = sparse_outage()
+    events = [e for e in run(CFG, obs, mu, 0.0, times) if e.kind != "level_changed"]
+    assert [e.kind for e in events] == ["opened", "resolved"]
+    resolved = events[-1]
+    end_min = (resolved.end - T0).total_seconds() / MIN
+    assert end - 3 <= end_min <= end + 3  # the excess ended at minute 220
+    delay = (resolved.time - T0).total_seconds() / MIN - end
+    assert delay <= CFG.resolve_after_seconds / MIN + 3
+
+
+def test_a_dip_inside_a_sparse_outage_does_not_resolve_it():
+    obs, mu, times, end = sparse_outage(dip=(150, 175))  # 25 quiet minutes mid-outage
+    events = [e for e in run(CFG, obs, mu, 0.0, times) if e.kind != "level_changed"]
+    assert [e.kind for e in events] == ["opened", "resolved"]
+    assert abs((events[-1].end - T0).total_seconds() / MIN - end) <= 3
+
+
+def test_the_cusum_is_reset_when_a_spike_resolves():
+    obs, mu, times, _ = sparse_outage()
+    state = DetectorState()
+    for i in range(len(obs)):
+        state, events = step(CFG, state, obs[i], mu[i], 0.0, times[i])
+        if any(e.kind == "resolved" for e in events):
+            assert state.cusum == 0.0 and not state.is_open
+            break
+    else:
+        raise AssertionError("never resolved")
