@@ -1,0 +1,129 @@
+"""A series' counts in buckets, beside what its baseline expected: what the charts,
+the CSV downloads and the partner API's time series all show.
+
+Reads the per-minute rollup (SeriesMinute) and the stored baseline, never raw
+reports, so its cost is the number of minutes asked for, whatever the data size:
+two queries, plus one for the baseline when this process has not parsed it yet.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+
+from reports.models import Service
+from spikes.baselines import BUCKET_SECONDS
+from spikes.detection import Profile
+from spikes.models import ALL_REGIONS, Series, SeriesBaseline, SeriesMinute
+
+# The bucket sizes users can pick, by the names the site and the API use.
+INTERVALS: dict[str, int] = {"1m": 60, "5m": 300, "15m": 900, "1h": 3600}
+# Longest range one request may ask for, in buckets: a week of 1-minute buckets.
+MAX_BUCKETS = 7 * 24 * 60
+# The band around the expected level: this many standard deviations of the
+# baseline's negative-binomial noise either side of it.
+BAND_SDS = 2.0
+
+
+@dataclass(frozen=True)
+class Bucket:
+    start: datetime
+    reports: int
+    # Sum over the bucket's minutes of each minute's distinct reporters.
+    reporters: int
+    # Expected reporters in the bucket and its band; None while the series has
+    # no baseline (a new service, or nobody ever reported it in this region).
+    expected: float | None
+    low: float | None
+    high: float | None
+
+
+class RangeError(ValueError):
+    """A time range or interval a caller cannot ask for; the message says why."""
+
+
+def floor_to(moment: datetime, seconds: int) -> datetime:
+    epoch = int(moment.timestamp())
+    return datetime.fromtimestamp(epoch - epoch % seconds, tz=UTC)
+
+
+def bucket_range(start: datetime, end: datetime, seconds: int) -> tuple[datetime, datetime]:
+    """[start, end) widened to whole buckets, refusing ranges that are empty or too long."""
+    if seconds not in INTERVALS.values():
+        raise RangeError(f"interval must be one of {', '.join(INTERVALS)}")
+    if end <= start:
+        raise RangeError("the end of the range must come after its start")
+    first = floor_to(start, seconds)
+    last = floor_to(end - timedelta(microseconds=1), seconds) + timedelta(seconds=seconds)
+    if (last - first).total_seconds() / BUCKET_SECONDS > MAX_BUCKETS:
+        raise RangeError("a range may span at most 7 days")
+    return first, last
+
+
+def _profile(series: Series | None) -> Profile | None:
+    if series is None or series.baseline_updated_at is None:
+        return None
+    stored = SeriesBaseline.objects.filter(series=series).values_list("profile", flat=True).first()
+    return Profile.from_dict(stored) if stored else None
+
+
+def buckets(
+    service: Service | int,
+    start: datetime,
+    end: datetime,
+    seconds: int = 60,
+    region: str = ALL_REGIONS,
+) -> list[Bucket]:
+    """Every bucket of `seconds` in [start, end) for the service in `region`
+    ("" for all regions), empty buckets included."""
+    first, last = bucket_range(start, end, seconds)
+    service_id = service if isinstance(service, int) else service.pk
+    series = Series.objects.filter(service_id=service_id, region=region).first()
+    n = int((last - first).total_seconds()) // seconds
+    reports = np.zeros(n, dtype=np.int64)
+    reporters = np.zeros(n, dtype=np.int64)
+    if series is not None:
+        origin = first.timestamp()
+        for minute, n_reports, n_reporters in SeriesMinute.objects.filter(
+            series=series, minute__gte=first, minute__lt=last
+        ).values_list("minute", "reports", "reporters"):
+            i = int(minute.timestamp() - origin) // seconds
+            reports[i] += n_reports
+            reporters[i] += n_reporters
+    starts = [first + timedelta(seconds=i * seconds) for i in range(n)]
+    expected = _expected(_profile(series), first, n, seconds)
+    return [
+        Bucket(
+            start=starts[i],
+            reports=int(reports[i]),
+            reporters=int(reporters[i]),
+            expected=None if expected is None else round(float(expected[0][i]), 3),
+            low=None if expected is None else round(float(expected[1][i]), 3),
+            high=None if expected is None else round(float(expected[2][i]), 3),
+        )
+        for i in range(n)
+    ]
+
+
+def _expected(
+    profile: Profile | None, first: datetime, n: int, seconds: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """(expected, low, high) per bucket: the baseline's minutes summed, with a band
+    of BAND_SDS standard deviations of its negative-binomial noise."""
+    if profile is None:
+        return None
+    per_bucket = seconds // BUCKET_SECONDS
+    minutes = first.timestamp() + BUCKET_SECONDS * np.arange(n * per_bucket, dtype=float)
+    mu = profile.expected_many(minutes).reshape(n, per_bucket)
+    mean = mu.sum(axis=1)
+    sd = np.sqrt((mu + profile.alpha * mu**2).sum(axis=1))
+    return mean, np.maximum(mean - BAND_SDS * sd, 0.0), mean + BAND_SDS * sd
+
+
+def parse_interval(name: str) -> int:
+    try:
+        return INTERVALS[name]
+    except KeyError:
+        raise RangeError(f"interval must be one of {', '.join(INTERVALS)}, not {name!r}") from None
