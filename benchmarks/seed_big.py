@@ -13,6 +13,8 @@ history. Other benchmarks call `use_big_database()` before django.setup().
 
 Reports are generated inside PostgreSQL (INSERT ... SELECT over generate_series), so
 seeding costs minutes, most of them in counting; a second run reuses the database.
+(On the shared development machine, /tmp/ow-big.env names a server that already
+holds a seeded copy: `export $(cat /tmp/ow-big.env)` instead of seeding your own.)
 """
 
 from __future__ import annotations
