@@ -104,3 +104,16 @@ def env_rate(name: str, default: str, environ: Mapping[str, str] | None = None) 
     if number < 1:
         raise ImproperlyConfiguredEnv(f"{name}={value!r}: the count must be at least 1.")
     return number, seconds
+
+
+def env_url_path(name: str, default: str, environ: Mapping[str, str] | None = None) -> str:
+    """A URL path prefix such as "admin/" or "backstage/ops/": no leading slash,
+    one trailing slash, only characters that are safe in a URL path."""
+    value = env_str(name, default, environ).strip("/")
+    allowed = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./")
+    if not value or not set(value) <= allowed or ".." in value:
+        raise ImproperlyConfiguredEnv(
+            f"{name}={env_str(name, default, environ)!r} is not a URL path: use letters, digits, "
+            "'-', '_', '.' and '/', e.g. backstage/."
+        )
+    return value + "/"

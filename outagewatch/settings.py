@@ -14,7 +14,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from outagewatch.env import env_bool, env_int, env_list, env_rate, env_str, env_url
+from outagewatch.env import env_bool, env_int, env_list, env_rate, env_str, env_url, env_url_path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("DATA_DIR", str(BASE_DIR / "var"))).resolve()
@@ -68,6 +68,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "outagewatch.security.SecurityHeadersMiddleware",
 ]
 
 ROOT_URLCONF = "outagewatch.urls"
@@ -216,3 +217,33 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
+
+# --- Security (docs/production.md) ---------------------------------------------------
+# HTTPS=1 when the site is served over TLS (directly or by a proxy in front): it turns
+# on the redirect to https, secure cookies and HSTS together; each can be overridden.
+HTTPS = env_bool("HTTPS", False)
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", HTTPS)
+# Health checks and metrics scrapers talk plain HTTP inside the stack.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", HTTPS)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", HTTPS)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 365 * 24 * 3600 if HTTPS else 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", HTTPS)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+# Behind a proxy that terminates TLS, the request reaches Django as plain HTTP; trust
+# the proxy's X-Forwarded-Proto only when there is one (a client could forge it).
+if env_bool("SECURE_PROXY_SSL_HEADER", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+# Who may put an @embeddable view (the status widget) in an iframe; every other page
+# refuses to be framed.
+EMBED_FRAME_ANCESTORS = env_list("EMBED_FRAME_ANCESTORS", ["https:"])
+# 1 sends the policy as Content-Security-Policy-Report-Only (to try a change safely).
+CSP_REPORT_ONLY = env_bool("CSP_REPORT_ONLY", False)
+# The admin's URL prefix: somewhere other than /admin/ keeps most scanners away.
+ADMIN_PATH = env_url_path("ADMIN_PATH", "admin/")
+# Failed admin log-ins allowed per user name and per client address, per window.
+ADMIN_LOGIN_RATE = env_rate("ADMIN_LOGIN_RATE", "10/h")
