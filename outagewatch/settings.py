@@ -247,3 +247,8 @@ CSP_REPORT_ONLY = env_bool("CSP_REPORT_ONLY", False)
 ADMIN_PATH = env_url_path("ADMIN_PATH", "admin/")
 # Failed admin log-ins allowed per user name and per client address, per window.
 ADMIN_LOGIN_RATE = env_rate("ADMIN_LOGIN_RATE", "10/h")
+
+# --- Health (outagewatch/health.py) ------------------------------------------------------
+# /healthz fails when the last detection pass ended longer ago than this (a pass runs
+# every minute: five missed passes mean beat or the workers are down).
+DETECTOR_STALE_SECONDS = env_int("DETECTOR_STALE_SECONDS", 300, minimum=60)

@@ -112,7 +112,7 @@ def test_it_redirects_plain_http_to_https_but_not_the_health_check(client, whats
 
     assert response.status_code == 301
     assert response["Location"] == "https://testserver/status/whatsapp/"
-    assert client.get("/healthz").status_code == 200
+    assert client.get("/healthz?only=database").status_code == 200
 
 
 def test_it_trusts_the_proxys_https_header_only_when_told_to(client, whatsapp, settings):
