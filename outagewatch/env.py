@@ -7,6 +7,7 @@ it expected, so a typo in a deployment fails at start-up instead of at 3 a.m.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 
@@ -117,3 +118,18 @@ def env_url_path(name: str, default: str, environ: Mapping[str, str] | None = No
             "'-', '_', '.' and '/', e.g. backstage/."
         )
     return value + "/"
+
+
+def env_networks(
+    name: str, default: list[str], environ: Mapping[str, str] | None = None
+) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    """A comma-separated list of addresses or CIDR networks, e.g. 10.0.0.0/8,::1."""
+    networks = []
+    for item in env_list(name, default, environ):
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ImproperlyConfiguredEnv(
+                f"{name}: {item!r} is not an IP address or network (e.g. 10.0.0.0/8)."
+            ) from None
+    return networks

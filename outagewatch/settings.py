@@ -14,7 +14,16 @@ from pathlib import Path
 
 import dj_database_url
 
-from outagewatch.env import env_bool, env_int, env_list, env_rate, env_str, env_url, env_url_path
+from outagewatch.env import (
+    env_bool,
+    env_int,
+    env_list,
+    env_networks,
+    env_rate,
+    env_str,
+    env_url,
+    env_url_path,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("DATA_DIR", str(BASE_DIR / "var"))).resolve()
@@ -69,6 +78,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "outagewatch.security.SecurityHeadersMiddleware",
+    "outagewatch.metrics.ReportMetricsMiddleware",
 ]
 
 ROOT_URLCONF = "outagewatch.urls"
@@ -252,3 +262,11 @@ ADMIN_LOGIN_RATE = env_rate("ADMIN_LOGIN_RATE", "10/h")
 # /healthz fails when the last detection pass ended longer ago than this (a pass runs
 # every minute: five missed passes mean beat or the workers are down).
 DETECTOR_STALE_SECONDS = env_int("DETECTOR_STALE_SECONDS", 300, minimum=60)
+
+# --- Metrics (outagewatch/metrics.py) ------------------------------------------------------
+# GET /metrics answers a scraper from these networks (default: loopback and private
+# networks, where Prometheus sits beside the stack), or one sending this bearer token.
+METRICS_ALLOWED_NETWORKS = env_networks(
+    "METRICS_ALLOWED_NETWORKS", ["127.0.0.0/8", "::1", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"]
+)
+METRICS_TOKEN = env_str("METRICS_TOKEN")
