@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 from celery import Celery
-from celery.signals import worker_process_shutdown, worker_ready
+from celery.signals import task_postrun, task_prerun, worker_process_shutdown, worker_ready
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "outagewatch.settings")
 
@@ -45,3 +45,18 @@ def _forget_dead_process_gauges(pid=None, **kwargs) -> None:
         from prometheus_client import multiprocess
 
         multiprocess.mark_process_dead(pid or os.getpid())
+
+
+@task_prerun.connect
+def _log_with_task_id(task_id=None, **kwargs) -> None:
+    # Log lines written while a task runs carry its id, like a request's lines.
+    from outagewatch.logs import request_id
+
+    request_id.set(task_id or "-")
+
+
+@task_postrun.connect
+def _forget_task_id(**kwargs) -> None:
+    from outagewatch.logs import request_id
+
+    request_id.set("-")

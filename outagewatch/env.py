@@ -133,3 +133,14 @@ def env_networks(
                 f"{name}: {item!r} is not an IP address or network (e.g. 10.0.0.0/8)."
             ) from None
     return networks
+
+
+def env_choice(
+    name: str, default: str, choices: tuple[str, ...], environ: Mapping[str, str] | None = None
+) -> str:
+    """One of `choices`, matched without regard to case (returned as spelt in `choices`)."""
+    value = env_str(name, default, environ)
+    for choice in choices:
+        if value.lower() == choice.lower():
+            return choice
+    raise ImproperlyConfiguredEnv(f"{name}={value!r}: choose one of {', '.join(choices)}.")

@@ -16,6 +16,7 @@ import dj_database_url
 
 from outagewatch.env import (
     env_bool,
+    env_choice,
     env_int,
     env_list,
     env_networks,
@@ -24,6 +25,7 @@ from outagewatch.env import (
     env_url,
     env_url_path,
 )
+from outagewatch.logs import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("DATA_DIR", str(BASE_DIR / "var"))).resolve()
@@ -69,6 +71,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "outagewatch.logs.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -220,13 +223,14 @@ CELERY_BEAT_SCHEDULE: dict = {
 }
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-}
+# Logs go to stdout, one line per event, JSON or text (outagewatch/logs.py).
+LOG_LEVEL = env_choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"))
+LOG_FORMAT = env_choice("LOG_FORMAT", "text", ("json", "text"))
+# One line per HTTP request (method, path, status, duration; never the client address).
+LOG_REQUESTS = env_bool("LOG_REQUESTS", True)
+LOGGING = logging_config(LOG_LEVEL, LOG_FORMAT)
+# Celery workers log through the same configuration, with the task id as request id.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # --- Security (docs/production.md) ---------------------------------------------------
 # HTTPS=1 when the site is served over TLS (directly or by a proxy in front): it turns
