@@ -105,6 +105,7 @@ def test_it_answers_503_naming_a_database_that_does_not_answer(tmp_path):
         "DATABASE_URL": "postgres://nobody:secret@127.0.0.1:1/nothing",
         "DJANGO_SETTINGS_MODULE": "outagewatch.settings",
         "DATA_DIR": str(tmp_path),
+        "LOG_LEVEL": "CRITICAL",  # stdout is for the answer only
     }
 
     result = subprocess.run(
