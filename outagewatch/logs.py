@@ -63,8 +63,8 @@ def logging_config(level: str, fmt: str) -> dict:
             }
         },
         "root": {"handlers": ["stdout"], "level": level},
-        # Our request lines replace Django's own ("Not Found: /x" for each 404).
-        "loggers": {"django.request": {"level": "ERROR"}},
+        # Our request lines replace Django's own warnings ("Not Found: /x" for each 404).
+        "loggers": {"django.request": {"level": max(logging.ERROR, logging.getLevelName(level))}},
     }
 
 
