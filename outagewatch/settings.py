@@ -13,6 +13,7 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 
 from outagewatch.env import (
     env_bool,
@@ -274,3 +275,12 @@ METRICS_ALLOWED_NETWORKS = env_networks(
     "METRICS_ALLOWED_NETWORKS", ["127.0.0.0/8", "::1", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"]
 )
 METRICS_TOKEN = env_str("METRICS_TOKEN")
+
+# --- Retention (spikes/retention.py) -------------------------------------------------------
+# Raw reports and their comments are deleted after this many days; counts, spikes and
+# incidents are kept. Daily at 03:17 UTC (a quiet hour), and `manage.py purge_reports`.
+REPORT_RETENTION_DAYS = env_int("REPORT_RETENTION_DAYS", 90, minimum=1)
+CELERY_BEAT_SCHEDULE["purge-old-reports"] = {
+    "task": "spikes.tasks.purge_old_reports",
+    "schedule": crontab(hour=3, minute=17),
+}
