@@ -30,6 +30,10 @@ from prometheus_client.registry import REGISTRY, Collector
 
 from reports.clients import client_from_request
 
+if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    # Every process (web, worker, a management command) writes its samples there.
+    os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
+
 REPORTS_ACCEPTED = Counter("outagewatch_reports_accepted_total", "Problem reports accepted.", ["source"])
 REPORTS_REJECTED = Counter(
     "outagewatch_reports_rejected_total",
