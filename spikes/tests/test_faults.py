@@ -1,0 +1,269 @@
+"""Faults of detection, with the real parts: a Celery worker killed with SIGKILL in
+the middle of a detection pass, and beat stopped for 15 minutes.
+
+Select them with `-m faults`. The killed-worker test runs a real `celery worker`
+subprocess against the test PostgreSQL and Redis, so it needs both and skips on
+SQLite; every wait in it is bounded.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+
+import psycopg2
+import pytest
+import time_machine
+from django.db import connection
+from django.utils import timezone
+
+from outagewatch.celery import app
+from reports.models import Region
+from reports.tests.factories import ServiceFactory
+from spikes import counting, pipeline, tasks
+from spikes.models import ALL_REGIONS, MinuteCount, PipelineState, Series, SeriesMinute, Spike, SpikeChange
+from spikes.tests.factories import add_reports
+from spikes.tests.test_pipeline import NOW, learn_history, state_of_everything
+
+pytestmark = pytest.mark.faults
+ROOT = Path(__file__).resolve().parents[2]
+WAIT_SECONDS = 60
+
+
+def wait_until(condition: Callable[[], object], what: str, timeout: float = WAIT_SECONDS) -> object:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = condition()
+        if result:
+            return result
+        time.sleep(0.2)
+    raise AssertionError(f"gave up after {timeout} s waiting for {what}")
+
+
+# --- a worker killed with SIGKILL during a pass --------------------------------------
+
+needs_postgres_and_redis = pytest.mark.skipif(
+    not (os.environ.get("DATABASE_URL", "").startswith("postgres") and os.environ.get("REDIS_URL")),
+    reason="a subprocess worker needs the test PostgreSQL and the real Redis (CI sets both)",
+)
+
+
+def _database_url() -> str:
+    conf = connection.settings_dict
+    auth = conf["USER"] + (f":{conf['PASSWORD']}" if conf["PASSWORD"] else "")
+    return f"postgres://{auth}@{conf['HOST']}:{conf['PORT']}/{conf['NAME']}"
+
+
+class Worker:
+    """A real `celery worker` process on the test database and Redis."""
+
+    def __init__(self, name: str, tmp_path: Path) -> None:
+        self.log = tmp_path / f"{name}.log"
+        env = os.environ | {
+            "DATABASE_URL": _database_url(),
+            "DATA_DIR": str(tmp_path),
+            "DJANGO_SETTINGS_MODULE": "outagewatch.settings",
+            "CELERY_TASK_ALWAYS_EAGER": "0",
+        }
+        env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+        with self.log.open("w") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "celery", "-A", "outagewatch", "worker", "--pool=solo",
+                 "-n", f"{name}@faults", "-l", "info", "--without-gossip", "--without-mingle",
+                 "--without-heartbeat"],
+                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+            )  # fmt: skip
+
+    def kill(self) -> None:
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def output(self) -> str:
+        return self.log.read_text()[-3000:]
+
+
+@pytest.fixture
+def workers(tmp_path):
+    started: list[Worker] = []
+
+    def start(name: str) -> Worker:
+        worker = Worker(name, tmp_path)
+        started.append(worker)
+        return worker
+
+    yield start
+    for worker in started:
+        worker.stop()
+
+
+@pytest.fixture
+def live_outage():
+    """Two quiet days up to 20 minutes ago, counted and detected; then an outage of
+    WhatsApp in the US over the last 15 minutes, not yet seen by any pass."""
+    # Transactional tests before this one flushed the regions of the data migration.
+    Region.objects.bulk_create([Region(code="US", name="United States")], ignore_conflicts=True)
+    whatsapp = ServiceFactory(slug="whatsapp", name="WhatsApp", problems=["messages", "pictures"])
+    now = counting.floor_minute(timezone.now())
+    seen_until = now - timedelta(minutes=20)
+    add_reports(whatsapp, seen_until - timedelta(days=2), minutes=2 * 1440, per_minute=4, reporter="h")
+    pipeline.run_pass(seen_until)
+    pipeline.refresh_baselines(seen_until)
+    add_reports(whatsapp, now - timedelta(minutes=15), minutes=15, per_minute=40, reporter="o")
+    return whatsapp
+
+
+@needs_postgres_and_redis
+# Committed for real: the worker is another process.
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_killed_mid_pass_leaves_no_duplicate_and_the_next_pass_completes(live_outage, workers):
+    whatsapp = live_outage
+    series = Series.objects.get(service=whatsapp, region=ALL_REGIONS)
+    detected_before = dict(Series.objects.values_list("pk", "detected_until"))
+    # Another session holds an open spike of the same series, uncommitted: the
+    # worker's own insert of that spike waits on the unique index, in the middle
+    # of its detection transaction. That is where we kill it.
+    blocker = psycopg2.connect(_database_url())
+    # pg_stat_activity is read once per transaction: watch from a session of its own.
+    watcher = psycopg2.connect(_database_url())
+    watcher.autocommit = True
+    try:
+        with blocker.cursor() as cursor, watcher.cursor() as watch:
+            cursor.execute(
+                "INSERT INTO spikes_spike (series_id, service_id, region, level, status, confirmed_by,"
+                " started_at, detected_at, peak_at, peak_reports, expected_reports, problems, regions)"
+                " VALUES (%s, %s, '', 'warning', 'suspected', '', now(), now(), now(), 1, 1, '{}', '{}')",
+                [series.pk, whatsapp.pk],
+            )
+            first = workers("first")
+            tasks.detection_pass.delay()
+
+            def worker_waits_on_the_spike_insert() -> bool:
+                watch.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                    " AND wait_event_type = 'Lock' AND query LIKE %s",
+                    ['INSERT INTO "spikes_spike"%'],
+                )
+                return watch.fetchone()[0] == 1
+
+            wait_until(
+                worker_waits_on_the_spike_insert,
+                f"the worker to reach the spike insert; worker log:\n{first.output()}",
+            )
+            first.kill()
+        blocker.rollback()
+    finally:
+        blocker.close()
+        watcher.close()
+
+    # Killed mid-transaction: nothing of its work is stored.
+    assert first.process.returncode == -signal.SIGKILL
+    assert Spike.objects.count() == 0
+    assert dict(Series.objects.values_list("pk", "detected_until")) == detected_before
+
+    second = workers("second")
+    tasks.detection_pass.delay()
+    wait_until(
+        lambda: (
+            PipelineState.load().last_pass_at
+            and Series.objects.filter(detected_until__gt=detected_before[series.pk]).count()
+            == len(detected_before)
+        ),
+        f"the next pass to complete; worker log:\n{second.output()}",
+    )
+    wait_until(lambda: Spike.objects.filter(series=series).exists(), "the spike of the outage")
+    tasks.detection_pass.delay()  # and one more pass, on the same minutes or the next
+    wait_until(lambda: PipelineState.load().last_pass_at > timezone.now() - timedelta(seconds=5), "a pass")
+
+    for each in Series.objects.all():
+        assert Spike.objects.filter(series=each).count() <= 1, each
+    assert Spike.objects.filter(series=series).count() == 1
+    spike = Spike.objects.get(series=series)
+    assert SpikeChange.objects.filter(spike=spike, kind="opened").count() == 1
+    assert spike.started_at >= timezone.now() - timedelta(minutes=20)
+
+
+# --- beat stopped for 15 minutes -----------------------------------------------------------
+
+
+@pytest.fixture
+def eager_celery():
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = False
+
+
+def _reports_in_minutes(whatsapp, start, minutes: int) -> None:
+    add_reports(whatsapp, start, minutes=minutes, per_minute=4, reporter="quiet")
+    add_reports(whatsapp, start + timedelta(minutes=3), minutes=minutes - 3, per_minute=40, reporter="o")
+
+
+def test_after_beat_stopped_for_15_minutes_one_pass_counts_and_detects_every_minute(whatsapp, eager_celery):
+    learn_history(whatsapp)
+    _reports_in_minutes(whatsapp, NOW, 15)
+
+    # Beat stopped at NOW: no pass ran for 15 minutes. The first one after it:
+    with time_machine.travel(NOW + timedelta(minutes=15, seconds=20), tick=False):
+        tasks.detection_pass.delay().get()
+
+    minutes = [NOW + timedelta(minutes=m) for m in range(15)]
+    all_regions = Series.objects.get(service=whatsapp, region=ALL_REGIONS)
+    counted = dict(
+        SeriesMinute.objects.filter(series=all_regions, minute__gte=NOW).values_list("minute", "reporters")
+    )
+    assert counted == {m: 4 if m < NOW + timedelta(minutes=3) else 44 for m in minutes}
+    assert MinuteCount.objects.filter(minute__gte=NOW).values("minute").distinct().count() == 15
+    assert set(Series.objects.values_list("detected_until", flat=True)) == {NOW + timedelta(minutes=15)}
+    assert PipelineState.load().last_pass_until == NOW + timedelta(minutes=15)
+    spike = Spike.objects.get(series=all_regions)
+    assert NOW <= spike.started_at <= NOW + timedelta(minutes=6)
+
+
+def test_the_late_pass_finds_what_passes_every_minute_would_have_found(whatsapp, eager_celery):
+    learn_history(whatsapp)
+    _reports_in_minutes(whatsapp, NOW, 15)
+    start_state = list(Series.objects.order_by("pk").values("pk", "detector_state", "detected_until"))
+    start_pipeline = PipelineState.objects.values("counted_until", "last_pass_until", "last_pass_at").get(
+        pk=1
+    )
+
+    with time_machine.travel(NOW + timedelta(minutes=15, seconds=20), tick=False):
+        tasks.detection_pass.delay().get()
+    late = state_of_everything()
+
+    # Rewind, and let beat run a pass every minute instead.
+    SpikeChange.objects.all().delete()
+    Spike.objects.all().delete()
+    for row in start_state:
+        Series.objects.filter(pk=row["pk"]).update(
+            detector_state=row["detector_state"], detected_until=row["detected_until"]
+        )
+    PipelineState.objects.filter(pk=1).update(**start_pipeline)
+    for minute in range(1, 16):
+        with time_machine.travel(NOW + timedelta(minutes=minute, seconds=20), tick=False):
+            tasks.detection_pass.delay().get()
+    every_minute = state_of_everything()
+
+    def without_ids(state):
+        spikes, changes, series = state
+        return (
+            [{k: v for k, v in s.items() if k not in ("id", "incident_id")} for s in spikes],
+            [{k: v for k, v in c.items() if k != "spike_id"} for c in changes],
+            series,
+        )
+
+    assert late[0], "the outage must be found"
+    assert without_ids(late) == without_ids(every_minute)
