@@ -20,7 +20,6 @@ max_requests_jitter = max_requests // 10
 # the client address), so gunicorn's access log stays off.
 accesslog = None
 errorlog = "-"
-forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 
 def on_starting(server):
