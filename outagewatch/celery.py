@@ -36,7 +36,7 @@ def _serve_worker_metrics(sender=None, **kwargs) -> None:
 
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)
-        start_http_server(port, registry=registry)
+        start_http_server(port, addr=os.environ.get("WORKER_METRICS_ADDR", "0.0.0.0"), registry=registry)
 
 
 @worker_process_shutdown.connect

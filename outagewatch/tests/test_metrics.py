@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
+import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -18,6 +20,7 @@ from outagewatch.celery import app
 from reports.tests.factories import ServiceFactory
 from spikes import tasks
 from spikes.models import Level, PipelineState, Series, Spike, Status
+from spikes.tests.processes import needs_postgres_and_redis, wait_until, workers  # noqa: F401
 
 ROOT = Path(__file__).resolve().parents[2]
 API = "/api/v1/reports/"
@@ -233,3 +236,32 @@ def _test_database_url() -> str:
         return f"sqlite:///{conf['NAME']}"
     auth = conf["USER"] + (f":{conf['PASSWORD']}" if conf["PASSWORD"] else "")
     return f"postgres://{auth}@{conf['HOST']}:{conf['PORT']}/{conf['NAME']}"
+
+
+@needs_postgres_and_redis
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_serves_the_pass_durations_of_its_processes(workers, tmp_path):  # noqa: F811
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    worker = workers(
+        "metrics",
+        PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "worker-metrics"),
+        WORKER_METRICS_PORT=str(port),
+        WORKER_METRICS_ADDR="127.0.0.1",
+    )
+
+    def scrape_worker() -> str:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as response:
+                return response.read().decode()
+        except OSError:
+            return ""
+
+    wait_until(scrape_worker, lambda: f"the worker's metrics port; worker log:\n{worker.output()}")
+    tasks.detection_pass.delay()
+
+    wait_until(
+        lambda: "outagewatch_detection_pass_seconds_count 1.0" in scrape_worker(),
+        lambda: f"the pass to be counted; worker log:\n{worker.output()}",
+    )

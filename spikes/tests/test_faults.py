@@ -8,19 +8,12 @@ SQLite; every wait in it is bounded.
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
-import time
-from collections.abc import Callable
 from datetime import timedelta
-from pathlib import Path
 
 import psycopg2
 import pytest
 import time_machine
-from django.db import connection
 from django.utils import timezone
 
 from outagewatch.celery import app
@@ -29,85 +22,10 @@ from reports.tests.factories import ServiceFactory
 from spikes import counting, pipeline, tasks
 from spikes.models import ALL_REGIONS, MinuteCount, PipelineState, Series, SeriesMinute, Spike, SpikeChange
 from spikes.tests.factories import add_reports
+from spikes.tests.processes import database_url, needs_postgres_and_redis, wait_until, workers  # noqa: F401
 from spikes.tests.test_pipeline import NOW, learn_history, state_of_everything
 
 pytestmark = pytest.mark.faults
-ROOT = Path(__file__).resolve().parents[2]
-WAIT_SECONDS = 60
-
-
-def wait_until(condition: Callable[[], object], what: str, timeout: float = WAIT_SECONDS) -> object:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = condition()
-        if result:
-            return result
-        time.sleep(0.2)
-    raise AssertionError(f"gave up after {timeout} s waiting for {what}")
-
-
-# --- a worker killed with SIGKILL during a pass --------------------------------------
-
-needs_postgres_and_redis = pytest.mark.skipif(
-    not (os.environ.get("DATABASE_URL", "").startswith("postgres") and os.environ.get("REDIS_URL")),
-    reason="a subprocess worker needs the test PostgreSQL and the real Redis (CI sets both)",
-)
-
-
-def _database_url() -> str:
-    conf = connection.settings_dict
-    auth = conf["USER"] + (f":{conf['PASSWORD']}" if conf["PASSWORD"] else "")
-    return f"postgres://{auth}@{conf['HOST']}:{conf['PORT']}/{conf['NAME']}"
-
-
-class Worker:
-    """A real `celery worker` process on the test database and Redis."""
-
-    def __init__(self, name: str, tmp_path: Path) -> None:
-        self.log = tmp_path / f"{name}.log"
-        env = os.environ | {
-            "DATABASE_URL": _database_url(),
-            "DATA_DIR": str(tmp_path),
-            "DJANGO_SETTINGS_MODULE": "outagewatch.settings",
-            "CELERY_TASK_ALWAYS_EAGER": "0",
-        }
-        env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-        with self.log.open("w") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "celery", "-A", "outagewatch", "worker", "--pool=solo",
-                 "-n", f"{name}@faults", "-l", "info", "--without-gossip", "--without-mingle",
-                 "--without-heartbeat"],
-                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-            )  # fmt: skip
-
-    def kill(self) -> None:
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.kill()
-
-    def output(self) -> str:
-        return self.log.read_text()[-3000:]
-
-
-@pytest.fixture
-def workers(tmp_path):
-    started: list[Worker] = []
-
-    def start(name: str) -> Worker:
-        worker = Worker(name, tmp_path)
-        started.append(worker)
-        return worker
-
-    yield start
-    for worker in started:
-        worker.stop()
 
 
 @pytest.fixture
@@ -129,16 +47,16 @@ def live_outage():
 @needs_postgres_and_redis
 # Committed for real: the worker is another process.
 @pytest.mark.django_db(transaction=True)
-def test_a_worker_killed_mid_pass_leaves_no_duplicate_and_the_next_pass_completes(live_outage, workers):
+def test_a_worker_killed_mid_pass_leaves_no_duplicate_and_the_next_pass_completes(live_outage, workers):  # noqa: F811
     whatsapp = live_outage
     series = Series.objects.get(service=whatsapp, region=ALL_REGIONS)
     detected_before = dict(Series.objects.values_list("pk", "detected_until"))
     # Another session holds an open spike of the same series, uncommitted: the
     # worker's own insert of that spike waits on the unique index, in the middle
     # of its detection transaction. That is where we kill it.
-    blocker = psycopg2.connect(_database_url())
+    blocker = psycopg2.connect(database_url())
     # pg_stat_activity is read once per transaction: watch from a session of its own.
-    watcher = psycopg2.connect(_database_url())
+    watcher = psycopg2.connect(database_url())
     watcher.autocommit = True
     try:
         with blocker.cursor() as cursor, watcher.cursor() as watch:
@@ -161,7 +79,7 @@ def test_a_worker_killed_mid_pass_leaves_no_duplicate_and_the_next_pass_complete
 
             wait_until(
                 worker_waits_on_the_spike_insert,
-                f"the worker to reach the spike insert; worker log:\n{first.output()}",
+                lambda: f"the worker to reach the spike insert; worker log:\n{first.output()}",
             )
             first.kill()
         blocker.rollback()
@@ -182,7 +100,7 @@ def test_a_worker_killed_mid_pass_leaves_no_duplicate_and_the_next_pass_complete
             and Series.objects.filter(detected_until__gt=detected_before[series.pk]).count()
             == len(detected_before)
         ),
-        f"the next pass to complete; worker log:\n{second.output()}",
+        lambda: f"the next pass to complete; worker log:\n{second.output()}",
     )
     wait_until(lambda: Spike.objects.filter(series=series).exists(), "the spike of the outage")
     tasks.detection_pass.delay()  # and one more pass, on the same minutes or the next
