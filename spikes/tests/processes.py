@@ -49,7 +49,7 @@ def database_url() -> str:
 class Worker:
     """A real `celery worker` process on the test database and Redis."""
 
-    def __init__(self, name: str, tmp_path: Path, **extra_env: str) -> None:
+    def __init__(self, name: str, tmp_path: Path, pool: str = "solo", **extra_env: str) -> None:
         self.log = tmp_path / f"{name}.log"
         env = os.environ | {
             "DATABASE_URL": database_url(),
@@ -60,11 +60,16 @@ class Worker:
         env.update(extra_env)
         with self.log.open("w") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "celery", "-A", "outagewatch", "worker", "--pool=solo",
+                [sys.executable, "-m", "celery", "-A", "outagewatch", "worker", f"--pool={pool}", "--concurrency=1",
                  "-n", f"{name}@faults", "-l", "info", "--without-gossip", "--without-mingle",
                  "--without-heartbeat"],
                 cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
             )  # fmt: skip
+
+    def children(self) -> list[int]:
+        """The processes the worker runs tasks in (prefork pool)."""
+        path = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        return [int(pid) for pid in path.read_text().split()] if path.exists() else []
 
     def kill(self) -> None:
         self.process.send_signal(signal.SIGKILL)
@@ -86,8 +91,8 @@ class Worker:
 def workers(tmp_path):
     started: list[Worker] = []
 
-    def start(name: str, **extra_env: str) -> Worker:
-        worker = Worker(name, tmp_path, **extra_env)
+    def start(name: str, pool: str = "solo", **extra_env: str) -> Worker:
+        worker = Worker(name, tmp_path, pool, **extra_env)
         started.append(worker)
         return worker
 

@@ -8,6 +8,7 @@ SQLite; every wait in it is bounded.
 
 from __future__ import annotations
 
+import os
 import signal
 from datetime import timedelta
 
@@ -44,6 +45,45 @@ def live_outage():
     return whatsapp
 
 
+class HeldSpike:
+    """Another session's uncommitted open spike of a series. A worker that opens
+    the same spike waits on the unique index for this session, in the middle of
+    its detection transaction: that is where the tests kill it."""
+
+    def __init__(self, series: Series) -> None:
+        self.session = psycopg2.connect(database_url())
+        # pg_stat_activity is read once per transaction: watch from a session of its own.
+        self.watcher = psycopg2.connect(database_url())
+        self.watcher.autocommit = True
+        with self.session.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO spikes_spike (series_id, service_id, region, level, status, confirmed_by,"
+                " started_at, detected_at, peak_at, peak_reports, expected_reports, problems, regions)"
+                " VALUES (%s, %s, '', 'warning', 'suspected', '', now(), now(), now(), 1, 1, '{}', '{}')",
+                [series.pk, series.service_id],
+            )
+
+    def waiting_backends(self) -> set[int]:
+        """The database sessions waiting to insert a spike."""
+        with self.watcher.cursor() as watch:
+            watch.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+                " AND wait_event_type = 'Lock' AND query LIKE %s",
+                ['INSERT INTO "spikes_spike"%'],
+            )
+            return {row[0] for row in watch.fetchall()}
+
+    def terminate(self, backends: set[int]) -> None:
+        with self.watcher.cursor() as watch:
+            for pid in backends:
+                watch.execute("SELECT pg_terminate_backend(%s)", [pid])
+
+    def release(self) -> None:
+        self.session.rollback()
+        self.session.close()
+        self.watcher.close()
+
+
 @needs_postgres_and_redis
 # Committed for real: the worker is another process.
 @pytest.mark.django_db(transaction=True)
@@ -51,41 +91,17 @@ def test_a_worker_killed_mid_pass_leaves_no_duplicate_and_the_next_pass_complete
     whatsapp = live_outage
     series = Series.objects.get(service=whatsapp, region=ALL_REGIONS)
     detected_before = dict(Series.objects.values_list("pk", "detected_until"))
-    # Another session holds an open spike of the same series, uncommitted: the
-    # worker's own insert of that spike waits on the unique index, in the middle
-    # of its detection transaction. That is where we kill it.
-    blocker = psycopg2.connect(database_url())
-    # pg_stat_activity is read once per transaction: watch from a session of its own.
-    watcher = psycopg2.connect(database_url())
-    watcher.autocommit = True
+    held = HeldSpike(series)
     try:
-        with blocker.cursor() as cursor, watcher.cursor() as watch:
-            cursor.execute(
-                "INSERT INTO spikes_spike (series_id, service_id, region, level, status, confirmed_by,"
-                " started_at, detected_at, peak_at, peak_reports, expected_reports, problems, regions)"
-                " VALUES (%s, %s, '', 'warning', 'suspected', '', now(), now(), now(), 1, 1, '{}', '{}')",
-                [series.pk, whatsapp.pk],
-            )
-            first = workers("first")
-            tasks.detection_pass.delay()
-
-            def worker_waits_on_the_spike_insert() -> bool:
-                watch.execute(
-                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-                    " AND wait_event_type = 'Lock' AND query LIKE %s",
-                    ['INSERT INTO "spikes_spike"%'],
-                )
-                return watch.fetchone()[0] == 1
-
-            wait_until(
-                worker_waits_on_the_spike_insert,
-                lambda: f"the worker to reach the spike insert; worker log:\n{first.output()}",
-            )
-            first.kill()
-        blocker.rollback()
+        first = workers("first")
+        tasks.detection_pass.delay()
+        wait_until(
+            held.waiting_backends,
+            lambda: f"the worker to reach the spike insert; worker log:\n{first.output()}",
+        )
+        first.kill()
     finally:
-        blocker.close()
-        watcher.close()
+        held.release()
 
     # Killed mid-transaction: nothing of its work is stored.
     assert first.process.returncode == -signal.SIGKILL
@@ -185,3 +201,37 @@ def test_the_late_pass_finds_what_passes_every_minute_would_have_found(whatsapp,
 
     assert late[0], "the outage must be found"
     assert without_ids(late) == without_ids(every_minute)
+
+
+@needs_postgres_and_redis
+@pytest.mark.django_db(transaction=True)
+def test_a_task_whose_process_is_killed_is_put_back_and_run_again_at_once(live_outage, workers):  # noqa: F811
+    # acks_late + reject_on_worker_lost: when the process running a task dies, the
+    # worker puts the task back on the queue and a new process runs it, no pass later.
+    series = Series.objects.get(service=live_outage, region=ALL_REGIONS)
+    held = HeldSpike(series)
+    try:
+        worker = workers("prefork", pool="prefork")
+        tasks.detection_pass.delay()
+        first_try = wait_until(
+            held.waiting_backends, lambda: f"the task to reach the spike insert; log:\n{worker.output()}"
+        )
+        child = wait_until(worker.children, "the worker's process")[0]
+        os.kill(child, signal.SIGKILL)
+        # The killed process's database session is stuck in our lock wait, so it
+        # cannot see its client is gone (an idle one would at once): end it, as
+        # PostgreSQL would, so that its row locks go.
+        held.terminate(first_try)
+        wait_until(
+            lambda: held.waiting_backends() - first_try,
+            lambda: f"the task to run again in a new process; log:\n{worker.output()}",
+        )
+    finally:
+        held.release()
+
+    wait_until(
+        lambda: Spike.objects.filter(series=series).exists(), lambda: f"the spike; log:\n{worker.output()}"
+    )
+    assert "WorkerLostError" in worker.output()
+    assert Spike.objects.filter(series=series).count() == 1
+    assert SpikeChange.objects.filter(spike__series=series, kind="opened").count() == 1
