@@ -18,7 +18,6 @@ import time_machine
 from django.utils import timezone
 
 from outagewatch.celery import app
-from reports.models import Region
 from reports.tests.factories import ServiceFactory
 from spikes import counting, pipeline, tasks
 from spikes.models import ALL_REGIONS, MinuteCount, PipelineState, Series, SeriesMinute, Spike, SpikeChange
@@ -33,8 +32,6 @@ pytestmark = pytest.mark.faults
 def live_outage():
     """Two quiet days up to 20 minutes ago, counted and detected; then an outage of
     WhatsApp in the US over the last 15 minutes, not yet seen by any pass."""
-    # Transactional tests before this one flushed the regions of the data migration.
-    Region.objects.bulk_create([Region(code="US", name="United States")], ignore_conflicts=True)
     whatsapp = ServiceFactory(slug="whatsapp", name="WhatsApp", problems=["messages", "pictures"])
     now = counting.floor_minute(timezone.now())
     seen_until = now - timedelta(minutes=20)
