@@ -7,6 +7,7 @@ it expected, so a typo in a deployment fails at start-up instead of at 3 a.m.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 
@@ -104,3 +105,42 @@ def env_rate(name: str, default: str, environ: Mapping[str, str] | None = None) 
     if number < 1:
         raise ImproperlyConfiguredEnv(f"{name}={value!r}: the count must be at least 1.")
     return number, seconds
+
+
+def env_url_path(name: str, default: str, environ: Mapping[str, str] | None = None) -> str:
+    """A URL path prefix such as "admin/" or "backstage/ops/": no leading slash,
+    one trailing slash, only characters that are safe in a URL path."""
+    value = env_str(name, default, environ).strip("/")
+    allowed = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./")
+    if not value or not set(value) <= allowed or ".." in value:
+        raise ImproperlyConfiguredEnv(
+            f"{name}={env_str(name, default, environ)!r} is not a URL path: use letters, digits, "
+            "'-', '_', '.' and '/', e.g. backstage/."
+        )
+    return value + "/"
+
+
+def env_networks(
+    name: str, default: list[str], environ: Mapping[str, str] | None = None
+) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    """A comma-separated list of addresses or CIDR networks, e.g. 10.0.0.0/8,::1."""
+    networks = []
+    for item in env_list(name, default, environ):
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ImproperlyConfiguredEnv(
+                f"{name}: {item!r} is not an IP address or network (e.g. 10.0.0.0/8)."
+            ) from None
+    return networks
+
+
+def env_choice(
+    name: str, default: str, choices: tuple[str, ...], environ: Mapping[str, str] | None = None
+) -> str:
+    """One of `choices`, matched without regard to case (returned as spelt in `choices`)."""
+    value = env_str(name, default, environ)
+    for choice in choices:
+        if value.lower() == choice.lower():
+            return choice
+    raise ImproperlyConfiguredEnv(f"{name}={value!r}: choose one of {', '.join(choices)}.")

@@ -13,8 +13,20 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 
-from outagewatch.env import env_bool, env_int, env_list, env_rate, env_str, env_url
+from outagewatch.env import (
+    env_bool,
+    env_choice,
+    env_int,
+    env_list,
+    env_networks,
+    env_rate,
+    env_str,
+    env_url,
+    env_url_path,
+)
+from outagewatch.logs import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("DATA_DIR", str(BASE_DIR / "var"))).resolve()
@@ -60,6 +72,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "outagewatch.logs.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -68,6 +81,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "outagewatch.security.SecurityHeadersMiddleware",
+    "outagewatch.metrics.ReportMetricsMiddleware",
 ]
 
 ROOT_URLCONF = "outagewatch.urls"
@@ -209,10 +224,63 @@ CELERY_BEAT_SCHEDULE: dict = {
 }
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+# Logs go to stdout, one line per event, JSON or text (outagewatch/logs.py).
+LOG_LEVEL = env_choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"))
+LOG_FORMAT = env_choice("LOG_FORMAT", "text", ("json", "text"))
+# One line per HTTP request (method, path, status, duration; never the client address).
+LOG_REQUESTS = env_bool("LOG_REQUESTS", True)
+LOGGING = logging_config(LOG_LEVEL, LOG_FORMAT)
+# Celery workers log through the same configuration, with the task id as request id.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+# --- Security (docs/production.md) ---------------------------------------------------
+# HTTPS=1 when the site is served over TLS (directly or by a proxy in front): it turns
+# on the redirect to https, secure cookies and HSTS together; each can be overridden.
+HTTPS = env_bool("HTTPS", False)
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", HTTPS)
+# Health checks and metrics scrapers talk plain HTTP inside the stack.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", HTTPS)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", HTTPS)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 365 * 24 * 3600 if HTTPS else 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", HTTPS)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+# Behind a proxy that terminates TLS, the request reaches Django as plain HTTP; trust
+# the proxy's X-Forwarded-Proto only when there is one (a client could forge it).
+if env_bool("SECURE_PROXY_SSL_HEADER", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+# Who may put an @embeddable view (the status widget) in an iframe; every other page
+# refuses to be framed.
+EMBED_FRAME_ANCESTORS = env_list("EMBED_FRAME_ANCESTORS", ["https:"])
+# 1 sends the policy as Content-Security-Policy-Report-Only (to try a change safely).
+CSP_REPORT_ONLY = env_bool("CSP_REPORT_ONLY", False)
+# The admin's URL prefix: somewhere other than /admin/ keeps most scanners away.
+ADMIN_PATH = env_url_path("ADMIN_PATH", "admin/")
+# Failed admin log-ins allowed per user name and per client address, per window.
+ADMIN_LOGIN_RATE = env_rate("ADMIN_LOGIN_RATE", "10/h")
+
+# --- Health (outagewatch/health.py) ------------------------------------------------------
+# /healthz fails when the last detection pass ended longer ago than this (a pass runs
+# every minute: five missed passes mean beat or the workers are down).
+DETECTOR_STALE_SECONDS = env_int("DETECTOR_STALE_SECONDS", 300, minimum=60)
+
+# --- Metrics (outagewatch/metrics.py) ------------------------------------------------------
+# GET /metrics answers a scraper from these networks (default: loopback and private
+# networks, where Prometheus sits beside the stack), or one sending this bearer token.
+METRICS_ALLOWED_NETWORKS = env_networks(
+    "METRICS_ALLOWED_NETWORKS", ["127.0.0.0/8", "::1", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"]
+)
+METRICS_TOKEN = env_str("METRICS_TOKEN")
+
+# --- Retention (spikes/retention.py) -------------------------------------------------------
+# Raw reports and their comments are deleted after this many days; counts, spikes and
+# incidents are kept. Daily at 03:17 UTC (a quiet hour), and `manage.py purge_reports`.
+REPORT_RETENTION_DAYS = env_int("REPORT_RETENTION_DAYS", 90, minimum=1)
+CELERY_BEAT_SCHEDULE["purge-old-reports"] = {
+    "task": "spikes.tasks.purge_old_reports",
+    "schedule": crontab(hour=3, minute=17),
 }

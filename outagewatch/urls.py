@@ -1,11 +1,17 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
 from outagewatch.health import healthz
+from outagewatch.login_throttle import throttled
+from outagewatch.metrics import metrics_view
 
 urlpatterns = [
-    path("admin/", admin.site.urls),
+    # Before the admin's own URLs, so that this throttled login view answers.
+    path(f"{settings.ADMIN_PATH}login/", throttled(admin.site.login), name="admin-login"),
+    path(settings.ADMIN_PATH, admin.site.urls),
     path("healthz", healthz, name="healthz"),
+    path("metrics", metrics_view, name="metrics"),
     path("api/v1/", include("reports.api.urls")),
     path("", include("reports.urls")),
 ]

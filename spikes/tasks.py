@@ -9,10 +9,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from celery import group, shared_task
+from django.conf import settings
 from django.db import DatabaseError
 from django.utils import timezone
 
-from spikes import detecting, pipeline
+from outagewatch.metrics import DETECT_CHUNK_SECONDS, DETECTION_PASS_SECONDS, REPORTS_PURGED
+from spikes import detecting, pipeline, retention
 
 RETRY = {"autoretry_for": (DatabaseError,), "retry_backoff": True, "retry_backoff_max": 30, "max_retries": 5}
 
@@ -28,13 +30,15 @@ def _chunks_to(task):
 @shared_task(acks_late=True, time_limit=55, soft_time_limit=50, **RETRY)
 def detection_pass() -> dict:
     """Every minute: count new reports, then detect every active series."""
-    summary = pipeline.run_pass(timezone.now(), fan_out=_chunks_to(detect_chunk))
+    with DETECTION_PASS_SECONDS.time():
+        summary = pipeline.run_pass(timezone.now(), fan_out=_chunks_to(detect_chunk))
     return {"until": summary.until.isoformat(), "series": summary.series, "chunks": summary.chunks}
 
 
 @shared_task(acks_late=True, time_limit=120, soft_time_limit=110, **RETRY)
 def detect_chunk(series_ids: list[int], until: str) -> int:
-    return len(detecting.detect(series_ids, datetime.fromisoformat(until)))
+    with DETECT_CHUNK_SECONDS.time():
+        return len(detecting.detect(series_ids, datetime.fromisoformat(until)))
 
 
 @shared_task(acks_late=True, time_limit=600, soft_time_limit=590, **RETRY)
@@ -46,3 +50,11 @@ def refresh_baselines() -> int:
 @shared_task(acks_late=True, time_limit=600, soft_time_limit=590, **RETRY)
 def refit_chunk(series_ids: list[int], now: str) -> None:
     pipeline.refit_baselines(series_ids, datetime.fromisoformat(now))
+
+
+@shared_task(acks_late=True, time_limit=3600, soft_time_limit=3550, **RETRY)
+def purge_old_reports() -> int:
+    """Daily: delete raw reports older than REPORT_RETENTION_DAYS, in batches. A
+    retry or a run cut short by the time limit resumes where the last one stopped."""
+    cutoff = retention.cutoff_for(timezone.now(), settings.REPORT_RETENTION_DAYS)
+    return retention.purge(cutoff, progress=REPORTS_PURGED.inc)

@@ -42,3 +42,14 @@ def test_rates_read_as_count_per_period():
         env_rate("R", "30/m", environ={"R": "fast"})
     with pytest.raises(ImproperlyConfiguredEnv, match="at least 1"):
         env_rate("R", "30/m", environ={"R": "0/m"})
+
+
+def test_url_paths_get_one_trailing_slash_and_refuse_odd_characters():
+    from outagewatch.env import env_url_path
+
+    assert env_url_path("ADMIN_PATH", "admin/", environ={}) == "admin/"
+    assert env_url_path("ADMIN_PATH", "admin/", environ={"ADMIN_PATH": "/backstage/ops"}) == "backstage/ops/"
+    with pytest.raises(ImproperlyConfiguredEnv, match="ADMIN_PATH='back stage' is not a URL path"):
+        env_url_path("ADMIN_PATH", "admin/", environ={"ADMIN_PATH": "back stage"})
+    with pytest.raises(ImproperlyConfiguredEnv, match="is not a URL path"):
+        env_url_path("ADMIN_PATH", "admin/", environ={"ADMIN_PATH": "/"})

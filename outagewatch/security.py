@@ -1,0 +1,87 @@
+"""Security headers that Django's SecurityMiddleware does not send, and the one
+exemption an embeddable widget needs.
+
+Every response gets a Content-Security-Policy (`default-src 'self'`: no inline
+script or style anywhere, so an injected `<script>` or `style=` does nothing even if
+escaping were ever missed) and a Permissions-Policy that turns off the browser
+features no page of ours uses. Framing is refused (`frame-ancestors 'none'`, and
+X-Frame-Options: DENY from Django's clickjacking middleware) except on views
+decorated with `embeddable`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+
+# Features a page of ours never asks for; an injected iframe or script cannot either.
+PERMISSIONS_POLICY = ", ".join(
+    f"{feature}=()"
+    for feature in (
+        "accelerometer",
+        "browsing-topics",
+        "camera",
+        "display-capture",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "payment",
+        "usb",
+    )
+)
+
+_EMBEDDABLE_ATTR = "outagewatch_frame_ancestors"
+
+
+def content_security_policy(frame_ancestors: str = "'none'") -> str:
+    directives = {
+        "default-src": "'self'",
+        # Our own JSON-LD/JSON script blocks are data, not code; nothing needs more.
+        "img-src": "'self' data:",
+        "object-src": "'none'",
+        "base-uri": "'self'",
+        "form-action": "'self'",
+        "frame-ancestors": frame_ancestors,
+    }
+    return "; ".join(f"{name} {value}" for name, value in directives.items())
+
+
+def embeddable(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Let other sites put this view in an iframe (the status widget).
+
+    The allowed embedders are the EMBED_FRAME_ANCESTORS setting (default: any
+    https site). Only frame-ancestors is relaxed; the rest of the policy stays.
+    """
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        response = view(request, *args, **kwargs)
+        setattr(response, _EMBEDDABLE_ATTR, " ".join(settings.EMBED_FRAME_ANCESTORS))
+        # Django's XFrameOptionsMiddleware skips responses marked so.
+        response.xframe_options_exempt = True
+        return response
+
+    return wrapped
+
+
+class SecurityHeadersMiddleware:
+    """Adds Content-Security-Policy and Permissions-Policy to every response."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        self.policy = content_security_policy()
+        self.header = (
+            "Content-Security-Policy-Report-Only" if settings.CSP_REPORT_ONLY else "Content-Security-Policy"
+        )
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        ancestors = getattr(response, _EMBEDDABLE_ATTR, None)
+        policy = content_security_policy(ancestors) if ancestors else self.policy
+        response.headers.setdefault(self.header, policy)
+        response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+        return response
