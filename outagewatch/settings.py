@@ -216,3 +216,8 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
+
+# --- Public site (pages) ---------------------------------------------------------
+INSTALLED_APPS += ["django_filters", "pages"]
+# Times on the site in the reader's zone, chosen on /time-zone/ and kept in a cookie.
+MIDDLEWARE += ["pages.middleware.TimezoneMiddleware"]

@@ -8,4 +8,5 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("api/v1/", include("reports.api.urls")),
     path("", include("reports.urls")),
+    path("", include("pages.urls")),
 ]
