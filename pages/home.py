@@ -97,9 +97,10 @@ class TopService:
 
 def top_services(now: datetime, limit: int = TOP_SERVICES) -> list[TopService]:
     """The services with most distinct reporters in the last hour, each with its
-    hour in 5-minute buckets (from the same time series the charts use)."""
-    start = timeseries.floor_to(now, 300) + timedelta(seconds=300) - timedelta(hours=1)
-    end = start + timedelta(hours=1)
+    hour in 5-minute buckets (from the same time series the charts use). Whole
+    buckets only: a bucket in progress would look like a drop at the end."""
+    end = timeseries.floor_to(now, 300)
+    start = end - timedelta(hours=1)
     ranked = list(
         SeriesMinute.objects.filter(series__region=ALL_REGIONS, minute__gte=start, minute__lt=end)
         .values("series__service_id")
