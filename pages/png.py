@@ -12,6 +12,13 @@ SOURCE_LINE = "Source: outagewatch user reports"
 
 
 def chart_png(title: str, rows: list[Bucket], seconds: int, zone: tzinfo, zone_name: str) -> bytes:
+    out = io.BytesIO()
+    chart_figure(title, rows, seconds, zone, zone_name).savefig(out, format="png")
+    return out.getvalue()
+
+
+def chart_figure(title: str, rows: list[Bucket], seconds: int, zone: tzinfo, zone_name: str):
+    """The matplotlib Figure of the chart (Agg backend, no display needed)."""
     # Imported here: matplotlib takes a second to import, and only this view needs it.
     import matplotlib
 
@@ -59,6 +66,4 @@ def chart_png(title: str, rows: list[Bucket], seconds: int, zone: tzinfo, zone_n
     axes.legend(loc="upper right", frameon=False)
     figure.text(0.01, 0.01, SOURCE_LINE, fontsize=9, color="#4d5566")
     figure.tight_layout(rect=(0, 0.04, 1, 1))
-    out = io.BytesIO()
-    figure.savefig(out, format="png")
-    return out.getvalue()
+    return figure
