@@ -45,10 +45,10 @@ def home(request: HttpRequest) -> HttpResponse:
             top=home_data.top_services(now),
             resolved=home_data.recent_resolved(),
         )
-    by_category: dict[str, list[Service]] = {}
-    for service in Service.objects.active().order_by("category", "name"):
-        by_category.setdefault(Category(service.category).label, []).append(service)
-    context["by_category"] = by_category
+        by_category: dict[str, list[Service]] = {}
+        for service in Service.objects.active().order_by("category", "name"):
+            by_category.setdefault(Category(service.category).label, []).append(service)
+        context["by_category"] = by_category
     return render(request, "pages/home.html", context)
 
 
