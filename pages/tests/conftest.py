@@ -132,3 +132,11 @@ def outage_world(frozen, whatsapp, instagram):
         level="warning",
     )
     return {"spike": spike, "resolved": resolved, "incident": incident}
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """Name the folder of the browser tests' screenshots in the test log (CI keeps it)."""
+    if SCREENSHOTS.exists() and any(SCREENSHOTS.iterdir()):
+        count = sum(1 for _ in SCREENSHOTS.glob("*.png"))
+        terminalreporter.write_sep("-", "browser test screenshots")
+        terminalreporter.write_line(f"{count} screenshots in {SCREENSHOTS}")
