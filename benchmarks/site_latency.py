@@ -88,7 +88,9 @@ def main() -> int:
         quiet = (
             Service.objects.get(slug=args.quiet_service)
             if args.quiet_service
-            else Service.objects.active().exclude(series__minutes__minute__gte=now - timedelta(days=1)).first()
+            else Service.objects.active()
+            .exclude(series__minutes__minute__gte=now - timedelta(days=1))
+            .first()
             or Service.objects.active().order_by("-pk").first()
         )
         spike = Spike.objects.open().filter(service=service, region=ALL_REGIONS).first()
@@ -103,7 +105,9 @@ def main() -> int:
                 regions={"US": 0.5, "IN": 0.3, "BR": 0.2},
             )  # fmt: skip
             SpikeChange.objects.create(spike=spike, at=spike.detected_at, kind="opened", level="warning")
-            SpikeChange.objects.create(spike=spike, at=spike.detected_at, kind="level_changed", level="danger")
+            SpikeChange.objects.create(
+                spike=spike, at=spike.detected_at, kind="level_changed", level="danger"
+            )
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE reports_report")
         pages = {
@@ -121,7 +125,7 @@ def main() -> int:
             f"spike {'added for the run' if added else 'from the data'}; {args.requests} requests per pass"
         )
         print(f"{'page':44} {'pass':5} {'p50 ms':>7} {'p95 ms':>7} {'max ms':>7} {'queries':>7} {'kB':>5}")
-        client = Client()
+        client = Client(HTTP_HOST="127.0.0.1")
         with time_machine.travel(now, tick=True):
             for name, url in pages.items():
                 for cold in (False, True):

@@ -16,8 +16,10 @@ from django.views.decorators.http import require_http_methods
 
 from pages import charts, spikepage, status, worldmap
 from pages import home as home_data
+from pages import render as fast
 from pages.filters import SpikeFilter
 from pages.ranges import RANGES, parse_chart_range
+from pages.templatetags.pages_tags import INTERVAL_WORDS
 from pages.timezones import TZ_COOKIE, TZ_COOKIE_MAX_AGE, parse_zone, zone_names
 from reports.models import Category, Region, Report, Service
 from reports.views import report_form_context
@@ -29,6 +31,19 @@ ARCHIVE_PAGE_SIZE = 25
 
 def bad_request(request: HttpRequest, message: str) -> HttpResponse:
     return render(request, "pages/bad_request.html", {"message": message}, status=400)
+
+
+def _chart_context(rows: list[timeseries.Bucket], title: str, interval: str, long_range: bool) -> dict:
+    chart = charts.line_chart(rows)
+    per = INTERVAL_WORDS[interval]
+    return {
+        "chart": chart,
+        "rows": rows,
+        "per": per,
+        "chart_title": title,
+        "chart_svg": fast.chart_svg(chart, rows, title, per, long_range),
+        "chart_rows": fast.chart_rows(rows),
+    }
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -68,15 +83,23 @@ def service_detail(request: HttpRequest, slug: str) -> HttpResponse:
     regions = sorted(status.region_rows(service, now, region_names), key=status.REGION_SORTS[sort])
     context = report_form_context(request, service)
     context.update(
+        _chart_context(
+            rows,
+            f"{service.name}: user reports in the last {chart_range.range}",
+            chart_range.interval,
+            chart_range.is_long,
+        )
+    )
+    world = worldmap.world_map(regions)
+    context.update(
         banner=banner,
-        chart=charts.line_chart(rows),
-        rows=rows,
         chart_range=chart_range,
         ranges=list(RANGES),
         problem_shares=status.problem_shares(service, now, banner.spike),
         regions_table=regions,
         region_sort=sort,
-        world=worldmap.world_map(regions),
+        world=world,
+        map_paths=fast.map_paths(world),
         legend=worldmap.LEGEND,
         region_names=region_names,
         recent_comments=Report.objects.filter(service=service)
@@ -122,8 +145,9 @@ def spike_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "spike": spike,
             "window": window,
-            "rows": rows,
-            "chart": charts.line_chart(rows),
+            **_chart_context(
+                rows, f"{spike.service.name}: user reports around the outage", window.interval, True
+            ),
             "timeline": spikepage.timeline(spike, list(spike.changes.all())),
             "duration": spikepage.duration(spike, now),
             "peak_ratio": spikepage.peak_ratio(spike),

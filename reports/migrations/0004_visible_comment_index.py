@@ -4,14 +4,17 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('reports', '0003_alter_service_category'),
+        ("reports", "0003_alter_service_category"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='report',
-            index=models.Index(condition=models.Q(models.Q(('comment', ''), _negated=True), ('comment_hidden', False)), fields=['service', '-created_at'], name='report_visible_comment_idx'),
+            model_name="report",
+            index=models.Index(
+                condition=models.Q(models.Q(("comment", ""), _negated=True), ("comment_hidden", False)),
+                fields=["service", "-created_at"],
+                name="report_visible_comment_idx",
+            ),
         ),
     ]
