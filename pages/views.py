@@ -79,9 +79,9 @@ def service_detail(request: HttpRequest, slug: str) -> HttpResponse:
         return bad_request(request, f"sort must be one of {', '.join(status.REGION_SORTS)}, not {sort!r}.")
     rows = timeseries.buckets(service, chart_range.start, chart_range.end, chart_range.seconds)
     banner = status.banner(service)
-    region_names = dict(Region.objects.values_list("code", "name"))
-    regions = sorted(status.region_rows(service, now, region_names), key=status.REGION_SORTS[sort])
     context = report_form_context(request, service)
+    region_names = dict(context["regions"])
+    regions = sorted(status.region_rows(service, now, region_names), key=status.REGION_SORTS[sort])
     context.update(
         _chart_context(
             rows,

@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.html import format_html_join
 from django.views.decorators.http import require_POST
 
 from reports import intake
@@ -29,11 +30,19 @@ def report_form_context(
     """What the report form (reports/includes/report_form.html) needs, for any page
     that shows it: the service page of the public site, or this app's error page."""
     submitted = submitted or {}
+    regions = list(Region.objects.values_list("code", "name"))
+    selected = submitted.get("region") or preferred_region(request, get_catalog().regions)
     return {
         "service": service,
         "problems": service.ordered_problem_types(),
-        "regions": Region.objects.all(),
-        "selected_region": submitted.get("region") or preferred_region(request, get_catalog().regions),
+        "regions": regions,
+        # Built here, not in a template loop: 250 options cost ~10 ms as template nodes.
+        "region_options": format_html_join(
+            "",
+            '<option value="{}"{}>{}</option>',
+            ((code, " selected" if code == selected else "", name) for code, name in regions),
+        ),
+        "selected_region": selected,
         "comment": submitted.get("comment", ""),
         "errors": errors or {},
         "honeypot_field": HONEYPOT_FIELD,
