@@ -63,6 +63,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--requests", type=int, default=200, help="timed requests per page and pass")
     parser.add_argument("--service", default="whatsapp", help="the service whose pages are timed")
+    parser.add_argument("--calm-service", default="messenger", help="a busy service timed without an outage")
     parser.add_argument("--quiet-service", default=None, help="also time a little-reported service's page")
     args = parser.parse_args()
 
@@ -113,6 +114,7 @@ def main() -> int:
         pages = {
             f"service page ({service.slug}, 24 h)": f"/status/{service.slug}/",
             f"service page ({service.slug}, 7 d)": f"/status/{service.slug}/?range=7d&interval=15m",
+            f"service page ({args.calm_service}, no outage)": f"/status/{args.calm_service}/",
             f"service page ({quiet.slug}, little reported)": f"/status/{quiet.slug}/",
             "spike page": f"/outages/{spike.pk}/",
             "spike CSV": f"/outages/{spike.pk}/reports.csv",
