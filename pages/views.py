@@ -28,6 +28,13 @@ from spikes.models import Spike
 
 ARCHIVE_PAGE_SIZE = 25
 
+try:
+    # On main, outagewatch.security sends a CSP with frame-ancestors 'none' and
+    # `embeddable` relaxes it (and X-Frame-Options) for one view: the widget must use it.
+    from outagewatch.security import embeddable as _frameable
+except ImportError:  # this branch predates it: X-Frame-Options is all there is to lift
+    _frameable = xframe_options_exempt
+
 
 def bad_request(request: HttpRequest, message: str) -> HttpResponse:
     return render(request, "pages/bad_request.html", {"message": message}, status=400)
@@ -204,7 +211,7 @@ def spike_png(request: HttpRequest, pk: int) -> HttpResponse:
     return response
 
 
-@xframe_options_exempt
+@_frameable
 def spike_embed(request: HttpRequest, pk: int) -> HttpResponse:
     """The widget other sites put in an iframe: the only page that may be framed."""
     spike = _spike(pk)
