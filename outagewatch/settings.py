@@ -284,3 +284,8 @@ CELERY_BEAT_SCHEDULE["purge-old-reports"] = {
     "task": "spikes.tasks.purge_old_reports",
     "schedule": crontab(hour=3, minute=17),
 }
+
+# --- Public site (pages) ---------------------------------------------------------
+INSTALLED_APPS += ["django_filters", "pages"]
+# Times on the site in the reader's zone, chosen on /time-zone/ and kept in a cookie.
+MIDDLEWARE += ["pages.middleware.TimezoneMiddleware"]

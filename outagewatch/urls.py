@@ -14,4 +14,5 @@ urlpatterns = [
     path("metrics", metrics_view, name="metrics"),
     path("api/v1/", include("reports.api.urls")),
     path("", include("reports.urls")),
+    path("", include("pages.urls")),
 ]

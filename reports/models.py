@@ -178,6 +178,13 @@ class Report(models.Model):
             models.Index(fields=["created_at"], name="report_created_idx"),
             # The repeat check on every report: this reporter, this service, lately.
             models.Index(fields=["service", "fingerprint", "created_at"], name="report_repeat_idx"),
+            # The service page's recent comments: the newest visible comments of one
+            # service, without walking millions of comment-less reports.
+            models.Index(
+                fields=["service", "-created_at"],
+                condition=~models.Q(comment="") & models.Q(comment_hidden=False),
+                name="report_visible_comment_idx",
+            ),
         ]
 
     def __str__(self) -> str:

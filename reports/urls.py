@@ -2,8 +2,7 @@ from django.urls import path
 
 from reports import views
 
+# The service page itself (/status/<slug>/) and the home page are in pages.urls.
 urlpatterns = [
-    path("", views.home, name="home"),
-    path("status/<slug:slug>/", views.service_detail, name="service-detail"),
     path("status/<slug:slug>/report/", views.report_problem, name="report-problem"),
 ]

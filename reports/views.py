@@ -1,37 +1,52 @@
-"""The public pages of the catalog: the service list and "Is <service> down?"."""
+"""The report form's target, and the form's context for the pages that show it
+(the service page itself lives in the pages app)."""
 
 from __future__ import annotations
 
 from django.contrib import messages
-from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.html import format_html_join
 from django.views.decorators.http import require_POST
 
 from reports import intake
 from reports.catalog import get_catalog
 from reports.clients import client_from_request
-from reports.models import Category, Region, Report, Service, Source
+from reports.models import Region, Service, Source
 from reports.regions import REGION_COOKIE, preferred_region
 
 HONEYPOT_FIELD = "website"
 REGION_COOKIE_MAX_AGE = 365 * 24 * 3600
 
 
-def home(request: HttpRequest) -> HttpResponse:
-    query = request.GET.get("q", "").strip()[:100]
-    services = Service.objects.active().select_related("group")
-    if query:
-        services = services.filter(Q(name__icontains=query) | Q(slug__icontains=query))
-    by_category: dict[str, list[Service]] = {}
-    for service in services.order_by("category", "name"):
-        by_category.setdefault(service.get_category_display(), []).append(service)
-    return render(
-        request,
-        "reports/home.html",
-        {"query": query, "by_category": by_category, "categories": Category},
-    )
+def report_form_context(
+    request: HttpRequest,
+    service: Service,
+    *,
+    errors: dict[str, list[str]] | None = None,
+    submitted: dict[str, str] | None = None,
+) -> dict:
+    """What the report form (reports/includes/report_form.html) needs, for any page
+    that shows it: the service page of the public site, or this app's error page."""
+    submitted = submitted or {}
+    regions = list(Region.objects.values_list("code", "name"))
+    selected = submitted.get("region") or preferred_region(request, get_catalog().regions)
+    return {
+        "service": service,
+        "problems": service.ordered_problem_types(),
+        "regions": regions,
+        # Built here, not in a template loop: 250 options cost ~10 ms as template nodes.
+        "region_options": format_html_join(
+            "",
+            '<option value="{}"{}>{}</option>',
+            ((code, " selected" if code == selected else "", name) for code, name in regions),
+        ),
+        "selected_region": selected,
+        "comment": submitted.get("comment", ""),
+        "errors": errors or {},
+        "honeypot_field": HONEYPOT_FIELD,
+    }
 
 
 def _service_page(
@@ -42,31 +57,9 @@ def _service_page(
     submitted: dict[str, str] | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    submitted = submitted or {}
-    context = {
-        "service": service,
-        "problems": service.ordered_problem_types(),
-        "regions": Region.objects.all(),
-        "selected_region": submitted.get("region") or preferred_region(request, get_catalog().regions),
-        "comment": submitted.get("comment", ""),
-        "errors": errors or {},
-        "recent_comments": Report.objects.filter(service=service)
-        .with_visible_comments()
-        .select_related("problem", "region")[:10],
-        "related": Service.objects.active()
-        .filter(group_id=service.group_id)
-        .exclude(pk=service.pk)
-        .order_by("name")
-        if service.group_id
-        else [],
-        "honeypot_field": HONEYPOT_FIELD,
-    }
+    """The form again, with what was wrong, after a refused report."""
+    context = report_form_context(request, service, errors=errors, submitted=submitted)
     return render(request, "reports/service.html", context, status=status)
-
-
-def service_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    service = get_object_or_404(Service.objects.active().select_related("group"), slug=slug)
-    return _service_page(request, service)
 
 
 @require_POST

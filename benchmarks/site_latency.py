@@ -1,0 +1,145 @@
+"""Server time of the public site's pages with ten million reports stored.
+
+    eval "$(scripts/test-services start /tmp/ow-bench)"   # or: export $(cat /tmp/ow-big.env)
+    .venv/bin/python benchmarks/seed_big.py               # once: ~10 M reports (see there)
+    .venv/bin/python benchmarks/site_latency.py [--requests 200]
+
+Runs on the seeded PostgreSQL database `outagewatch_big` (benchmarks/seed_big.py),
+with Redis as the cache when REDIS_URL is set. Everything happens in one
+transaction that is rolled back at the end, so the shared database is left as it
+was: this branch's pending migrations (indexes) are applied inside it, and when
+the busiest service has no open spike one is added, so the service page shows an
+outage and the spike page has one to show.
+
+"Now" is the last counted minute of the seeded data (time_machine), so the pages
+read a full day of counts. Each page is requested through Django's test client in
+this process: server time is the whole request (middleware, queries, template),
+without the network. Two passes per page: "warm" as in production (the per-minute
+breakdown cache filled), and "cold" with the cache cleared before every request.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "outagewatch.settings")
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
+
+
+def measure(client, url: str, n: int, cold: bool) -> tuple[list[float], int, int]:
+    from django.core.cache import cache
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    times = []
+    for _ in range(n):
+        if cold:
+            cache.clear()
+        began = time.perf_counter()
+        response = client.get(url)
+        times.append((time.perf_counter() - began) * 1000)
+        assert response.status_code == 200, (url, response.status_code)
+    if cold:
+        cache.clear()
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    return times, len(captured), len(response.content)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--requests", type=int, default=200, help="timed requests per page and pass")
+    parser.add_argument("--service", default="whatsapp", help="the service whose pages are timed")
+    parser.add_argument("--calm-service", default="messenger", help="a busy service timed without an outage")
+    parser.add_argument("--quiet-service", default=None, help="also time a little-reported service's page")
+    args = parser.parse_args()
+
+    from seed_big import use_big_database
+
+    use_big_database()
+    import django
+
+    django.setup()
+    import time_machine
+    from django.core.management import call_command
+    from django.db import connection, transaction
+    from django.db.models import Max
+    from django.test import Client
+
+    from reports.models import Report, Service
+    from spikes.models import ALL_REGIONS, Series, SeriesMinute, Spike, SpikeChange
+
+    with transaction.atomic():
+        call_command("migrate", verbosity=0)
+        now = SeriesMinute.objects.aggregate(m=Max("minute"))["m"] + timedelta(minutes=1)
+        service = Service.objects.get(slug=args.service)
+        quiet = (
+            Service.objects.get(slug=args.quiet_service)
+            if args.quiet_service
+            else Service.objects.active()
+            .exclude(series__minutes__minute__gte=now - timedelta(days=1))
+            .first()
+            or Service.objects.active().order_by("-pk").first()
+        )
+        spike = Spike.objects.open().filter(service=service, region=ALL_REGIONS).first()
+        added = spike is None
+        if added:
+            series, _ = Series.objects.get_or_create(service=service, region=ALL_REGIONS)
+            started = now - timedelta(minutes=45)
+            spike = Spike.objects.create(
+                series=series, service=service, region=ALL_REGIONS, level="danger",
+                started_at=started, detected_at=started + timedelta(minutes=3), peak_at=started + timedelta(minutes=15),
+                peak_reports=400, expected_reports=12.0, problems={"pictures": 0.6, "messages": 0.4},
+                regions={"US": 0.5, "IN": 0.3, "BR": 0.2},
+            )  # fmt: skip
+            SpikeChange.objects.create(spike=spike, at=spike.detected_at, kind="opened", level="warning")
+            SpikeChange.objects.create(
+                spike=spike, at=spike.detected_at, kind="level_changed", level="danger"
+            )
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE reports_report")
+        pages = {
+            f"service page ({service.slug}, 24 h)": f"/status/{service.slug}/",
+            f"service page ({service.slug}, 7 d)": f"/status/{service.slug}/?range=7d&interval=15m",
+            f"service page ({args.calm_service}, no outage)": f"/status/{args.calm_service}/",
+            f"service page ({quiet.slug}, little reported)": f"/status/{quiet.slug}/",
+            "spike page": f"/outages/{spike.pk}/",
+            "spike CSV": f"/outages/{spike.pk}/reports.csv",
+            "home": "/",
+            "archive": "/outages/",
+        }
+        print(
+            f"{Report.objects.count():,} reports, {SeriesMinute.objects.count():,} series-minutes, "
+            f"{Spike.objects.count():,} spikes; now = {now:%Y-%m-%d %H:%M} UTC; "
+            f"spike {'added for the run' if added else 'from the data'}; {args.requests} requests per pass"
+        )
+        print(f"{'page':44} {'pass':5} {'p50 ms':>7} {'p95 ms':>7} {'max ms':>7} {'queries':>7} {'kB':>5}")
+        client = Client(HTTP_HOST="127.0.0.1")
+        with time_machine.travel(now, tick=True):
+            for name, url in pages.items():
+                for cold in (False, True):
+                    measure(client, url, 3, cold)  # warm-up: imports, connection, template cache
+                    times, queries, size = measure(client, url, args.requests, cold)
+                    print(
+                        f"{name:44} {'cold' if cold else 'warm':5} {statistics.median(times):7.1f} "
+                        f"{percentile(times, 95):7.1f} {max(times):7.1f} {queries:7d} {size / 1024:5.0f}"
+                    )
+        transaction.set_rollback(True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

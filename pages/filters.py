@@ -1,0 +1,80 @@
+"""The outage archive's filters (django-filter): each bad value is a form error
+the page shows with a 400, never a 500."""
+
+from __future__ import annotations
+
+import django_filters
+from django import forms
+from django.core.exceptions import ValidationError
+
+from reports.models import Region, Service, ServiceGroup
+from spikes.models import ALL_REGIONS, Level, Spike, Status
+
+
+class SpikeFilterForm(forms.Form):
+    """Checks that go across the filters' fields, with messages a reader can act on."""
+
+    def clean_region(self) -> str:
+        value = (self.cleaned_data.get("region") or "").strip()
+        if value.lower() in ("", "all"):
+            return value.lower()
+        code = value.upper()
+        if not Region.objects.filter(code=code).exists():
+            raise ValidationError(
+                f"{value!r} is not a region: use an ISO 3166-1 code such as US, IN or DE, or 'all'."
+            )
+        return code
+
+    def clean(self) -> dict:
+        data = super().clean()
+        after, before = data.get("started_after"), data.get("started_before")
+        if after and before and after > before:
+            self.add_error("started_before", "The end of the date range comes before its start.")
+        return data
+
+
+class SpikeFilter(django_filters.FilterSet):
+    service = django_filters.ModelChoiceFilter(
+        queryset=Service.objects.active(),
+        to_field_name="slug",
+        widget=forms.TextInput,
+        label="Service",
+        error_messages={"invalid_choice": "There is no service with that name: use its slug, e.g. whatsapp."},
+    )
+    group = django_filters.ModelChoiceFilter(
+        field_name="service__group",
+        queryset=ServiceGroup.objects.all(),
+        to_field_name="slug",
+        label="Owner",
+        empty_label="Any owner",
+        error_messages={"invalid_choice": "There is no owner with that name."},
+    )
+    region = django_filters.CharFilter(
+        method="filter_region",
+        label="Region",
+        help_text="ISO code such as IN, or 'all' for all regions together",
+    )
+    level = django_filters.ChoiceFilter(choices=Level.choices, empty_label="Any level")
+    status = django_filters.ChoiceFilter(choices=Status.choices, empty_label="Any status")
+    started_after = django_filters.DateFilter(
+        field_name="started_at",
+        lookup_expr="date__gte",
+        label="Started on or after",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    started_before = django_filters.DateFilter(
+        field_name="started_at",
+        lookup_expr="date__lte",
+        label="Started on or before",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+    class Meta:
+        model = Spike
+        form = SpikeFilterForm
+        fields: list[str] = []
+
+    def filter_region(self, queryset, name: str, value: str):
+        if value == "all":
+            return queryset.filter(region=ALL_REGIONS)
+        return queryset.filter(region=value)

@@ -1,0 +1,142 @@
+"""A small world for the site's tests: services, counted reports, baselines and
+spikes, built with the real counting code and models, at a frozen time."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import time_machine
+
+from reports.tests.factories import ServiceFactory, ServiceGroupFactory
+from spikes.counting import count_range
+from spikes.detection import flat_profile
+from spikes.models import ALL_REGIONS, Incident, Series, SeriesBaseline, Spike, SpikeChange
+from spikes.tests.factories import add_reports
+
+# A Wednesday noon; the pages' "now".
+NOW = datetime(2026, 3, 4, 12, 0, tzinfo=UTC)
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+
+
+@pytest.fixture
+def frozen():
+    with time_machine.travel(NOW, tick=False):
+        yield NOW
+
+
+@pytest.fixture
+def meta(db):
+    return ServiceGroupFactory(slug="meta", name="Meta")
+
+
+@pytest.fixture
+def whatsapp(meta):
+    return ServiceFactory(
+        slug="whatsapp",
+        name="WhatsApp",
+        group=meta,
+        status_page_url="https://status.example.com/whatsapp",
+        problems=["messages", "pictures", "voice-messages", "login"],
+    )
+
+
+@pytest.fixture
+def instagram(meta):
+    return ServiceFactory(
+        slug="instagram", name="Instagram", group=meta, category="social", problems=["feed", "login"]
+    )
+
+
+@pytest.fixture
+def quiet(db):
+    """A service nobody has reported."""
+    return ServiceFactory(slug="quietmail", name="QuietMail", category="email", problems=["login", "sending"])
+
+
+def counted(service, start, minutes, per_minute, region="US", problem=None, reporter="r"):
+    """Reports stored and counted per minute, as the detection pass would."""
+    add_reports(service, start, minutes, per_minute, region=region, problem=problem, reporter=reporter)
+    count_range(start, start + timedelta(minutes=minutes))
+
+
+def baseline(service, per_minute: float, region: str = ALL_REGIONS) -> Series:
+    """A flat baseline of `per_minute` distinct reporters, as if fitted."""
+    series, _ = Series.objects.get_or_create(service=service, region=region)
+    profile = flat_profile(per_minute, 60, alpha=0.05)
+    SeriesBaseline.objects.update_or_create(series=series, defaults={"profile": profile.to_dict()})
+    series.baseline_updated_at = NOW - timedelta(hours=1)
+    series.save(update_fields=["baseline_updated_at"])
+    return series
+
+
+def make_spike(service, *, started_at, level="danger", region=ALL_REGIONS, ended_at=None, **fields) -> Spike:
+    series, _ = Series.objects.get_or_create(service=service, region=region)
+    defaults = {
+        "detected_at": started_at + timedelta(minutes=3),
+        "peak_at": started_at + timedelta(minutes=10),
+        "peak_reports": 40,
+        "expected_reports": 2.0,
+        "problems": {"pictures": 0.7, "messages": 0.3},
+        "regions": {"US": 0.8, "IN": 0.2},
+    }
+    defaults.update(fields)
+    spike = Spike.objects.create(
+        series=series,
+        service=service,
+        region=region,
+        level=level,
+        started_at=started_at,
+        ended_at=ended_at,
+        **defaults,
+    )
+    SpikeChange.objects.create(spike=spike, at=spike.detected_at, kind="opened", level="warning")
+    if level == "danger":
+        SpikeChange.objects.create(
+            spike=spike, at=spike.detected_at + timedelta(minutes=2), kind="level_changed", level="danger"
+        )
+    if ended_at:
+        spike.status = "resolved"
+        spike.save(update_fields=["status"])
+        SpikeChange.objects.create(spike=spike, at=ended_at, kind="resolved")
+    return spike
+
+
+@pytest.fixture
+def outage_world(frozen, whatsapp, instagram):
+    """WhatsApp: a usual 2 reporters a minute, then an outage since 11:15 with
+    40 a minute, mostly pictures, mostly in the US; Instagram down with it (one
+    incident); a resolved WhatsApp outage the day before."""
+    baseline(whatsapp, 2.0)
+    baseline(whatsapp, 1.5, region="US")
+    counted(whatsapp, NOW - timedelta(hours=5), 300, 2, reporter="usual")
+    counted(whatsapp, NOW - timedelta(minutes=45), 45, 30, problem="pictures", reporter="out")
+    counted(whatsapp, NOW - timedelta(minutes=45), 45, 10, region="IN", problem="messages", reporter="outin")
+    counted(instagram, NOW - timedelta(minutes=40), 40, 20, problem="feed", reporter="ig")
+    incident = Incident.objects.create(
+        kind="group", group=whatsapp.group, started_at=NOW - timedelta(minutes=45)
+    )
+    spike = make_spike(whatsapp, started_at=NOW - timedelta(minutes=45), incident=incident)
+    make_spike(
+        instagram,
+        started_at=NOW - timedelta(minutes=40),
+        incident=incident,
+        problems={"feed": 1.0},
+        regions={"US": 1.0},
+    )
+    resolved = make_spike(
+        whatsapp,
+        started_at=NOW - timedelta(days=1, hours=2),
+        ended_at=NOW - timedelta(days=1),
+        level="warning",
+    )
+    return {"spike": spike, "resolved": resolved, "incident": incident}
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """Name the folder of the browser tests' screenshots in the test log (CI keeps it)."""
+    if SCREENSHOTS.exists() and any(SCREENSHOTS.iterdir()):
+        count = sum(1 for _ in SCREENSHOTS.glob("*.png"))
+        terminalreporter.write_sep("-", "browser test screenshots")
+        terminalreporter.write_line(f"{count} screenshots in {SCREENSHOTS}")

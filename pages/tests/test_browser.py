@@ -1,0 +1,209 @@
+"""The site in a real browser (Debian's chromium through Playwright), under the
+strict Content-Security-Policy production will send: reporting from a phone,
+the chart drawing the counted reports, the spike downloads, the zone switch."""
+
+from __future__ import annotations
+
+import csv
+import importlib
+import io
+import os
+import shutil
+import struct
+from datetime import timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.utils import timezone
+
+from pages.tests.browser import CHROMIUM_ARGS, CSP, Visitor, chromium_path
+from pages.tests.conftest import SCREENSHOTS, baseline, counted, make_spike
+from reports.models import Report
+from reports.tests.factories import ServiceFactory, ServiceGroupFactory
+from spikes.timeseries import floor_to
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def browser():
+    executable = chromium_path()
+    # This run's screenshots only.
+    shutil.rmtree(SCREENSHOTS, ignore_errors=True)
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API keeps an event loop running in this thread, which makes
+    # Django refuse ORM calls from the test itself; the test is not async code.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            launched = playwright.chromium.launch(
+                executable_path=executable, headless=True, args=CHROMIUM_ARGS
+            )
+            yield launched
+            launched.close()
+    finally:
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.fixture
+def visitor(browser, live_server, request):
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    options = getattr(request, "param", {})
+    context = browser.new_context(accept_downloads=True, **options)
+
+    def with_csp(route):
+        # Redirects are the browser's to follow, as they would be without the proxy.
+        response = route.fetch(max_redirects=0)
+        route.fulfill(response=response, headers={**response.headers, "content-security-policy": CSP})
+
+    context.route("**/*", with_csp)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    visitor = Visitor(page, live_server.url, SCREENSHOTS, request.node.name)
+    yield visitor
+    context.close()
+    assert visitor.problems == [], "script errors or CSP violations in the browser"
+
+
+def _load_regions() -> None:
+    from django.apps import apps
+
+    importlib.import_module("reports.migrations.0002_load_regions").load_regions(apps, None)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _regions_kept(django_db_blocker):
+    """A live-server test ends with a flush, which also empties the regions the
+    migrations loaded: put them back for the tests that run after this module."""
+    yield
+    with django_db_blocker.unblock():
+        _load_regions()
+
+
+@pytest.fixture
+def whatsapp(transactional_db):
+    _load_regions()  # the previous test's flush emptied them
+    meta = ServiceGroupFactory(slug="meta", name="Meta")
+    return ServiceFactory(
+        slug="whatsapp",
+        name="WhatsApp",
+        group=meta,
+        problems=["messages", "pictures", "voice-messages", "login"],
+    )
+
+
+@pytest.mark.parametrize(
+    "visitor", [{"viewport": {"width": 390, "height": 844}, "is_mobile": True}], indirect=True
+)
+def test_a_person_reports_a_problem_from_a_phone(visitor, whatsapp):
+    page = visitor.page
+    visitor.visit("/status/whatsapp/", "service-page")
+    # Nothing sticks out sideways on a 390 px screen.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+    page.get_by_label("Where are you?").select_option("IN")
+    page.get_by_label("Anything to add?").fill("pictures stuck at the clock icon")
+    page.get_by_role("button", name="Pictures").click()
+    page.wait_for_url("**/status/whatsapp/#report")
+    visitor.screenshot("after-report")
+
+    assert "your report of pictures problems with WhatsApp in India is recorded" in page.inner_text(
+        ".messages"
+    )
+    report = Report.objects.get()
+    assert (report.problem.slug, report.region_id, report.comment) == (
+        "pictures",
+        "IN",
+        "pictures stuck at the clock icon",
+    )
+
+
+def test_the_chart_draws_its_points_from_the_counted_reports(visitor, whatsapp):
+    now = timezone.now()
+    start = floor_to(now, 60) - timedelta(minutes=40)
+    per_minute = [1 + (m * 7) % 5 for m in range(30)]
+    for m, n in enumerate(per_minute):
+        counted(whatsapp, start + timedelta(minutes=m), 1, n, reporter=f"m{m}")
+    baseline(whatsapp, 2.0)
+
+    visitor.visit("/status/whatsapp/?range=1h&interval=1m", "chart-1h")
+
+    drawn = visitor.page.evaluate(
+        """() => {
+          const svg = document.querySelector("svg.series-chart");
+          const yMax = +svg.dataset.yMax, top = +svg.dataset.top, bottom = +svg.dataset.bottom;
+          const line = svg.querySelector("polyline.reports").points;
+          const values = [];
+          for (let i = 0; i < line.numberOfItems; i++) {
+            values.push(Math.round((bottom - line.getItem(i).y) / (bottom - top) * yMax));
+          }
+          return {values, dots: svg.querySelectorAll(".dots circle").length,
+                  band: !!svg.querySelector("polygon.band"), box: svg.getBoundingClientRect().width};
+        }"""
+    )
+    # The chart's 60 one-minute buckets end with the minute in progress.
+    first = floor_to(timezone.now(), 60) - timedelta(minutes=59)
+    offset = int((start - first).total_seconds() // 60)
+    counts = [0] * 60
+    for created in Report.objects.values_list("created_at", flat=True):
+        counts[int((floor_to(created, 60) - first).total_seconds() // 60)] += 1
+    assert drawn["values"] == counts
+    assert counts[offset : offset + 30] == per_minute
+    assert drawn["dots"] == 60 and drawn["band"] and drawn["box"] > 300
+
+
+def test_the_spike_page_downloads_its_series_as_csv_and_its_chart_as_png(visitor, whatsapp):
+    now = timezone.now()
+    baseline(whatsapp, 2.0)
+    onset = floor_to(now, 60) - timedelta(minutes=90)
+    counted(whatsapp, onset, 30, 12)
+    spike = make_spike(whatsapp, started_at=onset, ended_at=onset + timedelta(minutes=30))
+    page = visitor.page
+
+    visitor.visit(f"/outages/{spike.pk}/", "spike-page")
+    with page.expect_download() as csv_download:
+        page.get_by_role("link", name="Data as CSV").click()
+    with page.expect_download() as png_download:
+        page.get_by_role("link", name="Chart as a PNG image").click()
+
+    assert csv_download.value.suggested_filename == f"outagewatch-whatsapp-{spike.pk}.csv"
+    rows = list(csv.reader(io.StringIO(Path(csv_download.value.path()).read_text())))
+    assert rows[0][:3] == ["bucket_start_utc", "reports", "distinct_reporters"]
+    assert sum(int(r[2]) for r in rows[1:]) == 30 * 12
+    assert {r[3] for r in rows[1:]} == {"2"}
+    png = Path(png_download.value.path()).read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and struct.unpack(">II", png[16:24]) == (1200, 624)
+    visitor.visit(f"/outages/{spike.pk}/embed/", "embed-widget")
+    assert "outagewatch user reports" in page.inner_text(".source")
+
+
+@pytest.mark.parametrize("visitor", [{"timezone_id": "Asia/Tokyo"}], indirect=True)
+def test_the_zone_switch_preselects_the_browsers_zone_and_sticks(visitor, whatsapp):
+    started = floor_to(timezone.now(), 60) - timedelta(minutes=30)
+    make_spike(whatsapp, started_at=started)
+    page = visitor.page
+
+    visitor.visit("/status/whatsapp/", "before-switch")
+    assert page.locator(".banner time").inner_text().endswith("UTC")
+    page.get_by_role("link", name="Change time zone").click()
+    page.wait_for_load_state()
+    visitor.screenshot("zone-switch")
+    # The small script picked the browser's zone on this first visit.
+    assert page.get_by_label("Time zone").input_value() == "Asia/Tokyo"
+    page.get_by_role("button", name="Use this time zone").click()
+    page.wait_for_url("**/status/whatsapp/")
+    visitor.screenshot("after-switch")
+
+    local = started.astimezone(ZoneInfo("Asia/Tokyo"))
+    banner_time = page.locator(".banner time")
+    assert banner_time.inner_text() == local.strftime("%b %-d, %H:%M JST")
+    assert banner_time.get_attribute("title") == started.strftime("%Y-%m-%d %H:%M UTC")
+    visitor.visit("/outages/", "archive-after-switch")
+    assert page.locator("table.archive time").first.inner_text().endswith("JST")
+    assert "Times are shown in Asia/Tokyo." in page.inner_text("footer")

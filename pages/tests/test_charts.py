@@ -1,0 +1,66 @@
+"""Chart geometry and the chart ranges a reader can ask for."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from pages import charts
+from pages.ranges import parse_chart_range
+from spikes.timeseries import Bucket, RangeError
+
+T = datetime(2026, 3, 4, 12, 0, tzinfo=UTC)
+
+
+def bucket(i, reporters, expected=None):
+    band = (None, None) if expected is None else (expected / 2, expected * 2)
+    return Bucket(T + timedelta(minutes=i), reporters, reporters, expected, *band)
+
+
+def test_points_are_placed_by_value_on_a_rounded_scale():
+    chart = charts.line_chart(
+        [bucket(0, 0), bucket(1, 30), bucket(2, 60)], width=200, height=120, margin=(10, 10, 10, 10)
+    )
+
+    assert chart.y_max == 100
+    assert chart.points == "10,110 100,80 190,50"
+    assert [t.label for t in chart.y_ticks] == [0, 25, 50, 75, 100]
+    assert chart.expected == "" and chart.band == ""
+
+
+def test_the_band_goes_out_along_the_top_and_back_along_the_bottom():
+    chart = charts.line_chart(
+        [bucket(0, 1, 10), bucket(1, 1, 20)], width=200, height=120, margin=(10, 10, 10, 10)
+    )
+
+    assert chart.y_max == 50
+    assert chart.expected == "10,90 190,70"
+    assert chart.band == "10,70 190,30 190,90 10,100"
+
+
+def test_a_sparkline_spans_its_width_and_peaks_at_the_top():
+    assert charts.sparkline([0, 5, 10], width=100, height=24) == "0,22 50,12 100,2"
+    assert charts.sparkline([]) == ""
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({}, ("24h", "5m", T - timedelta(hours=24) + timedelta(minutes=5), T + timedelta(minutes=5))),
+        ({"range": "1h"}, ("1h", "1m", T - timedelta(minutes=59), T + timedelta(minutes=1))),
+        ({"range": "7d"}, ("7d", "1h", T - timedelta(days=7) + timedelta(hours=1), T + timedelta(hours=1))),
+        (
+            {"range": "7d", "interval": "15m"},
+            ("7d", "15m", T - timedelta(days=7) + timedelta(minutes=15), T + timedelta(minutes=15)),
+        ),
+    ],
+)
+def test_ranges_end_with_the_bucket_in_progress(params, expected):
+    r = parse_chart_range(params, T + timedelta(seconds=30))
+
+    assert (r.range, r.interval, r.start, r.end) == expected
+
+
+def test_a_week_offers_only_15_minute_and_hourly_buckets():
+    assert parse_chart_range({"range": "7d"}, T).allowed_intervals() == ["15m", "1h"]
+    with pytest.raises(RangeError, match="a 7d range needs buckets of 15m or more"):
+        parse_chart_range({"range": "7d", "interval": "5m"}, T)

@@ -1,0 +1,91 @@
+"""Every page asks the database a fixed number of questions, whatever the data:
+more reports, regions, spikes or comments must not add queries."""
+
+from datetime import timedelta
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from pages.tests.conftest import NOW, baseline, counted, make_spike
+from reports.catalog import invalidate_catalog
+from reports.models import Report
+from reports.tests.factories import ServiceFactory
+
+# The pages and their ceilings: what each costs today, so a new query per row shows.
+PAGES = {
+    "service": ("/status/whatsapp/", 16),
+    "service_week": ("/status/whatsapp/?range=7d&interval=15m", 16),
+    "archive": ("/outages/?service=whatsapp", 8),
+    "spike": ("/outages/{spike}/", 16),
+    "csv": ("/outages/{spike}/reports.csv", 6),
+    "embed": ("/outages/{spike}/embed/", 6),
+    "feed": ("/outages/feed/", 4),
+}
+
+
+def grow(whatsapp, spike):
+    """Ten times more of everything the pages list."""
+    problem = whatsapp.ordered_problem_types()[0]
+    for i, code in enumerate(["DE", "FR", "BR", "JP", "GB", "ES", "IT", "MX", "CA", "AU"]):
+        baseline(whatsapp, 0.5, region=code)
+        counted(whatsapp, NOW - timedelta(hours=3, minutes=i), 30, 2, region=code, reporter=f"g{code}")
+        Report.objects.create(
+            service=whatsapp, problem=problem, region_id=code, comment=f"down in {code}", source="web"
+        )
+        other = ServiceFactory(slug=f"other-{i}", name=f"Other {i}", group=whatsapp.group)
+        counted(other, NOW - timedelta(minutes=30), 30, 1, reporter=f"o{i}")
+        make_spike(
+            other, started_at=NOW - timedelta(minutes=20 + i), incident=spike.incident, related_to=None
+        )
+        make_spike(
+            whatsapp,
+            started_at=NOW - timedelta(days=2, hours=i),
+            ended_at=NOW - timedelta(days=2, hours=i) + timedelta(minutes=30),
+            region=code,
+        )
+
+
+def queries(client, url):
+    cache.clear()
+    invalidate_catalog()
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    return len(captured)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_the_page_costs_the_same_queries_with_ten_times_the_data(
+    client, outage_world, whatsapp, page, django_assert_max_num_queries
+):
+    path, ceiling = PAGES[page]
+    url = path.format(spike=outage_world["spike"].pk)
+    before = queries(client, url)
+
+    grow(whatsapp, outage_world["spike"])
+
+    cache.clear()
+    with django_assert_max_num_queries(ceiling):
+        client.get(url)
+    assert queries(client, url) == before
+
+
+def test_the_home_page_costs_the_same_with_ten_or_thirty_services_reported(
+    client, db, frozen, django_assert_max_num_queries
+):
+    def reported(numbers):
+        for i in numbers:
+            service = ServiceFactory(slug=f"busy-{i:02d}", name=f"Busy {i}")
+            counted(service, NOW - timedelta(minutes=20), 10, 1 + i % 3, reporter=f"b{i}")
+            make_spike(
+                service, started_at=NOW - timedelta(minutes=15), level="warning" if i % 2 else "danger"
+            )
+
+    reported(range(10))
+    before = queries(client, "/")
+    reported(range(10, 40))
+
+    with django_assert_max_num_queries(40):
+        client.get("/")
+    assert queries(client, "/") == before

@@ -1,0 +1,248 @@
+"""The service page: "Is WhatsApp down right now?" answered at a glance."""
+
+import re
+from datetime import timedelta
+
+import pytest
+
+from pages.tests.conftest import NOW, baseline, counted, make_spike
+from reports.models import Report
+from reports.tests.factories import region
+
+PAGE = "/status/whatsapp/"
+
+
+def polyline(html: str, cls: str) -> list[tuple[float, float]]:
+    points = re.search(rf'<polyline class="{cls}" points="([^"]*)"', html).group(1)
+    return [tuple(map(float, p.split(","))) for p in points.split()]
+
+
+def test_it_says_there_are_no_problems_for_a_service_nobody_reported(client, frozen, quiet):
+    html = client.get("/status/quietmail/").content.decode()
+
+    assert "User reports indicate no current problems at QuietMail." in html
+    assert "No reports in the last 24 hours." in html
+    assert "No reports from any region in the last 24 hours." in html
+    assert "No comments yet." in html
+    assert "no usual level known yet" in html
+    # A flat line at zero: 288 five-minute buckets, all on the x axis.
+    points = polyline(html, "reports")
+    assert len(points) == 288 and {y for _, y in points} == {232.0}
+    # Every country drawn, none shaded.
+    assert html.count('<path class="r0"') == html.count("<path ") > 150
+
+
+def test_it_shows_problems_detected_since_the_onset_during_an_open_outage(client, outage_world):
+    html = client.get(PAGE).content.decode()
+
+    assert "User reports indicate problems at WhatsApp since" in html
+    assert 'datetime="2026-03-04T11:15:00Z" title="2026-03-04 11:15 UTC">Mar 4, 11:15 UTC</time>' in html
+    assert "A suspected outage from user reports, not an official confirmation." in html
+    assert f'href="/outages/{outage_world["spike"].pk}/"' in html
+    assert "banner-danger" in html
+
+
+def test_it_says_possible_problems_at_the_warning_level(client, frozen, whatsapp):
+    make_spike(whatsapp, started_at=NOW - timedelta(minutes=20), level="warning")
+
+    html = client.get(PAGE).content.decode()
+
+    assert "User reports indicate possible problems at WhatsApp since" in html
+    assert "banner-warning" in html
+
+
+def test_it_names_a_region_with_its_own_open_outage(client, frozen, whatsapp):
+    make_spike(whatsapp, started_at=NOW - timedelta(minutes=20), region="IN", level="danger")
+
+    html = client.get(PAGE).content.decode()
+
+    assert "possible problems at WhatsApp in some regions" in html
+    assert "Problems detected in India" in html
+
+
+def test_it_says_no_current_problems_once_the_outage_is_resolved(client, frozen, whatsapp):
+    make_spike(whatsapp, started_at=NOW - timedelta(hours=5), ended_at=NOW - timedelta(hours=3))
+
+    html = client.get(PAGE).content.decode()
+
+    assert "User reports indicate no current problems at WhatsApp." in html
+
+
+def test_it_marks_an_outage_the_provider_confirmed(client, frozen, whatsapp):
+    make_spike(whatsapp, started_at=NOW - timedelta(minutes=30), status="confirmed", confirmed_by="provider")
+
+    html = client.get(PAGE).content.decode()
+
+    assert "Confirmed by the provider" in html
+    assert "A suspected outage from user reports" not in html
+
+
+def test_it_says_possibly_related_for_a_sympathetic_spike(client, frozen, whatsapp):
+    isp = whatsapp.__class__.objects.create(slug="comcast", name="Comcast", category="isp")
+    big = make_spike(whatsapp, started_at=NOW - timedelta(minutes=30))
+    make_spike(isp, started_at=NOW - timedelta(minutes=25), level="warning", related_to=big)
+
+    html = client.get("/status/comcast/").content.decode()
+
+    assert f'Possibly related to the <a href="/outages/{big.pk}/">WhatsApp outage</a>' in html
+
+
+def test_the_chart_draws_the_counted_reporters_and_the_expected_band(client, outage_world):
+    html = client.get(PAGE + "?range=1h&interval=5m").content.decode()
+
+    svg = re.search(
+        r'<svg class="series-chart"[^>]*data-y-max="([\d.]+)" data-top="([\d.]+)" data-bottom="([\d.]+)"',
+        html,
+    )
+    y_max, top, bottom = map(float, svg.groups())
+    values = [round((bottom - y) / (bottom - top) * y_max) for _, y in polyline(html, "reports")]
+    # 11:05 to the bucket in progress at 12:00: 2 usual reporters a minute, and
+    # 40 more a minute from 11:15 (30 in the US, 10 in India).
+    assert values == [10, 10] + [210] * 9 + [0]
+    assert len(polyline(html, "expected")) == 12
+    assert '<polygon class="band"' in html
+    # The table carries the same numbers.
+    table = re.findall(
+        r"<tr><td><time[^>]*>[^<]*</time></td><td>(\d+)</td><td>(\d+)</td><td>([\d.]+)</td>", html
+    )
+    assert [int(reporters) for _, reporters, _ in table] == values
+    assert {expected for *_, expected in table} == {"10.0"}
+
+
+@pytest.mark.parametrize(
+    ("query", "points"),
+    [
+        ("", 288),
+        ("?range=1h", 60),
+        ("?range=24h&interval=15m", 96),
+        ("?range=7d", 168),
+        ("?range=7d&interval=15m", 672),
+    ],
+)
+def test_the_chart_switches_range_and_buckets(client, frozen, whatsapp, query, points):
+    html = client.get(PAGE + query).content.decode()
+
+    assert len(polyline(html, "reports")) == points
+
+
+def test_the_switch_links_keep_the_other_parameters(client, frozen, whatsapp):
+    html = client.get(PAGE + "?range=24h&interval=15m&sort=name").content.decode()
+
+    assert 'href="?range=7d&amp;sort=name">7d</a>' in html
+    assert 'href="?range=24h&amp;interval=5m&amp;sort=name">5m</a>' in html
+    # A week of 1- or 5-minute buckets is not offered.
+    week = client.get(PAGE + "?range=7d").content.decode()
+    assert "interval=1m" not in week and "interval=5m" not in week
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("?interval=2m", "interval must be one of 1m, 5m, 15m, 1h, not &#x27;2m&#x27;"),
+        ("?range=1y", "range must be one of 1h, 24h, 7d, not &#x27;1y&#x27;"),
+        ("?range=7d&interval=1m", "a 7d range needs buckets of 15m or more"),
+        ("?range=1h&interval=1h", "1h buckets are too long for a 1h range"),
+        ("?sort=color", "sort must be one of reports, ratio, name"),
+    ],
+)
+def test_bad_chart_options_get_a_400_that_says_why(client, frozen, whatsapp, query, message):
+    response = client.get(PAGE + query)
+
+    assert response.status_code == 400
+    assert message in response.content.decode()
+
+
+def test_an_unknown_service_is_a_404(client, db):
+    assert client.get("/status/nope/").status_code == 404
+
+
+def test_most_reported_problems_come_from_the_open_outage(client, outage_world):
+    html = client.get(PAGE).content.decode()
+
+    assert "Most reported problems in this outage" in html
+    shares = re.findall(
+        r'<span class="share-label">([^<]+)</span> <meter min="0" max="100" value="(\d+)"', html
+    )
+    assert shares == [("Pictures", "70"), ("Messages", "30")]
+
+
+def test_without_an_outage_problems_are_the_last_days_counts(client, frozen, whatsapp):
+    counted(whatsapp, NOW - timedelta(hours=2), 60, 3, problem="login")
+    counted(whatsapp, NOW - timedelta(hours=1), 60, 1, problem="messages", reporter="m")
+    counted(whatsapp, NOW - timedelta(hours=30), 60, 9, problem="pictures", reporter="old")
+
+    html = client.get(PAGE).content.decode()
+
+    shares = re.findall(
+        r'<span class="share-label">([^<]+)</span> <meter min="0" max="100" value="(\d+)"', html
+    )
+    assert shares == [("Login", "75"), ("Messages", "25")]
+
+
+def test_regions_are_shaded_against_their_usual_level_and_sortable(client, outage_world):
+    html = client.get(PAGE).content.decode()
+
+    # US: 600 usual + 1,350 outage reporters against 1.5 a minute over a day (2,160).
+    assert re.search(r"<td>United States</td><td>1950</td><td>2160</td><td>0.9×</td>", html)
+    assert re.search(r"<td>India</td><td>450</td><td>–</td><td>not known yet</td>", html)
+    assert '<path class="r1" d="' in html and 'data-code="US"' in html
+    assert re.search(r'<path class="rn" d="[^"]+" data-code="IN"><title>India: 450 reporters</title>', html)
+    by_name = client.get(PAGE + "?sort=name").content.decode()
+    assert by_name.index("<td>India</td>") < by_name.index("<td>United States</td>")
+    by_reports = client.get(PAGE + "?sort=reports").content.decode()
+    assert by_reports.index("<td>United States</td>") < by_reports.index("<td>India</td>")
+
+
+def test_a_region_far_above_its_usual_level_is_shaded_darkest(client, frozen, whatsapp):
+    baseline(whatsapp, 0.01, region="DE")
+    counted(whatsapp, NOW - timedelta(minutes=30), 30, 5, region="DE")
+
+    html = client.get(PAGE).content.decode()
+
+    assert re.search(r'<path class="r4" d="[^"]+" data-code="DE">', html)
+
+
+def test_comments_are_escaped_and_hidden_ones_left_out(client, frozen, whatsapp):
+    problem = whatsapp.ordered_problem_types()[0]
+    for text, hidden in [("<b>pictures fail</b>", False), ("rude words", True)]:
+        Report.objects.create(
+            service=whatsapp,
+            problem=problem,
+            region=region("IN"),
+            comment=text,
+            comment_hidden=hidden,
+            source="web",
+        )
+
+    html = client.get(PAGE).content.decode()
+
+    assert "&lt;b&gt;pictures fail&lt;/b&gt;" in html and "<b>pictures fail</b>" not in html
+    assert "rude words" not in html
+
+
+def test_it_links_the_status_page_the_other_services_of_the_group_and_the_feeds(
+    client, frozen, whatsapp, instagram
+):
+    html = client.get(PAGE).content.decode()
+
+    assert 'href="https://status.example.com/whatsapp"' in html
+    assert '<a href="/status/instagram/">Instagram</a>' in html
+    assert 'href="/status/whatsapp/feed/"' in html and 'href="/groups/meta/feed/"' in html
+
+
+def test_the_report_form_is_on_the_page(client, frozen, whatsapp):
+    html = client.get(PAGE).content.decode()
+
+    assert 'action="/status/whatsapp/report/"' in html
+    assert re.findall(r'<button type="submit" name="problem" value="([^"]+)"', html) == [
+        "messages",
+        "pictures",
+        "voice-messages",
+        "login",
+    ]
+
+
+def test_the_page_has_no_inline_script_or_style(client, outage_world):
+    html = client.get(PAGE).content.decode()
+
+    assert "<script>" not in html and " style=" not in html and " onclick=" not in html
