@@ -11,9 +11,9 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_http_methods
 
+from outagewatch.security import embeddable
 from pages import charts, spikepage, status, worldmap
 from pages import home as home_data
 from pages import render as fast
@@ -27,13 +27,6 @@ from spikes import timeseries
 from spikes.models import Spike
 
 ARCHIVE_PAGE_SIZE = 25
-
-try:
-    # On main, outagewatch.security sends a CSP with frame-ancestors 'none' and
-    # `embeddable` relaxes it (and X-Frame-Options) for one view: the widget must use it.
-    from outagewatch.security import embeddable as _frameable
-except ImportError:  # this branch predates it: X-Frame-Options is all there is to lift
-    _frameable = xframe_options_exempt
 
 
 def bad_request(request: HttpRequest, message: str) -> HttpResponse:
@@ -211,7 +204,7 @@ def spike_png(request: HttpRequest, pk: int) -> HttpResponse:
     return response
 
 
-@_frameable
+@embeddable
 def spike_embed(request: HttpRequest, pk: int) -> HttpResponse:
     """The widget other sites put in an iframe: the only page that may be framed."""
     spike = _spike(pk)

@@ -143,7 +143,9 @@ def test_the_widget_may_be_framed_and_other_pages_may_not(client, outage_world):
     page = client.get(f"/outages/{spike.pk}/")
 
     assert "X-Frame-Options" not in widget.headers
+    assert "frame-ancestors https:" in widget["Content-Security-Policy"]
     assert page["X-Frame-Options"] == "DENY"
+    assert "frame-ancestors 'none'" in page["Content-Security-Policy"]
     assert "Source: <a" in widget.content.decode() and 'class="reports"' in widget.content.decode()
 
 
