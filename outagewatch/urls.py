@@ -7,5 +7,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
     path("api/v1/", include("reports.api.urls")),
+    path("api/v1/", include("partners.api.urls")),
+    path("api/v1/", include("partners.api.docs_urls")),
     path("", include("reports.urls")),
 ]

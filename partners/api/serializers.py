@@ -1,0 +1,192 @@
+"""One serializer per representation the API returns (and one for the series' query)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from django.utils import timezone
+from rest_framework import serializers
+
+from partners import readmodels
+from reports.models import ProblemType, Region, Service
+from spikes.models import Incident, Spike, SpikeChange
+from spikes.timeseries import INTERVALS, Bucket
+
+# Far enough either side for any real question, near enough that no date
+# arithmetic on the range can overflow.
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+DEFAULT_SPAN = timedelta(hours=24)
+
+
+class ProblemTypeSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ProblemType
+        fields = ["slug", "name"]
+
+
+class RegionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Region
+        fields = ["code", "name"]
+
+
+class ServiceSerializer(serializers.ModelSerializer):
+    group = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
+    problem_types = serializers.SerializerMethodField()
+    status = serializers.SerializerMethodField(help_text='"ok", or the status of the open spike')
+    level = serializers.SerializerMethodField(help_text='null, "warning" or "danger"')
+    open_spike = serializers.IntegerField(source="open_spike_id", allow_null=True, read_only=True)
+
+    class Meta:
+        model = Service
+        fields = [
+            "slug", "name", "category", "group", "status_page_url",
+            "problem_types", "status", "level", "open_spike",
+        ]  # fmt: skip
+
+    def get_problem_types(self, service: Service) -> list[str]:
+        return [sp.problem_type.slug for sp in service.service_problems.all()]
+
+    def get_status(self, service: Service) -> str:
+        return service.open_status or readmodels.OK
+
+    def get_level(self, service: Service) -> str | None:
+        return service.open_level
+
+
+class OpenSpikeSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Spike
+        fields = ["id", "region", "level", "status", "started_at", "peak_reports", "expected_reports"]
+
+
+class LiveStatusSerializer(serializers.ModelSerializer):
+    """A service with problems: its worst level and each of its open spikes."""
+
+    level = serializers.SerializerMethodField()
+    spikes = OpenSpikeSerializer(source="open_spikes", many=True, read_only=True)
+
+    class Meta:
+        model = Service
+        fields = ["slug", "name", "level", "spikes"]
+
+    def get_level(self, service: Service) -> str:
+        return readmodels.level_of(service)
+
+
+class SpikeSerializer(serializers.ModelSerializer):
+    service = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    service_name = serializers.CharField(source="service.name", read_only=True)
+    region = serializers.CharField(help_text='ISO code, or "" for all regions together')
+    problems = serializers.DictField(child=serializers.FloatField(), help_text="{problem slug: share}")
+    regions = serializers.DictField(child=serializers.FloatField(), help_text="{region code: share}")
+
+    class Meta:
+        model = Spike
+        fields = [
+            "id", "service", "service_name", "region", "level", "status", "started_at", "detected_at",
+            "peak_at", "peak_reports", "expected_reports", "ended_at", "problems", "regions",
+            "incident", "related_to",
+        ]  # fmt: skip
+
+
+class SpikeChangeSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = SpikeChange
+        fields = ["at", "kind", "level", "note"]
+
+
+class SpikeDetailSerializer(SpikeSerializer):
+    history = SpikeChangeSerializer(source="changes", many=True, read_only=True)
+
+    class Meta(SpikeSerializer.Meta):
+        fields = [*SpikeSerializer.Meta.fields, "history"]
+
+
+class IncidentSpikeSerializer(serializers.ModelSerializer):
+    service = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+
+    class Meta:
+        model = Spike
+        fields = ["id", "service", "region", "level", "status", "started_at", "ended_at"]
+
+
+class IncidentSerializer(serializers.ModelSerializer):
+    group = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
+    spikes = IncidentSpikeSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Incident
+        fields = ["id", "kind", "group", "started_at", "ended_at", "spikes"]
+
+
+class BucketSerializer(serializers.Serializer):
+    """One bucket of a series. The fields document the shape; to_representation
+    builds the dict directly, since a day of 1-minute buckets is 1,440 of them and
+    DRF's per-field machinery would be most of the request's time."""
+
+    start = serializers.DateTimeField()
+    reports = serializers.IntegerField(help_text="Reports filed in the bucket")
+    reporters = serializers.IntegerField(help_text="Distinct reporters, summed over the bucket's minutes")
+    expected = serializers.FloatField(allow_null=True, help_text="Expected reporters (null: no baseline yet)")
+    low = serializers.FloatField(allow_null=True, help_text="Lower edge of the usual band")
+    high = serializers.FloatField(allow_null=True, help_text="Upper edge of the usual band")
+
+    def to_representation(self, bucket: Bucket) -> dict:
+        return {
+            "start": bucket.start.isoformat().replace("+00:00", "Z"),
+            "reports": bucket.reports,
+            "reporters": bucket.reporters,
+            "expected": bucket.expected,
+            "low": bucket.low,
+            "high": bucket.high,
+        }
+
+
+class SeriesSerializer(serializers.Serializer):
+    service = serializers.SlugField()
+    region = serializers.CharField(help_text='ISO code, or "" for all regions together')
+    interval = serializers.ChoiceField(choices=list(INTERVALS))
+    buckets = BucketSerializer(many=True)
+
+
+class SeriesQuerySerializer(serializers.Serializer):
+    """The query string of a series: interval, from, until, region."""
+
+    interval = serializers.ChoiceField(
+        choices=list(INTERVALS),
+        default="5m",
+        error_messages={
+            "invalid_choice": "interval must be one of " + ", ".join(INTERVALS) + ", not {input!r}."
+        },
+    )
+    region = serializers.CharField(required=False, default="", allow_blank=True, max_length=3)
+
+    def get_fields(self):
+        # `from` is a Python keyword, so these two cannot be declared as attributes.
+        fields = super().get_fields()
+        fields["from"] = serializers.DateTimeField(required=False)
+        fields["until"] = serializers.DateTimeField(required=False)
+        return fields
+
+    def validate_region(self, value: str) -> str:
+        code = value.strip().upper()
+        if code in ("", "ALL"):
+            return ""
+        if not Region.objects.filter(code=code).exists():
+            raise serializers.ValidationError(
+                f"There is no region {value!r}: use an ISO 3166-1 code such as US (see /api/v1/regions/), or leave it out for all regions."
+            )
+        return code
+
+    def validate(self, attrs: dict) -> dict:
+        until = attrs.get("until") or timezone.now()
+        start = attrs.get("from") or until - DEFAULT_SPAN
+        for name, moment in (("from", start), ("until", until)):
+            if not EARLIEST <= moment <= LATEST:
+                raise serializers.ValidationError({name: [f"{name} must fall between 2000 and 2100."]})
+        if until <= start:
+            raise serializers.ValidationError({"until": ["until must come after from."]})
+        attrs["from"], attrs["until"] = start, until
+        return attrs
