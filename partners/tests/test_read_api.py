@@ -158,3 +158,38 @@ def test_incidents_list_their_spikes_and_filter_by_group_and_time(api, whatsapp,
     assert [s["service"] for s in listed[0]["spikes"]] == ["whatsapp", "instagram"]
     assert api.get("/api/v1/incidents/?until=2026-03-01T00:00:00Z").json()["results"] == []
     assert "kind" in errors_of(api.get("/api/v1/incidents/?kind=huge"))
+
+
+class TestSpikeFormats:
+    def test_the_spike_list_answers_304_until_a_spike_changes(self, api, whatsapp):
+        spike = make_spike(whatsapp, T0)
+        first = api.get("/api/v1/spikes/")
+        same = api.get("/api/v1/spikes/", HTTP_IF_NONE_MATCH=first["ETag"])
+        spike.level = "warning"
+        spike.save()
+        changed = api.get("/api/v1/spikes/", HTTP_IF_NONE_MATCH=first["ETag"])
+
+        assert same.status_code == 304 and same["ETag"] == first["ETag"]
+        assert "X-RateLimit-Remaining" in same
+        assert changed.status_code == 200
+
+    def test_a_spike_in_detail_has_an_etag_too(self, api, whatsapp):
+        url = f"/api/v1/spikes/{make_spike(whatsapp, T0).pk}/"
+        first = api.get(url)
+
+        assert api.get(url, HTTP_IF_NONE_MATCH=f'W/{first["ETag"]}, "other"').status_code == 304
+
+    def test_the_spike_list_comes_as_csv(self, api, whatsapp):
+        make_spike(whatsapp, T0)
+
+        lines = api.get("/api/v1/spikes/?format=csv").content.decode().splitlines()
+
+        assert lines[0].startswith("id,service,service_name,region,level,status,started_at")
+        assert ",whatsapp,WhatsApp,,danger,suspected,2026-03-02T00:00:00Z," in lines[1]
+        assert '"{""pictures"": 0.7, ""messages"": 0.3}"' in lines[1]
+
+    def test_an_empty_csv_list_still_has_its_header(self, api, db):
+        assert api.get("/api/v1/spikes/", HTTP_ACCEPT="text/csv").content.decode().startswith("id,service,")
+
+    def test_csv_is_not_offered_where_it_makes_no_sense(self, api, db):
+        assert "format" in errors_of(api.get("/api/v1/services/?format=csv"))
