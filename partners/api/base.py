@@ -82,6 +82,9 @@ class PartnerBaseViewSet(viewsets.GenericViewSet):
     throttle_classes = [PartnerThrottle]
     filter_backends = [DjangoFilterBackend]
     pagination_class = None
+    # Any path segment reaches the view, so a malformed id is our JSON 404, not
+    # Django's HTML one (the router's default refuses dots).
+    lookup_value_regex = "[^/]+"
     csv_actions: tuple[str, ...] = ()
     etag_actions: tuple[str, ...] = ()
 

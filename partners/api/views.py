@@ -64,7 +64,6 @@ class RegionViewSet(PartnerViewSet):
     queryset = Region.objects.order_by("code")
     serializer_class = serializers.RegionSerializer
     lookup_field = "code"
-    lookup_value_regex = "[A-Za-z]{2}"
 
 
 @schema.live_status
