@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 
-from reports.models import Service
+from reports.models import Service, ServiceProblem
 from spikes.models import ALL_REGIONS, Spike
 
 OK = "ok"
@@ -31,7 +31,9 @@ def catalog() -> QuerySet[Service]:
     return with_status(
         Service.objects.active()
         .select_related("group")
-        .prefetch_related("service_problems__problem_type")
+        .prefetch_related(
+            Prefetch("service_problems", queryset=ServiceProblem.objects.select_related("problem_type"))
+        )
         .order_by("slug")
     )
 
