@@ -228,6 +228,9 @@ WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 5, minimum=1, maxim
 WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 8, minimum=1, maximum=20)
 # An endpoint is switched off after this many failed attempts in a row.
 WEBHOOK_DISABLE_AFTER = env_int("WEBHOOK_DISABLE_AFTER", 20, minimum=1)
+# Partners may not register webhook URLs on private or local addresses (the server
+# would POST into its own network); 1 allows it, for a closed deployment.
+WEBHOOK_ALLOW_PRIVATE_URLS = env_bool("WEBHOOK_ALLOW_PRIVATE_URLS", False)
 CELERY_BEAT_SCHEDULE["webhook-outbox"] = {
     "task": "partners.tasks.emit_webhook_events",
     "schedule": 60.0,
@@ -242,4 +245,5 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {"LevelEnum": "spikes.models.Level"},
 }

@@ -310,3 +310,73 @@ incidents = extend_schema_view(
         responses={200: _ok(api.IncidentSerializer, INCIDENT), **NOT_FOUND, **COMMON_ERRORS},
     ),
 )
+
+ENDPOINT = {
+    "id": 3,
+    "url": "https://hooks.example-isp.net/outagewatch",
+    "services": ["whatsapp", "instagram"],
+    "groups": [],
+    "regions": ["IN", "all"],
+    "min_level": "danger",
+    "secret": "9f2c4e...",
+    "is_active": True,
+    "consecutive_failures": 0,
+    "disabled_at": None,
+    "created_at": "2026-03-01T09:00:00Z",
+}
+_WEBHOOK_AUTH = {
+    401: _error("No key, or an unknown or revoked one", "Authentication credentials were not provided."),
+    403: _error(
+        "Key without the webhooks scope", "Webhook endpoints need an API key with the 'webhooks' scope."
+    ),
+    429: COMMON_ERRORS[429],
+}
+
+
+def _endpoint_ok() -> OpenApiResponse:
+    from partners.api.serializers_webhooks import WebhookEndpointSerializer
+
+    return _ok(WebhookEndpointSerializer, ENDPOINT, description="The endpoint")
+
+
+def webhook_endpoints(cls):
+    from partners.api.serializers_webhooks import WebhookEndpointSerializer
+
+    bad_url = _bad(
+        "url", "The host 'intranet.local' is a private or local address (10.0.0.5); use a public one."
+    )
+    return extend_schema_view(
+        list=extend_schema(
+            summary="Your webhook endpoints",
+            responses={200: _ok(WebhookEndpointSerializer, [ENDPOINT], many=True), **_WEBHOOK_AUTH},
+        ),
+        create=extend_schema(
+            summary="Register a webhook endpoint",
+            description="Events: spike.opened, spike.level_changed, spike.resolved, incident.opened. "
+            "Each delivery is signed: see docs/partner-api.md.",
+            examples=[
+                OpenApiExample(
+                    "Danger-level spikes of two services, in India or worldwide",
+                    {
+                        "url": ENDPOINT["url"],
+                        "services": ["whatsapp", "instagram"],
+                        "regions": ["IN", "all"],
+                        "min_level": "danger",
+                    },
+                    request_only=True,
+                )
+            ],
+            responses={201: _endpoint_ok(), **bad_url, **_WEBHOOK_AUTH},
+        ),
+        retrieve=extend_schema(
+            summary="One of your webhook endpoints",
+            responses={200: _endpoint_ok(), **NOT_FOUND, **_WEBHOOK_AUTH},
+        ),
+        partial_update=extend_schema(
+            summary="Change a webhook endpoint",
+            responses={200: _endpoint_ok(), **bad_url, **NOT_FOUND, **_WEBHOOK_AUTH},
+        ),
+        destroy=extend_schema(
+            summary="Remove a webhook endpoint", responses={204: None, **NOT_FOUND, **_WEBHOOK_AUTH}
+        ),
+    )(cls)
