@@ -3,16 +3,26 @@
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin, messages
 from django.db import transaction
 from django.utils import timezone
 
 from partners import keys, webhooks
-from partners.models import PartnerKey, WebhookDelivery, WebhookEndpoint, WebhookEvent
+from partners.models import PartnerKey, Scope, WebhookDelivery, WebhookEndpoint, WebhookEvent
+
+
+class PartnerKeyForm(forms.ModelForm):
+    scopes = forms.MultipleChoiceField(choices=Scope.choices, widget=forms.CheckboxSelectMultiple)
+
+    class Meta:
+        model = PartnerKey
+        fields = ["name", "scopes", "rate_per_minute", "daily_quota", "revoked_at"]
 
 
 @admin.register(PartnerKey)
 class PartnerKeyAdmin(admin.ModelAdmin):
+    form = PartnerKeyForm
     list_display = [
         "name",
         "prefix",

@@ -230,16 +230,29 @@ def backoff_seconds(attempt: int, rng: random.Random | None = None) -> float:
     return (rng or random).uniform(ceiling / 2, ceiling)
 
 
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A redirect is a failed attempt, not followed: following it would turn a POST
+    into a GET, and could lead the request to an address the URL check refused."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None
+
+
+_opener = urllib.request.build_opener(_NoRedirects)
+
+
 def deliver(delivery_id: int) -> str:
     """One attempt: POST the signed event, log the outcome, count the endpoint's
     failures (switching it off after WEBHOOK_DISABLE_AFTER in a row). Returns the
     delivery's status; "pending" means it should be tried again."""
-    delivery = WebhookDelivery.objects.select_related("event", "endpoint").get(pk=delivery_id)
+    delivery = WebhookDelivery.objects.select_related("event", "endpoint__key").get(pk=delivery_id)
     endpoint = delivery.endpoint
     if delivery.status != DeliveryStatus.PENDING:
         return delivery.status
     if not endpoint.is_active:
         return _finish(delivery, DeliveryStatus.FAILED, error="the endpoint is switched off")
+    if endpoint.key.is_revoked:
+        return _finish(delivery, DeliveryStatus.FAILED, error="the partner key was revoked")
     body = json.dumps(delivery.event.payload, separators=(",", ":")).encode()
     request = urllib.request.Request(
         endpoint.url,
@@ -256,7 +269,7 @@ def deliver(delivery_id: int) -> str:
     started = time.monotonic()
     status, error = None, ""
     try:
-        with urllib.request.urlopen(request, timeout=settings.WEBHOOK_TIMEOUT_SECONDS) as response:
+        with _opener.open(request, timeout=settings.WEBHOOK_TIMEOUT_SECONDS) as response:
             status = response.status
     except urllib.error.HTTPError as failed:
         status, error = failed.code, f"HTTP {failed.code}"

@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from partners import readmodels
 from partners.api import filters, schema, serializers
 from partners.api.base import ParameterCursorPagination, PartnerBaseViewSet, PartnerViewSet
-from reports.models import ProblemType, Region
+from reports.models import ProblemType, Region, Service
 from spikes.models import Incident, Spike, SpikeChange
 from spikes.timeseries import RangeError, buckets, parse_interval
 
@@ -48,7 +48,7 @@ class ServiceViewSet(PartnerViewSet):
 
     def get_queryset(self):
         if self.action == "series":  # the series needs the service's id, nothing else
-            return readmodels.Service.objects.active().only("pk", "slug")
+            return Service.objects.active().only("pk", "slug")
         return super().get_queryset()
 
 

@@ -16,7 +16,7 @@ URL = "/api/v1/problem-types/"
 def test_a_key_made_in_the_admin_is_shown_once_and_stored_only_as_a_hash(admin_client, api, db):
     response = admin_client.post(
         "/admin/partners/partnerkey/add/",
-        {"name": "Example ISP", "scopes": '["read"]', "rate_per_minute": 100, "daily_quota": 1000},
+        {"name": "Example ISP", "scopes": ["read"], "rate_per_minute": 100, "daily_quota": 1000},
         follow=True,
     )
     shown = " ".join(str(m) for m in get_messages(response.wsgi_request))
@@ -26,6 +26,7 @@ def test_a_key_made_in_the_admin_is_shown_once_and_stored_only_as_a_hash(admin_c
     assert raw.startswith(key.prefix) and key.hashed_key == keys.hash_key(raw)
     assert raw not in str(PartnerKey.objects.values().get())
     assert raw not in admin_client.get(f"/admin/partners/partnerkey/{key.pk}/change/").content.decode()
+    assert key.scopes == ["read"]
     assert api.get(URL, HTTP_AUTHORIZATION=f"Bearer {raw}").status_code == 200
 
 

@@ -254,3 +254,20 @@ def test_backoff_grows_exponentially_with_jitter_and_a_cap():
     assert all(10 * 2**n / 2 <= w <= 10 * 2**n for n, w in enumerate(waits[:8]))
     assert max(waits) <= 3600
     assert len({round(webhooks.backoff_seconds(3), 3) for _ in range(5)}) > 1
+
+
+def test_a_redirect_is_a_failed_attempt_not_followed(partner, receiver):
+    receiver.script = [(302, 0)]
+    delivery = webhooks.test_event(endpoint_for(partner, receiver))
+
+    assert webhooks.deliver(delivery.pk) == "pending"
+    delivery.refresh_from_db()
+    assert (delivery.response_status, len(receiver.requests)) == (302, 1)
+
+
+def test_nothing_is_sent_for_a_key_revoked_after_the_event(partner, receiver):
+    delivery = webhooks.test_event(endpoint_for(partner, receiver))
+    keys.revoke(partner)
+
+    assert webhooks.deliver(delivery.pk) == "failed"
+    assert receiver.requests == []
