@@ -51,6 +51,9 @@ class ServiceViewSet(PartnerViewSet):
             return Service.objects.active().only("pk", "slug")
         return super().get_queryset()
 
+    def get_serializer_context(self) -> dict:
+        return super().get_serializer_context() | {"open_spikes": readmodels.open_spikes_by_service()}
+
 
 @schema.problem_types
 class ProblemTypeViewSet(PartnerViewSet):

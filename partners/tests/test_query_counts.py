@@ -27,8 +27,8 @@ def busy(whatsapp, instagram, comcast, meta):
 @pytest.mark.parametrize(
     ("url", "queries"),
     [
-        ("/api/v1/services/", 2),  # services with their status; their problem types
-        ("/api/v1/services/whatsapp/", 2),
+        ("/api/v1/services/", 3),  # services; their problem types; open spikes
+        ("/api/v1/services/whatsapp/", 3),
         ("/api/v1/problem-types/", 1),
         ("/api/v1/regions/", 1),
         ("/api/v1/live-status/", 2),  # services with problems; their open spikes
