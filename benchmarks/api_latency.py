@@ -11,6 +11,12 @@ measured is the server's, without the network. The busiest service is chosen,
 and the 24-hour window ends at the last counted minute. Targets (issue 5): a
 24-hour series at 1-minute buckets and the first page of spikes under 30 ms at
 the 95th percentile. Exits 1 when a target is missed.
+
+The series needs the covering index of migration spikes 0002. On a database seeded
+before it (a shared copy that must not be migrated by one branch), the benchmark
+creates it inside a transaction that it rolls back at the end, so nobody else sees
+it (`--no-temporary-index` measures without it). Other writers to
+spikes_seriesminute wait while the benchmark runs.
 """
 
 from __future__ import annotations
@@ -43,6 +49,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--requests", type=int, default=300, help="timed requests per endpoint")
     parser.add_argument("--warmup", type=int, default=20)
+    parser.add_argument("--no-temporary-index", action="store_true")
     args = parser.parse_args()
 
     from seed_big import use_big_database
@@ -51,8 +58,7 @@ def main() -> int:
     import django
 
     django.setup()
-    from django.db import connection
-    from django.test import Client
+    from django.db import connection, transaction
 
     from reports.models import Report
     from spikes.models import ALL_REGIONS, SeriesMinute, Spike
@@ -94,6 +100,26 @@ def main() -> int:
         ("live status", "/api/v1/live-status/", False),
     ]  # fmt: skip
     first_spike = Spike.objects.order_by("-started_at").values_list("pk", flat=True).first()
+    load = os.getloadavg()
+    print(f"load average before: {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} on {os.cpu_count()} cores")
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM pg_indexes WHERE indexname = 'seriesminute_covering_idx'")
+            if cursor.fetchone() is None and not args.no_temporary_index:
+                print("creating the covering index of spikes 0002 for this run only (rolled back)")
+                cursor.execute(
+                    "CREATE INDEX seriesminute_covering_idx ON spikes_seriesminute "
+                    "(series_id, minute) INCLUDE (reports, reporters)"
+                )
+                cursor.execute("ANALYZE spikes_seriesminute")
+        failed = run(endpoints, first_spike, args)
+        transaction.set_rollback(True)
+    return 1 if failed else 0
+
+
+def run(endpoints, first_spike, args) -> bool:
+    from django.test import Client
+
     client = Client()
     failed = False
     print("\n| endpoint | p50 ms | p95 ms | p99 ms | bytes | target |\n|---|---|---|---|---|---|")
@@ -120,7 +146,7 @@ def main() -> int:
             f"| {name} | {statistics.median(times):.1f} | {p95:.1f} | {percentile(times, 99):.1f} "
             f"| {len(response.content):,} | {verdict} |"
         )
-    return 1 if failed else 0
+    return failed
 
 
 if __name__ == "__main__":

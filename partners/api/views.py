@@ -52,7 +52,12 @@ class ServiceViewSet(PartnerViewSet):
         return super().get_queryset()
 
     def get_serializer_context(self) -> dict:
-        return super().get_serializer_context() | {"open_spikes": readmodels.open_spikes_by_service()}
+        if self.action not in ("list", "retrieve"):
+            return super().get_serializer_context()
+        return super().get_serializer_context() | {
+            "open_spikes": readmodels.open_spikes_by_service(),
+            "problem_types": readmodels.problem_slugs_by_service(),
+        }
 
 
 @schema.problem_types
