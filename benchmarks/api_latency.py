@@ -10,7 +10,9 @@ process (middleware, authentication, rate limit, DRF, rendering): the time
 measured is the server's, without the network. The busiest service is chosen,
 and the 24-hour window ends at the last counted minute. Targets (issue 5): a
 24-hour series at 1-minute buckets and the first page of spikes under 30 ms at
-the 95th percentile. Exits 1 when a target is missed.
+the 95th percentile (wall time). Exits 1 when a target is missed. The CPU time of
+this process is shown beside it: on a busy shared machine the wall time is mostly
+waiting for a core, and the load average is printed for that reason.
 
 The series needs the covering index of migration spikes 0002. On a database seeded
 before it (a shared copy that must not be migrated by one branch), the benchmark
@@ -114,6 +116,8 @@ def main() -> int:
                 cursor.execute("ANALYZE spikes_seriesminute")
         failed = run(endpoints, first_spike, args)
         transaction.set_rollback(True)
+    load = os.getloadavg()
+    print(f"\nload average after: {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}")
     return 1 if failed else 0
 
 
@@ -122,7 +126,10 @@ def run(endpoints, first_spike, args) -> bool:
 
     client = Client()
     failed = False
-    print("\n| endpoint | p50 ms | p95 ms | p99 ms | bytes | target |\n|---|---|---|---|---|---|")
+    print(
+        "\n| endpoint | p50 ms | p95 ms | p99 ms | p95 CPU ms | bytes | target (p95) |"
+        "\n|---|---|---|---|---|---|---|"
+    )
     for name, url, has_target in endpoints:
         if url is None:
             if first_spike is None:
@@ -131,11 +138,12 @@ def run(endpoints, first_spike, args) -> bool:
         for _ in range(args.warmup):
             response = client.get(url)
             assert response.status_code == 200, (url, response.status_code, response.content[:300])
-        times = []
+        times, cpu = [], []
         for _ in range(args.requests):
-            started = time.perf_counter()
+            started, started_cpu = time.perf_counter(), time.process_time()
             response = client.get(url)
             times.append((time.perf_counter() - started) * 1000)
+            cpu.append((time.process_time() - started_cpu) * 1000)
         p95 = percentile(times, 95)
         verdict = ""
         if has_target:
@@ -144,7 +152,7 @@ def run(endpoints, first_spike, args) -> bool:
             verdict = f"< {TARGET_MS:.0f} ms: {'met' if ok else 'MISSED'}"
         print(
             f"| {name} | {statistics.median(times):.1f} | {p95:.1f} | {percentile(times, 99):.1f} "
-            f"| {len(response.content):,} | {verdict} |"
+            f"| {percentile(cpu, 95):.1f} | {len(response.content):,} | {verdict} |"
         )
     return failed
 
