@@ -271,3 +271,27 @@ def test_nothing_is_sent_for_a_key_revoked_after_the_event(partner, receiver):
 
     assert webhooks.deliver(delivery.pk) == "failed"
     assert receiver.requests == []
+
+
+def test_a_real_outage_reaches_the_partner_as_spike_opened(partner, receiver, whatsapp, eager_celery):
+    """From reports through the detector to the receiver: nothing stubbed."""
+    from spikes import pipeline
+    from spikes.tests.factories import add_reports
+
+    endpoint = endpoint_for(partner, receiver, services=[whatsapp])
+    now = T0 + timedelta(days=2)
+    add_reports(whatsapp, T0, minutes=2 * 1440, per_minute=4, reporter="quiet")
+    pipeline.run_pass(now)
+    pipeline.refresh_baselines(now)
+    started_outbox()
+    add_reports(whatsapp, now + timedelta(minutes=10), minutes=20, per_minute=40, reporter="outage")
+    pipeline.run_pass(now + timedelta(minutes=25))
+
+    emit_webhook_events.delay()
+
+    events = [json.loads(r.body) for r in receiver.requests]
+    assert "spike.opened" in {e["type"] for e in events}
+    opened = next(e for e in events if e["type"] == "spike.opened")
+    assert opened["data"]["service"] == "whatsapp"
+    for r in receiver.requests:
+        signing.verify(endpoint.secret, r.headers[signing.HEADER], r.body)
