@@ -6,6 +6,7 @@ import pytest
 from django.core.cache import cache
 
 from reports.catalog import invalidate_catalog
+from spikes.timeseries import forget_profiles
 
 
 def pytest_configure(config):
@@ -16,9 +17,11 @@ def pytest_configure(config):
 
 @pytest.fixture(autouse=True)
 def _fresh_cache_and_catalog():
-    """Each test starts with no rate-limit counters and re-reads the catalog."""
+    """Each test starts with no rate-limit counters, re-reads the catalog and
+    re-parses baselines (series ids and fit times repeat from test to test)."""
     cache.clear()
     invalidate_catalog()
+    forget_profiles()
     yield
     invalidate_catalog()
 

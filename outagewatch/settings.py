@@ -289,3 +289,34 @@ CELERY_BEAT_SCHEDULE["purge-old-reports"] = {
 INSTALLED_APPS += ["django_filters", "pages"]
 # Times on the site in the reader's zone, chosen on /time-zone/ and kept in a cookie.
 MIDDLEWARE += ["pages.middleware.TimezoneMiddleware"]
+
+# --- Partner API (partners/) -------------------------------------------------------
+INSTALLED_APPS += ["drf_spectacular", "drf_spectacular_sidecar", "partners"]
+REST_FRAMEWORK["DEFAULT_SCHEMA_CLASS"] = "drf_spectacular.openapi.AutoSchema"
+# Reads without a key, per client address. Low on purpose: machines should use a key.
+PARTNER_API_ANON_RATE = env_rate("PARTNER_API_ANON_RATE", "30/m")
+# Seconds a webhook receiver has to answer before the attempt counts as failed.
+WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 5, minimum=1, maximum=60)
+# Attempts per delivery (the first and its retries, with exponential backoff and jitter).
+WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 8, minimum=1, maximum=20)
+# An endpoint is switched off after this many failed attempts in a row.
+WEBHOOK_DISABLE_AFTER = env_int("WEBHOOK_DISABLE_AFTER", 20, minimum=1)
+# Partners may not register webhook URLs on private or local addresses (the server
+# would POST into its own network); 1 allows it, for a closed deployment.
+WEBHOOK_ALLOW_PRIVATE_URLS = env_bool("WEBHOOK_ALLOW_PRIVATE_URLS", False)
+CELERY_BEAT_SCHEDULE["webhook-outbox"] = {
+    "task": "partners.tasks.emit_webhook_events",
+    "schedule": 60.0,
+    "options": {"expires": 55},
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "outagewatch partner API",
+    "DESCRIPTION": "Services, their time series, spikes (suspected outages) and incidents. See docs/partner-api.md.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {"LevelEnum": "spikes.models.Level"},
+}

@@ -13,6 +13,8 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("metrics", metrics_view, name="metrics"),
     path("api/v1/", include("reports.api.urls")),
+    path("api/v1/", include("partners.api.urls")),
+    path("api/v1/", include("partners.api.docs_urls")),
     path("", include("reports.urls")),
     path("", include("pages.urls")),
 ]

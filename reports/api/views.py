@@ -1,5 +1,6 @@
 from django.conf import settings
-from rest_framework import exceptions, status
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import exceptions, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -21,6 +22,54 @@ class ReportCreateView(APIView):
 
     parser_classes = [StrictJSONParser]
 
+    @extend_schema(
+        summary="File a problem report",
+        request=inline_serializer(
+            "ReportRequest",
+            {
+                "service": serializers.SlugField(help_text="A service slug, see /api/v1/services/"),
+                "problem": serializers.SlugField(help_text="One of the service's problem_types"),
+                "region": serializers.CharField(help_text="ISO 3166-1 alpha-2 code"),
+                "comment": serializers.CharField(required=False, max_length=280),
+            },
+        ),
+        responses={
+            201: OpenApiResponse(
+                inline_serializer(
+                    "AcceptedReport",
+                    {
+                        "id": serializers.IntegerField(),
+                        "service": serializers.SlugField(),
+                        "problem": serializers.SlugField(),
+                        "region": serializers.CharField(),
+                        "comment": serializers.CharField(),
+                        "source": serializers.CharField(),
+                        "created_at": serializers.DateTimeField(),
+                        "is_repeat": serializers.BooleanField(),
+                    },
+                ),
+                description="Stored",
+            ),
+            400: OpenApiResponse(description="Invalid report; the body says what is wrong"),
+            413: OpenApiResponse(description="Body too large"),
+            415: OpenApiResponse(description="Not JSON"),
+            429: OpenApiResponse(description="Too many reports from this address"),
+        },
+        examples=[
+            OpenApiExample(
+                "A report",
+                {"service": "whatsapp", "problem": "pictures", "region": "IN", "comment": "Photos stuck"},
+                request_only=True,
+            ),
+            OpenApiExample(
+                "Stored",
+                {"id": 1, "service": "whatsapp", "problem": "pictures", "region": "IN", "comment": "Photos stuck",
+                 "source": "api", "created_at": "2026-03-05T17:43:10Z", "is_repeat": False},
+                response_only=True,
+                status_codes=["201"],
+            ),
+        ],
+    )  # fmt: skip
     def post(self, request: Request) -> Response:
         client = client_from_request(request)
         try:

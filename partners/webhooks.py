@@ -1,0 +1,302 @@
+"""Webhook events and their delivery.
+
+Events come from an outbox, not from the detector: `collect_events` turns new
+SpikeChange rows (opened, level changed, resolved) and new Incident rows into
+WebhookEvent rows, and each event into one WebhookDelivery per matching endpoint.
+The detector does not know webhooks exist, a slow receiver can never slow a
+detection pass, and running the outbox twice creates nothing twice (an event is
+unique per change or incident, a delivery per event and endpoint).
+
+`deliver` makes one attempt of one delivery; the Celery task around it retries
+with exponential backoff and jitter.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterable
+from datetime import datetime
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from partners import signing
+from partners.models import (
+    DeliveryStatus,
+    EventKind,
+    OutboxCursor,
+    Scope,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
+)
+from spikes.models import Incident, Level, Spike, SpikeChange
+
+logger = logging.getLogger(__name__)
+
+CHANGE_EVENTS = {
+    SpikeChange.Kind.OPENED: EventKind.SPIKE_OPENED,
+    SpikeChange.Kind.LEVEL_CHANGED: EventKind.SPIKE_LEVEL_CHANGED,
+    SpikeChange.Kind.RESOLVED: EventKind.SPIKE_RESOLVED,
+}
+# The outbox looks again at ids above the highest it had seen this many runs ago
+# (a run a minute): longer than the 120 s a detection transaction may take, so a
+# change committed late with a lower id is not skipped (see OutboxCursor).
+LOOKBACK_RUNS = 5
+LEVEL_ORDER = {Level.WARNING: 1, Level.DANGER: 2}
+BACKOFF_BASE_SECONDS = 10
+BACKOFF_MAX_SECONDS = 3600
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat().replace("+00:00", "Z")
+
+
+def spike_payload(spike: Spike) -> dict:
+    return {
+        "id": spike.pk,
+        "service": spike.service.slug,
+        "service_name": spike.service.name,
+        "region": spike.region,
+        "level": spike.level,
+        "status": spike.status,
+        "started_at": _iso(spike.started_at),
+        "detected_at": _iso(spike.detected_at),
+        "peak_reports": spike.peak_reports,
+        "expected_reports": spike.expected_reports,
+        "ended_at": _iso(spike.ended_at),
+        "problems": spike.problems,
+        "incident": spike.incident_id,
+    }
+
+
+def incident_payload(incident: Incident) -> dict:
+    return {
+        "id": incident.pk,
+        "kind": incident.kind,
+        "group": incident.group.slug if incident.group_id else None,
+        "started_at": _iso(incident.started_at),
+        "services": sorted({s.service.slug for s in incident.spikes.all()}),
+    }
+
+
+def envelope(kind: str, at: datetime, data: dict) -> dict:
+    return {"type": kind, "created_at": _iso(at), "data": data}
+
+
+# --- outbox ------------------------------------------------------------------------
+
+
+def _floor(recent: list[int]) -> int:
+    return recent[0] if recent else 0
+
+
+def _advance(recent: list[int], seen: int) -> list[int]:
+    return [*recent, seen][-LOOKBACK_RUNS:]
+
+
+def collect_events(now: datetime | None = None) -> list[int]:
+    """Turn new spike changes and incidents into events and deliveries; returns the
+    ids of the deliveries created, for the caller to send once committed."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        cursor, created = OutboxCursor.objects.select_for_update().get_or_create(pk=1)
+        if created:
+            # The first run starts from now: history from before webhooks existed is not news.
+            top_change = SpikeChange.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+            top_incident = Incident.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+            cursor.recent_change_ids, cursor.recent_incident_ids = [top_change], [top_incident]
+            cursor.save()
+            return []
+        events: list[WebhookEvent] = []
+        changes = (
+            SpikeChange.objects.filter(
+                pk__gt=_floor(cursor.recent_change_ids),
+                kind__in=list(CHANGE_EVENTS),
+                webhook_event__isnull=True,
+            )
+            .select_related("spike__service")
+            .order_by("pk")
+        )
+        top_change = max(cursor.recent_change_ids or [0])
+        for change in changes:
+            top_change = max(top_change, change.pk)
+            kind = CHANGE_EVENTS[change.kind]
+            events.append(
+                WebhookEvent.objects.create(
+                    kind=kind,
+                    spike=change.spike,
+                    change=change,
+                    payload=envelope(kind, change.at, spike_payload(change.spike)),
+                )
+            )
+        incidents = (
+            Incident.objects.filter(pk__gt=_floor(cursor.recent_incident_ids), webhook_event__isnull=True)
+            .select_related("group")
+            .prefetch_related("spikes__service")
+            .order_by("pk")
+        )
+        top_incident = max(cursor.recent_incident_ids or [0])
+        for incident in incidents:
+            top_incident = max(top_incident, incident.pk)
+            kind = EventKind.INCIDENT_OPENED
+            events.append(
+                WebhookEvent.objects.create(
+                    kind=kind,
+                    incident=incident,
+                    payload=envelope(kind, incident.created_at, incident_payload(incident)),
+                )
+            )
+        cursor.recent_change_ids = _advance(cursor.recent_change_ids, top_change)
+        cursor.recent_incident_ids = _advance(cursor.recent_incident_ids, top_incident)
+        cursor.save()
+        return [d.pk for event in events for d in fan_out(event)]
+
+
+def receiving_endpoints() -> list[WebhookEndpoint]:
+    """Active endpoints of keys that are not revoked and may receive webhooks.
+    Scopes are checked in Python: there are few endpoints, and SQLite cannot
+    search inside a JSON list."""
+    endpoints = (
+        WebhookEndpoint.objects.filter(is_active=True, key__revoked_at__isnull=True)
+        .select_related("key")
+        .prefetch_related("services", "groups")
+    )
+    return [e for e in endpoints if e.key.has_scope(Scope.WEBHOOKS)]
+
+
+def matches(endpoint: WebhookEndpoint, event: WebhookEvent) -> bool:
+    """Whether the endpoint's filters (empty: any) let the event through."""
+    if event.kind == EventKind.TEST:
+        return True
+    if event.kind == EventKind.INCIDENT_OPENED:
+        services = {s.service for s in event.incident.spikes.all()} if event.incident else set()
+    else:
+        spike = event.spike
+        if spike is None:
+            return False
+        services = {spike.service}
+        region = spike.region or "all"
+        if endpoint.regions and region not in endpoint.regions:
+            return False
+        if LEVEL_ORDER.get(spike.level, 0) < LEVEL_ORDER[endpoint.min_level]:
+            return False
+    wanted_services = set(endpoint.services.all())
+    wanted_groups = {g.pk for g in endpoint.groups.all()}
+    if not (wanted_services or wanted_groups):
+        return True
+    return any(s in wanted_services or s.group_id in wanted_groups for s in services)
+
+
+def fan_out(event: WebhookEvent, endpoints: Iterable[WebhookEndpoint] | None = None) -> list[WebhookDelivery]:
+    deliveries = []
+    for endpoint in receiving_endpoints() if endpoints is None else endpoints:
+        if matches(endpoint, event):
+            try:
+                with transaction.atomic():
+                    deliveries.append(WebhookDelivery.objects.create(event=event, endpoint=endpoint))
+            except IntegrityError:  # already there: the outbox ran twice
+                pass
+    return deliveries
+
+
+def test_event(endpoint: WebhookEndpoint) -> WebhookDelivery:
+    """A "test" event for one endpoint, to check a receiver and its signature check."""
+    now = timezone.now()
+    event = WebhookEvent.objects.create(
+        kind=EventKind.TEST,
+        payload=envelope(
+            EventKind.TEST, now, {"message": "A test event from outagewatch.", "endpoint": endpoint.pk}
+        ),
+    )
+    return WebhookDelivery.objects.create(event=event, endpoint=endpoint)
+
+
+# --- delivery ----------------------------------------------------------------------
+
+
+def backoff_seconds(attempt: int, rng: random.Random | None = None) -> float:
+    """Exponential backoff with jitter: uniform between half and all of
+    base * 2^attempt, capped at an hour. The jitter spreads the retries of many
+    deliveries that failed together; the lower half-bound keeps the backoff real."""
+    ceiling = min(BACKOFF_MAX_SECONDS, BACKOFF_BASE_SECONDS * 2**attempt)
+    return (rng or random).uniform(ceiling / 2, ceiling)
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A redirect is a failed attempt, not followed: following it would turn a POST
+    into a GET, and could lead the request to an address the URL check refused."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None
+
+
+_opener = urllib.request.build_opener(_NoRedirects)
+
+
+def deliver(delivery_id: int) -> str:
+    """One attempt: POST the signed event, log the outcome, count the endpoint's
+    failures (switching it off after WEBHOOK_DISABLE_AFTER in a row). Returns the
+    delivery's status; "pending" means it should be tried again."""
+    delivery = WebhookDelivery.objects.select_related("event", "endpoint__key").get(pk=delivery_id)
+    endpoint = delivery.endpoint
+    if delivery.status != DeliveryStatus.PENDING:
+        return delivery.status
+    if not endpoint.is_active:
+        return _finish(delivery, DeliveryStatus.FAILED, error="the endpoint is switched off")
+    if endpoint.key.is_revoked:
+        return _finish(delivery, DeliveryStatus.FAILED, error="the partner key was revoked")
+    body = json.dumps(delivery.event.payload, separators=(",", ":")).encode()
+    request = urllib.request.Request(
+        endpoint.url,
+        data=body,
+        method="POST",
+        headers={
+            "Content-Type": "application/json",
+            "User-Agent": "outagewatch-webhooks/1",
+            "X-Outagewatch-Event": delivery.event.kind,
+            "X-Outagewatch-Delivery": str(delivery.pk),
+            signing.HEADER: signing.sign(endpoint.secret, body),
+        },
+    )
+    started = time.monotonic()
+    status, error = None, ""
+    try:
+        with _opener.open(request, timeout=settings.WEBHOOK_TIMEOUT_SECONDS) as response:
+            status = response.status
+    except urllib.error.HTTPError as failed:
+        status, error = failed.code, f"HTTP {failed.code}"
+    except (urllib.error.URLError, TimeoutError, OSError) as failed:
+        reason = getattr(failed, "reason", failed)
+        error = f"{type(reason).__name__}: {reason}"[:300]
+    delivery.attempts += 1
+    delivery.response_status = status
+    delivery.duration_ms = round((time.monotonic() - started) * 1000)
+    delivery.last_attempt_at = timezone.now()
+    if status is not None and 200 <= status < 300:
+        WebhookEndpoint.objects.filter(pk=endpoint.pk).update(consecutive_failures=0)
+        return _finish(delivery, DeliveryStatus.DELIVERED, error="")
+    logger.info("webhook delivery %s to %s failed: %s", delivery.pk, endpoint.url, error)
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(consecutive_failures=F("consecutive_failures") + 1)
+    switched_off = WebhookEndpoint.objects.filter(
+        pk=endpoint.pk, is_active=True, consecutive_failures__gte=settings.WEBHOOK_DISABLE_AFTER
+    ).update(is_active=False, disabled_at=timezone.now())
+    if switched_off or delivery.attempts >= settings.WEBHOOK_MAX_ATTEMPTS:
+        return _finish(delivery, DeliveryStatus.FAILED, error=error)
+    return _finish(delivery, DeliveryStatus.PENDING, error=error)
+
+
+def _finish(delivery: WebhookDelivery, status: str, error: str) -> str:
+    delivery.status = status
+    delivery.error = error
+    delivery.save(
+        update_fields=["status", "error", "attempts", "response_status", "duration_ms", "last_attempt_at"]
+    )
+    return status
