@@ -35,9 +35,10 @@ PERMISSIONS_POLICY = ", ".join(
 )
 
 _EMBEDDABLE_ATTR = "outagewatch_frame_ancestors"
+_EXTRA_ATTR = "outagewatch_csp_extra"
 
 
-def content_security_policy(frame_ancestors: str = "'none'") -> str:
+def content_security_policy(frame_ancestors: str = "'none'", extra: dict[str, str] | None = None) -> str:
     directives = {
         "default-src": "'self'",
         # Our own JSON-LD/JSON script blocks are data, not code; nothing needs more.
@@ -46,6 +47,7 @@ def content_security_policy(frame_ancestors: str = "'none'") -> str:
         "base-uri": "'self'",
         "form-action": "'self'",
         "frame-ancestors": frame_ancestors,
+        **(extra or {}),
     }
     return "; ".join(f"{name} {value}" for name, value in directives.items())
 
@@ -68,6 +70,25 @@ def embeddable(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]
     return wrapped
 
 
+def csp_allowing(**directives: str) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """Widen the policy for one view, directive by directive (underscores for
+    hyphens): for third-party pages we serve but did not write, such as the API's
+    Swagger UI and Redoc, whose styles are injected at run time. Scripts stay
+    'self' only."""
+    extra = {name.replace("_", "-"): value for name, value in directives.items()}
+
+    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            response = view(request, *args, **kwargs)
+            setattr(response, _EXTRA_ATTR, extra)
+            return response
+
+        return wrapped
+
+    return decorate
+
+
 class SecurityHeadersMiddleware:
     """Adds Content-Security-Policy and Permissions-Policy to every response."""
 
@@ -81,7 +102,11 @@ class SecurityHeadersMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
         ancestors = getattr(response, _EMBEDDABLE_ATTR, None)
-        policy = content_security_policy(ancestors) if ancestors else self.policy
+        extra = getattr(response, _EXTRA_ATTR, None)
+        if ancestors or extra:
+            policy = content_security_policy(ancestors or "'none'", extra)
+        else:
+            policy = self.policy
         response.headers.setdefault(self.header, policy)
         response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
         return response

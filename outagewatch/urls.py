@@ -1,6 +1,8 @@
 from django.conf import settings
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from outagewatch.health import healthz
 from outagewatch.login_throttle import throttled
@@ -11,6 +13,8 @@ urlpatterns = [
     path(f"{settings.ADMIN_PATH}login/", throttled(admin.site.login), name="admin-login"),
     path(settings.ADMIN_PATH, admin.site.urls),
     path("healthz", healthz, name="healthz"),
+    # Browsers ask for /favicon.ico on pages without a <link rel="icon"> (a PNG opened).
+    path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True)),
     path("metrics", metrics_view, name="metrics"),
     path("api/v1/", include("reports.api.urls")),
     path("api/v1/", include("partners.api.urls")),
