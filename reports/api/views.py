@@ -4,6 +4,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from outagewatch.api_errors import error_body
 from reports import intake
 from reports.api.parsers import StrictJSONParser
 from reports.api.serializers import accepted_report
@@ -17,11 +18,25 @@ class PayloadTooLarge(exceptions.APIException):
 
 
 class ReportCreateView(APIView):
-    """POST /api/v1/reports/: file a problem report; 201 means it is committed."""
+    """POST /api/v1/reports/: file a problem report; 201 means it is durably accepted
+    (committed, or in the persistent stream on its way to the database)."""
 
     parser_classes = [StrictJSONParser]
 
     def post(self, request: Request) -> Response:
+        try:
+            return self._accept(request)
+        except intake.Unavailable as down:
+            return Response(
+                error_body(
+                    "Reports cannot be accepted at the moment (the database is unavailable); nothing "
+                    f"was stored. Please send the report again in {down.retry_after} seconds."
+                ),
+                status=status.HTTP_503_SERVICE_UNAVAILABLE,
+                headers={"Retry-After": str(down.retry_after)},
+            )
+
+    def _accept(self, request: Request) -> Response:
         client = client_from_request(request)
         try:
             intake.check_rate_limit(client)
@@ -40,8 +55,8 @@ class ReportCreateView(APIView):
             valid = intake.validate_report(data)
         except intake.InvalidReport as invalid:
             raise exceptions.ValidationError(invalid.errors) from None
-        report = intake.file_report(valid, client, Source.API)
-        return Response(accepted_report(report, valid), status=status.HTTP_201_CREATED)
+        accepted = intake.accept_report(valid, client, Source.API)
+        return Response(accepted_report(accepted, valid), status=status.HTTP_201_CREATED)
 
     @staticmethod
     def _check_size(request: Request) -> None:

@@ -1,0 +1,155 @@
+"""The intake's fast path: a durable Redis stream between the request and PostgreSQL.
+
+With REPORT_STREAM on (and REDIS_URL set), a valid report is not inserted on the
+request path: it is appended (XADD) to the stream `reports:intake` in Redis, which
+runs with its append-only file, and the answer is 201. The report mover
+(`reports.mover`, run by `manage.py move_reports` and, as a safety net, by a Celery
+beat task) reads the stream through a consumer group, inserts reports into
+PostgreSQL in batches and acknowledges them only after the commit.
+
+Why: an INSERT per request keeps a quarter of what Django alone can serve on the
+same cores, an XADD about half (docs/intake-load.md). Every report carries an
+intake id (a UUID made here) with a unique constraint in the database, so a report
+that reaches the database twice (a mover that dies between commit and XACK, or an
+XADD that timed out after Redis had applied it and was then committed directly) is
+stored once.
+
+When Redis cannot take the report, the intake commits it directly instead, and
+stops trying Redis for REPORT_STREAM_RETRY_SECONDS so that a dead Redis costs one
+failed attempt per process, not one per request.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import redis
+from django.conf import settings
+
+logger = logging.getLogger(__name__)
+
+STREAM = "reports:intake"
+GROUP = "movers"
+# Entries that can never be stored (their service was deleted since) go here, with
+# the reason, instead of blocking the stream forever.
+DEAD_LETTERS = "reports:intake:dead"
+
+
+class StreamUnavailable(Exception):
+    """Redis did not take the entry: the caller stores the report another way."""
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One accepted report as it travels through the stream (strings only)."""
+
+    intake_id: uuid.UUID
+    service_id: int
+    problem_id: int
+    region: str
+    comment: str
+    source: str
+    fingerprint: str
+    created_at: datetime
+
+    def to_fields(self) -> dict[str, str]:
+        return {
+            "k": self.intake_id.hex,
+            "s": str(self.service_id),
+            "p": str(self.problem_id),
+            "r": self.region,
+            "c": self.comment,
+            "o": self.source,
+            "f": self.fingerprint,
+            # Microseconds since the epoch: exact, and cheaper than ISO text.
+            "t": str(int(self.created_at.timestamp() * 1_000_000)),
+        }
+
+    @classmethod
+    def from_fields(cls, fields: dict[bytes, bytes]) -> Entry:
+        """Raises KeyError or ValueError on an entry that is not a report."""
+        f = {k.decode(): v.decode() for k, v in fields.items()}
+        micros = int(f["t"])
+        return cls(
+            intake_id=uuid.UUID(hex=f["k"]),
+            service_id=int(f["s"]),
+            problem_id=int(f["p"]),
+            region=f["r"],
+            comment=f["c"],
+            source=f["o"],
+            fingerprint=f["f"],
+            created_at=datetime.fromtimestamp(micros // 1_000_000, tz=UTC).replace(
+                microsecond=micros % 1_000_000
+            ),
+        )
+
+
+_lock = threading.Lock()
+_client: redis.Redis | None = None
+_client_url = ""
+_down_until = 0.0
+
+
+def enabled() -> bool:
+    return bool(settings.REPORT_STREAM and settings.REDIS_URL)
+
+
+def client() -> redis.Redis:
+    """This process's connection pool to the stream's Redis (made on first use)."""
+    global _client, _client_url
+    url = settings.REDIS_URL
+    if _client is None or _client_url != url:
+        with _lock:
+            _client = redis.Redis.from_url(
+                url,
+                # A request must not hang on a Redis that went away: fail fast and
+                # commit directly instead.
+                socket_connect_timeout=settings.REPORT_STREAM_TIMEOUT,
+                socket_timeout=settings.REPORT_STREAM_TIMEOUT,
+                health_check_interval=30,
+            )
+            _client_url = url
+    return _client
+
+
+def reset() -> None:
+    """Forget the connection and any "Redis is down" verdict (tests, after a fork)."""
+    global _client, _down_until
+    _client, _down_until = None, 0.0
+
+
+def append(entry: Entry) -> str:
+    """XADD the entry; returns its stream id. Raises StreamUnavailable."""
+    global _down_until
+    if time.monotonic() < _down_until:
+        raise StreamUnavailable("Redis was unreachable moments ago")
+    try:
+        return client().xadd(STREAM, entry.to_fields()).decode()
+    except redis.RedisError as exc:
+        _down_until = time.monotonic() + settings.REPORT_STREAM_RETRY_SECONDS
+        logger.warning("report stream unavailable (%s); committing reports directly", exc)
+        raise StreamUnavailable(str(exc)) from exc
+
+
+def ensure_group(conn: redis.Redis) -> None:
+    try:
+        # id 0: a group made after reports were already appended still reads them.
+        conn.xgroup_create(STREAM, GROUP, id="0", mkstream=True)
+    except redis.ResponseError as exc:
+        if "BUSYGROUP" not in str(exc):
+            raise
+
+
+def backlog(conn: redis.Redis) -> tuple[int, int]:
+    """(entries never delivered to a mover, entries delivered but not acknowledged)."""
+    if not conn.exists(STREAM):
+        return 0, 0
+    groups = {g["name"].decode(): g for g in conn.xinfo_groups(STREAM)}
+    pending = groups[GROUP]["pending"] if GROUP in groups else 0
+    # The mover deletes what it acknowledges, so the stream holds only the rest.
+    return conn.xlen(STREAM) - pending, pending
