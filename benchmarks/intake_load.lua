@@ -2,8 +2,10 @@
 -- the bare view), each from a client address of its own in X-Forwarded-For (the
 -- benchmark runs the app with NUM_PROXIES=1), a share of them from one abuser.
 --
---   wrk ... -s intake_load.lua URL -- PAIRS_FILE ABUSER_SHARE
--- PAIRS_FILE has one "service problem" pair a line, from the catalog.
+--   wrk ... -s intake_load.lua URL -- PAIRS_FILE ABUSER_SHARE [IDS_FILE]
+-- PAIRS_FILE has one "service problem" pair a line, from the catalog. The id of
+-- every report answered 201 is written to IDS_FILE.<thread>, to check afterwards
+-- that each one is stored.
 
 local threads = {}
 
@@ -23,6 +25,7 @@ function init(args)
     if service then table.insert(pairs_list, {service, problem}) end
   end
   abuser_share = tonumber(args[2] or "0")
+  if args[3] then ids_file = io.open(args[3] .. "." .. id, "w") end
   math.randomseed(os.time() * 100 + id)
 end
 
@@ -47,6 +50,9 @@ end
 
 function response(status, headers, body)
   statuses[status] = (statuses[status] or 0) + 1
+  if status == 201 and ids_file then
+    ids_file:write((body:match('"id":"([%x-]+)"') or "?"), "\n")
+  end
 end
 
 function done(summary, latency, requests)

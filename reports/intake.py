@@ -28,6 +28,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import DatabaseError, IntegrityError
 from django.utils import timezone
 
@@ -178,7 +179,11 @@ def validate_report(data: Mapping[str, Any]) -> ValidReport:
 
 
 def check_rate_limit(client: Client) -> ratelimit.RateDecision:
-    """Raise RateLimited if this client has sent too many reports lately."""
+    """Count a hit of this client; raise RateLimited if it sent too many lately.
+
+    `accept_report` counts valid reports itself; call this for the others, so that
+    invalid requests count towards the limit too.
+    """
     limit, window = settings.REPORT_RATE_LIMIT
     with _database_needed():  # the day's fingerprint key, once a day per process
         key = fingerprint.address_key(client.address, timezone.now())
@@ -219,12 +224,17 @@ def file_report(
 
 
 def accept_report(report: ValidReport, client: Client, source: Source) -> Accepted:
-    """Accept a valid report for good (stream or database), or raise Unavailable."""
+    """Count the client's hit against the rate limit, then accept the report for
+    good (stream or database). Raises RateLimited or Unavailable."""
     now = timezone.now()
     intake_id = uuid.uuid4()
+    limit, window_seconds = settings.REPORT_RATE_LIMIT
     with _database_needed():  # the day's fingerprint key, once a day per process
         reporter = fingerprint.reporter_fingerprint(client.address, client.user_agent, now)
+        address = fingerprint.address_key(client.address, now)
+    rate = ratelimit.window(f"report:{address}", window_seconds)
     accepted = Accepted(intake_id, now, report.region, report.comment, source, None, False)
+    counted = False
     if stream.enabled():
         entry = stream.Entry(
             intake_id=intake_id,
@@ -237,10 +247,21 @@ def accept_report(report: ValidReport, client: Client, source: Source) -> Accept
             created_at=now,
         )
         try:
+            if stream.shares_redis_with_cache():
+                # The fast path: rate limit and XADD in one round trip.
+                count = stream.append(entry, (cache.make_key(rate.key), limit, window_seconds + 1))
+                decision = rate.decide(count, limit)
+                if not decision.allowed:
+                    raise RateLimited(decision.retry_after)
+                return accepted
+            check_rate_limit(client)
+            counted = True
             stream.append(entry)
             return accepted
         except stream.StreamUnavailable:
             pass  # commit directly instead, with the same intake id
+    if not counted:
+        check_rate_limit(client)
     with _database_needed():
         try:
             row = file_report(report, client, source, intake_id=intake_id, now=now, reporter=reporter)

@@ -39,9 +39,10 @@ from datetime import datetime, timedelta
 
 import redis
 from django.conf import settings
-from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db import DatabaseError, connection, transaction
 
 from reports import stream
+from reports.catalog import get_catalog, invalidate_catalog
 from reports.models import Report
 from reports.stream import Entry
 
@@ -125,31 +126,43 @@ def _recount_from(oldest: datetime) -> None:
     PipelineState.objects.filter(pk=1, counted_until__gt=minute).update(counted_until=minute)
 
 
+def _unstorable(entries: Sequence[Entry]) -> dict[object, str]:
+    """Entries whose service or region no longer exists (deleted since they were
+    accepted), by intake id, with why: they would fail the whole batch."""
+    catalog = get_catalog()
+    for attempt in range(2):
+        service_ids = {s.id for s in catalog.services.values()}
+        bad = {
+            e.intake_id: f"unknown service id {e.service_id} or region {e.region!r}"
+            for e in entries
+            if e.service_id not in service_ids or e.region not in catalog.regions
+        }
+        if not bad or attempt:
+            return bad
+        invalidate_catalog()  # maybe only this process's copy is behind: read it again
+        catalog = get_catalog()
+    return bad
+
+
 def store(entries: Sequence[Entry]) -> tuple[int, list[tuple[Entry, str]]]:
     """Insert the entries in one transaction; returns (rows inserted, entries that can
     never be stored, with why). Raises DatabaseError when the database is down."""
     if not entries:
         return 0, []
-    rejected: list[tuple[Entry, str]] = []
+    bad = _unstorable(entries)
+    rejected = [(e, bad[e.intake_id]) for e in entries if e.intake_id in bad]
+    entries = [e for e in entries if e.intake_id not in bad]
+    if not entries:
+        return 0, rejected
+    ids = [e.intake_id for e in entries]
     with transaction.atomic():
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ADVISORY_LOCK_KEY])
-        marked = _mark_repeats(list(entries))
-        before = Report.objects.filter(intake_id__in=[e.intake_id for e in entries]).count()
-        try:
-            with transaction.atomic():
-                Report.objects.bulk_create([_row(e, r) for e, r in marked], ignore_conflicts=True)
-        except IntegrityError:
-            # Some entry refers to a service, problem or region that no longer
-            # exists: store the others one by one and set the bad ones aside.
-            for entry, repeat in marked:
-                try:
-                    with transaction.atomic():
-                        Report.objects.bulk_create([_row(entry, repeat)], ignore_conflicts=True)
-                except IntegrityError as exc:
-                    rejected.append((entry, str(exc)[:200]))
-        after = Report.objects.filter(intake_id__in=[e.intake_id for e in entries]).count()
+        before = Report.objects.filter(intake_id__in=ids).count()
+        marked = _mark_repeats(entries)
+        Report.objects.bulk_create([_row(e, r) for e, r in marked], ignore_conflicts=True)
+        after = Report.objects.filter(intake_id__in=ids).count()
         _recount_from(min(e.created_at for e in entries))
     return after - before, rejected
 

@@ -123,17 +123,47 @@ def reset() -> None:
     _client, _down_until = None, 0.0
 
 
-def append(entry: Entry) -> str:
-    """XADD the entry; returns its stream id. Raises StreamUnavailable."""
+# Rate limit and append in one round trip: the report is appended only if this
+# client's count for the window stays within the limit. KEYS: rate key, stream;
+# ARGV: limit, key time-to-live, then the entry's field/value pairs.
+_LIMITED_XADD = """
+local n = redis.call('INCR', KEYS[1])
+if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[2]) end
+if n <= tonumber(ARGV[1]) then redis.call('XADD', KEYS[2], '*', unpack(ARGV, 3)) end
+return n
+"""
+_scripts: dict[int, object] = {}
+
+
+def append(entry: Entry, rate: tuple[str, int, int] | None = None) -> int | None:
+    """XADD the entry. With `rate` = (full cache key, limit, ttl), count the hit
+    and append only within the limit, atomically: returns the count (over the
+    limit: nothing was appended). Raises StreamUnavailable."""
     global _down_until
     if time.monotonic() < _down_until:
         raise StreamUnavailable("Redis was unreachable moments ago")
+    conn = client()
     try:
-        return client().xadd(STREAM, entry.to_fields()).decode()
+        if rate is None:
+            conn.xadd(STREAM, entry.to_fields())
+            return None
+        script = _scripts.get(id(conn))
+        if script is None:
+            script = _scripts[id(conn)] = conn.register_script(_LIMITED_XADD)
+        key, limit, ttl = rate
+        fields = [item for pair in entry.to_fields().items() for item in pair]
+        return int(script(keys=[key, STREAM], args=[limit, ttl, *fields]))
     except redis.RedisError as exc:
         _down_until = time.monotonic() + settings.REPORT_STREAM_RETRY_SECONDS
         logger.warning("report stream unavailable (%s); committing reports directly", exc)
         raise StreamUnavailable(str(exc)) from exc
+
+
+def shares_redis_with_cache() -> bool:
+    """Whether the rate-limit counters live in the stream's Redis (then one script
+    does both)."""
+    cache = settings.CACHES.get("default", {})
+    return cache.get("BACKEND", "").endswith("RedisCache") and cache.get("LOCATION") == settings.REDIS_URL
 
 
 def ensure_group(conn: redis.Redis) -> None:

@@ -107,8 +107,15 @@ def _report_problem(request: HttpRequest, slug: str) -> HttpResponse:
         return _service_page(request, service, errors=errors, submitted=submitted, status=400)
     client = client_from_request(request)
     try:
-        intake.check_rate_limit(client)
-        valid = intake.validate_report(submitted)
+        try:
+            valid = intake.validate_report(submitted)
+        except intake.InvalidReport:
+            intake.check_rate_limit(client)  # bad requests count towards the limit too
+            raise
+        # Read before accepting: once accepted, nothing may fail and invite a resend.
+        problem_name = ProblemType.objects.values_list("name", flat=True).get(pk=valid.problem_id)
+        region_name = Region.objects.values_list("name", flat=True).get(pk=valid.region)
+        intake.accept_report(valid, client, Source.WEB)
     except intake.RateLimited as limited:
         errors = {
             "__all__": [
@@ -120,10 +127,6 @@ def _report_problem(request: HttpRequest, slug: str) -> HttpResponse:
         return response
     except intake.InvalidReport as invalid:
         return _service_page(request, service, errors=invalid.errors, submitted=submitted, status=400)
-    # Read before accepting: once accepted, nothing may fail and invite a resend.
-    problem_name = ProblemType.objects.values_list("name", flat=True).get(pk=valid.problem_id)
-    region_name = Region.objects.values_list("name", flat=True).get(pk=valid.region)
-    intake.accept_report(valid, client, Source.WEB)
     messages.success(
         request,
         f"Thank you: your report of {problem_name.lower()} problems with {service.name} "

@@ -39,12 +39,20 @@ class ReportCreateView(APIView):
     def _accept(self, request: Request) -> Response:
         client = client_from_request(request)
         try:
-            intake.check_rate_limit(client)
+            try:
+                valid = self._validate(request)
+            except (exceptions.ValidationError, exceptions.ParseError, PayloadTooLarge):
+                intake.check_rate_limit(client)  # bad requests count towards the limit too
+                raise
+            accepted = intake.accept_report(valid, client, Source.API)
         except intake.RateLimited as limited:
             raise exceptions.Throttled(
                 wait=limited.retry_after,
                 detail=f"Too many reports from your address. Try again in {limited.retry_after} seconds.",
             ) from None
+        return Response(accepted_report(accepted, valid), status=status.HTTP_201_CREATED)
+
+    def _validate(self, request: Request) -> intake.ValidReport:
         self._check_size(request)
         data = request.data
         if not isinstance(data, dict):
@@ -52,11 +60,9 @@ class ReportCreateView(APIView):
                 {"non_field_errors": [f"The body must be a JSON object, not a JSON {_json_type(data)}."]}
             )
         try:
-            valid = intake.validate_report(data)
+            return intake.validate_report(data)
         except intake.InvalidReport as invalid:
             raise exceptions.ValidationError(invalid.errors) from None
-        accepted = intake.accept_report(valid, client, Source.API)
-        return Response(accepted_report(accepted, valid), status=status.HTTP_201_CREATED)
 
     @staticmethod
     def _check_size(request: Request) -> None:
