@@ -143,7 +143,9 @@ def main() -> int:
     parser.add_argument("--duration", type=int, default=20, help="seconds per phase")
     parser.add_argument("--connections", type=int, default=8, help="sustained concurrency")
     parser.add_argument("--burst-factor", type=int, default=10)
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
+    parser.add_argument(
+        "--workers", type=int, default=4, help="gunicorn sync workers (docker-compose's WEB_WORKERS default)"
+    )
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed: apt-get install wrk")

@@ -186,7 +186,7 @@ def move_batch(
             continue
         try:
             entries.append((stream_id, Entry.from_fields(fields)))
-        except (KeyError, ValueError) as exc:
+        except (KeyError, ValueError, TypeError) as exc:
             dead.append((stream_id, fields, f"not a report: {exc}"))
     _, rejected = store([e for _, e in entries])
     rejected_ids = {e.intake_id: why for e, why in rejected}
@@ -197,11 +197,15 @@ def move_batch(
     with conn.pipeline(transaction=True) as pipe:
         for stream_id, fields, why in dead:
             logger.error("report %s cannot be stored (%s); kept in %s", stream_id, why, stream.DEAD_LETTERS)
-            pipe.xadd(stream.DEAD_LETTERS, {**{str(k): v for k, v in fields.items()}, "why": why})
+            pipe.xadd(stream.DEAD_LETTERS, {**{_text(k): v for k, v in fields.items()}, "why": why})
         pipe.xack(stream.STREAM, stream.GROUP, *ids)
         pipe.xdel(stream.STREAM, *ids)
         pipe.execute()
     return len(raw)
+
+
+def _text(key: bytes | str) -> str:
+    return key.decode(errors="replace") if isinstance(key, bytes) else key
 
 
 def drain(deadline: float | None = None, consumer: str | None = None) -> int:

@@ -17,7 +17,9 @@ from reports.tasks import move_reports
 
 pytestmark = [
     pytest.mark.redis,
-    pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs the real Redis of REDIS_URL (CI sets it)"),
+    pytest.mark.skipif(
+        not os.environ.get("REDIS_URL"), reason="needs the real Redis of REDIS_URL (CI sets it)"
+    ),
 ]
 
 URL = "/api/v1/reports/"
@@ -37,7 +39,11 @@ def redis_conn(settings):
 
 def post(client, body=None, address="198.51.100.20", agent="Firefox/140"):
     return client.post(
-        URL, json.dumps(body or GOOD), content_type="application/json", REMOTE_ADDR=address, HTTP_USER_AGENT=agent
+        URL,
+        json.dumps(body or GOOD),
+        content_type="application/json",
+        REMOTE_ADDR=address,
+        HTTP_USER_AGENT=agent,
     )
 
 
@@ -139,7 +145,9 @@ def test_the_rate_limit_holds_on_the_stream_path(client, whatsapp, redis_conn, s
 def test_bad_input_counts_towards_the_limit_and_is_never_queued(client, whatsapp, redis_conn, settings):
     settings.REPORT_RATE_LIMIT = (2, 60)
 
-    answers = [post(client, {**GOOD, "region": "XX"}).status_code for _ in range(2)] + [post(client).status_code]
+    answers = [post(client, {**GOOD, "region": "XX"}).status_code for _ in range(2)] + [
+        post(client).status_code
+    ]
 
     assert answers == [400, 400, 429]
     assert redis_conn.xlen(stream.STREAM) == 0
@@ -181,9 +189,19 @@ def test_an_entry_that_can_never_be_stored_is_set_aside_and_does_not_block_the_r
     assert Report.objects.count() == 2
     dead = redis_conn.xrange(stream.DEAD_LETTERS)
     assert len(dead) == 1
-    assert dead[0][1][b"k"] == ghost.intake_id.hex.encode()
+    assert stream.Entry.from_fields(dead[0][1]) == ghost
     assert b"unknown service" in dead[0][1][b"why"]
     assert stream.backlog(redis_conn) == (0, 0)
+
+
+def test_an_entry_that_is_not_a_report_is_set_aside(client, whatsapp, redis_conn):
+    redis_conn.xadd(stream.STREAM, {"v": "[1, 2]"})
+    post(client)
+
+    mover.drain()
+
+    assert Report.objects.count() == 1
+    assert b"not a report" in redis_conn.xrange(stream.DEAD_LETTERS)[0][1][b"why"]
 
 
 def test_reports_stored_late_are_recounted_by_the_next_pass(client, whatsapp, redis_conn):
@@ -194,7 +212,9 @@ def test_reports_stored_late_are_recounted_by_the_next_pass(client, whatsapp, re
     with time_machine.travel(accepted_at, tick=False):
         post(client)
     # Meanwhile the database was down; counting went on to 12:20.
-    PipelineState.objects.update_or_create(pk=1, defaults={"counted_until": accepted_at + timedelta(minutes=20)})
+    PipelineState.objects.update_or_create(
+        pk=1, defaults={"counted_until": accepted_at + timedelta(minutes=20)}
+    )
 
     mover.drain()
     counting.catch_up(accepted_at + timedelta(minutes=21))
