@@ -21,6 +21,7 @@ failed attempt per process, not one per request.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import threading
@@ -96,6 +97,7 @@ class Entry:
 
 
 _lock = threading.Lock()
+_local = threading.local()  # the hot path's connection of each thread
 _client: redis.Redis | None = None
 _client_url = ""
 _down_until = 0.0
@@ -124,21 +126,52 @@ def client() -> redis.Redis:
 
 
 def reset() -> None:
-    """Forget the connection and any "Redis is down" verdict (tests, after a fork)."""
+    """Forget the connections and any "Redis is down" verdict (tests, after a fork)."""
     global _client, _down_until
     _client, _down_until = None, 0.0
+    _local.__dict__.clear()
 
 
 # Rate limit and append in one round trip: the report is appended only if this
 # client's count for the window stays within the limit. KEYS: rate key, stream;
 # ARGV: limit, key time-to-live, then the entry's field/value pairs.
-_LIMITED_XADD = """
+_LIMITED_XADD = b"""
 local n = redis.call('INCR', KEYS[1])
 if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[2]) end
 if n <= tonumber(ARGV[1]) then redis.call('XADD', KEYS[2], '*', unpack(ARGV, 3)) end
 return n
 """
-_scripts: dict[int, object] = {}
+_LIMITED_XADD_SHA = hashlib.sha1(_LIMITED_XADD).hexdigest().encode()
+
+
+def _hot_connection() -> redis.Connection:
+    """This thread's own connection for the hot path, configured like the pool's.
+
+    The request path sends one pre-packed command on it and reads one reply: the
+    pool's checkout (a poll() per use), retry wrappers and argument packing cost
+    more CPU than the round trip itself (docs/intake-load.md).
+    """
+    url = settings.REDIS_URL
+    if getattr(_local, "url", None) != url:
+        _local.connection, _local.url = client().connection_pool.make_connection(), url
+    return _local.connection
+
+
+def _resp(*args: bytes) -> bytes:
+    """A command in the Redis protocol (RESP)."""
+    return b"*%d\r\n" % len(args) + b"".join(b"$%d\r\n%s\r\n" % (len(a), a) for a in args)
+
+
+def _limited_xadd(args: list[bytes]) -> int:
+    connection = _hot_connection()
+    try:
+        connection.send_packed_command(
+            [_resp(b"EVALSHA", _LIMITED_XADD_SHA, b"2", *args)], check_health=False
+        )
+        return int(connection.read_response())
+    except redis.exceptions.NoScriptError:  # a restarted Redis forgot the script: EVAL loads it
+        connection.send_packed_command([_resp(b"EVAL", _LIMITED_XADD, b"2", *args)], check_health=False)
+        return int(connection.read_response())
 
 
 def append(entry: Entry, rate: tuple[str, int, int] | None = None) -> int | None:
@@ -148,17 +181,13 @@ def append(entry: Entry, rate: tuple[str, int, int] | None = None) -> int | None
     global _down_until
     if time.monotonic() < _down_until:
         raise StreamUnavailable("Redis was unreachable moments ago")
-    conn = client()
     try:
         if rate is None:
-            conn.xadd(STREAM, entry.to_fields())
+            client().xadd(STREAM, entry.to_fields())
             return None
-        script = _scripts.get(id(conn))
-        if script is None:
-            script = _scripts[id(conn)] = conn.register_script(_LIMITED_XADD)
         key, limit, ttl = rate
-        fields = [item for pair in entry.to_fields().items() for item in pair]
-        return int(script(keys=[key, STREAM], args=[limit, ttl, *fields]))
+        fields = [item.encode() for pair in entry.to_fields().items() for item in pair]
+        return _limited_xadd([key.encode(), STREAM.encode(), b"%d" % limit, b"%d" % ttl, *fields])
     except redis.RedisError as exc:
         _down_until = time.monotonic() + settings.REPORT_STREAM_RETRY_SECONDS
         logger.warning("report stream unavailable (%s); committing reports directly", exc)
