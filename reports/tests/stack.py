@@ -58,7 +58,9 @@ class Postgres:
         command = [str(a) for a in args]
         if os.getuid() == 0:  # PostgreSQL refuses to run as root
             command = ["runuser", "-u", "postgres", "--", *command]
-        subprocess.run(command, check=True, capture_output=True, timeout=60)
+        done = subprocess.run(command, capture_output=True, text=True, timeout=60)
+        if done.returncode:
+            raise RuntimeError(f"{' '.join(command)} failed:\n{done.stdout}\n{done.stderr}")
 
     def init(self) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
