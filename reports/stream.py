@@ -97,7 +97,7 @@ class Entry:
 
 
 _lock = threading.Lock()
-_local = threading.local()  # the hot path's connection of each thread
+_idle: dict[str, list[redis.Connection]] = {}  # the hot path's free connections, by URL
 _client: redis.Redis | None = None
 _client_url = ""
 _down_until = 0.0
@@ -129,7 +129,10 @@ def reset() -> None:
     """Forget the connections and any "Redis is down" verdict (tests, after a fork)."""
     global _client, _down_until
     _client, _down_until = None, 0.0
-    _local.__dict__.clear()
+    for connections in _idle.values():
+        for connection in connections:
+            connection.disconnect()
+    _idle.clear()
 
 
 # Rate limit and append in one round trip: the report is appended only if this
@@ -145,16 +148,21 @@ _LIMITED_XADD_SHA = hashlib.sha1(_LIMITED_XADD).hexdigest().encode()
 
 
 def _hot_connection() -> redis.Connection:
-    """This thread's own connection for the hot path, configured like the pool's.
+    """An idle connection for the hot path, configured like the pool's.
 
     The request path sends one pre-packed command on it and reads one reply: the
     pool's checkout (a poll() per use), retry wrappers and argument packing cost
-    more CPU than the round trip itself (docs/intake-load.md).
+    more CPU than the round trip itself (docs/intake-load.md). Connections are
+    kept in a free list, not per thread: threaded servers start a thread per
+    request.
     """
     url = settings.REDIS_URL
-    if getattr(_local, "url", None) != url:
-        _local.connection, _local.url = client().connection_pool.make_connection(), url
-    return _local.connection
+    idle = _idle.setdefault(url, [])
+    try:
+        return idle.pop()
+    except IndexError:
+        pool = client().connection_pool
+        return pool.connection_class(**pool.connection_kwargs)
 
 
 def _resp(*args: bytes) -> bytes:
@@ -172,6 +180,9 @@ def _limited_xadd(args: list[bytes]) -> int:
     except redis.exceptions.NoScriptError:  # a restarted Redis forgot the script: EVAL loads it
         connection.send_packed_command([_resp(b"EVAL", _LIMITED_XADD, b"2", *args)], check_health=False)
         return int(connection.read_response())
+    finally:
+        # A connection that failed is closed by redis-py and reconnects on next use.
+        _idle.setdefault(settings.REDIS_URL, []).append(connection)
 
 
 def append(entry: Entry, rate: tuple[str, int, int] | None = None) -> int | None:
