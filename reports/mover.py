@@ -40,6 +40,7 @@ from datetime import datetime, timedelta
 import redis
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
+from django.utils import timezone
 
 from reports import stream
 from reports.catalog import get_catalog, invalidate_catalog
@@ -118,11 +119,17 @@ def _row(entry: Entry, is_repeat: bool) -> Report:
 
 
 def _recount_from(oldest: datetime) -> None:
-    """Make the next detection pass recount from `oldest`'s minute."""
-    from spikes.counting import floor_minute
+    """Make the next detection pass recount from `oldest`'s minute, if its usual
+    recount of the last RECOUNT_MINUTES minutes would not reach that far."""
+    from spikes.counting import MINUTE, RECOUNT_MINUTES, floor_minute
     from spikes.models import PipelineState
 
     minute = floor_minute(oldest)
+    # The next pass ends at this minute or the next, and recounts RECOUNT_MINUTES
+    # back from its end: a report this recent is counted without help (and the
+    # mover leaves the pipeline's row alone, which counting holds locked a while).
+    if minute >= floor_minute(timezone.now()) - (RECOUNT_MINUTES - 1) * MINUTE:
+        return
     PipelineState.objects.filter(pk=1, counted_until__gt=minute).update(counted_until=minute)
 
 
