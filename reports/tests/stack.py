@@ -49,8 +49,11 @@ def wait_until(check, timeout: float, what: str, interval: float = 0.1):
 
 
 class Postgres:
-    def __init__(self, folder: Path):
-        self.folder, self.port, self.bin = folder, free_port(), pg_bin()
+    """fsync off unless `durable` (the load benchmark): a test database need not
+    survive a power cut."""
+
+    def __init__(self, folder: Path, durable: bool = False):
+        self.folder, self.port, self.bin, self.durable = folder, free_port(), pg_bin(), durable
         self.data = folder / "pg"
         self.url = f"postgres://postgres@127.0.0.1:{self.port}/outagewatch"
 
@@ -71,10 +74,9 @@ class Postgres:
         self.sql("CREATE DATABASE outagewatch", db="postgres")
 
     def start(self) -> None:
-        options = (
-            f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 "
-            "-c fsync=off -c full_page_writes=off"
-        )
+        options = f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c max_connections=200"
+        if not self.durable:
+            options += " -c fsync=off -c full_page_writes=off"
         self._run(
             self.bin / "pg_ctl", "-D", self.data, "-l", self.folder / "pg.log", "-w", "-o", options, "start"
         )
@@ -101,10 +103,11 @@ class Postgres:
 
 
 class Redis:
-    """With its append-only file, as in docker-compose: the stream survives a restart."""
+    """With its append-only file, as in docker-compose: the stream survives a restart.
+    `appendfsync` everysec (docker-compose's) or always (fsync before answering)."""
 
-    def __init__(self, folder: Path):
-        self.folder, self.port = folder, free_port()
+    def __init__(self, folder: Path, appendfsync: str = "everysec"):
+        self.folder, self.port, self.appendfsync = folder, free_port(), appendfsync
         self.url = f"redis://127.0.0.1:{self.port}/0"
 
     def start(self) -> None:
@@ -128,7 +131,7 @@ class Redis:
                 "--appendonly",
                 "yes",
                 "--appendfsync",
-                "everysec",
+                self.appendfsync,
             ],
             check=True,
             timeout=30,
