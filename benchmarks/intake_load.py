@@ -1,6 +1,6 @@
 """Report intake under load, beside a bare Django JSON view, in one run.
 
-    .venv/bin/python benchmarks/intake_load.py                 # the configured intake
+    .venv/bin/python benchmarks/intake_load.py                 # the stream (docker-compose's)
     .venv/bin/python benchmarks/intake_load.py --mode direct   # commit on the request path
 
 It starts its own PostgreSQL (fsync on) and Redis (append-only file, fsync every
@@ -14,12 +14,14 @@ move_reports`) runs beside it, on the same cores. Then wrk (apt package `wrk`):
 2. intake: POSTs of valid reports (random service, problem and region from the
    catalog, each from its own address in X-Forwarded-For; the app trusts one
    proxy hop for this run) at the same concurrency;
+   (1 and 2 alternate for --rounds rounds: the machine's other load drifts)
 3. burst: ten times the concurrency against the intake, 10% of the requests from
-   a single abusive address, with the production rate limit.
+   a single abusive address, with the production rate limit (30/min).
 
 Afterwards it waits for the mover to drain the stream, counts the stored reports
 and checks that every 201 is exactly one stored report. Each phase is bounded by
---duration; everything it started is stopped at the end. Prints a Markdown table.
+--duration; everything it started is stopped at the end. Prints a Markdown table
+and exits non-zero if a 201 is missing or doubled, or any error but 429 occurred.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ import json
 import os
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -115,6 +118,22 @@ def wait_for_mover(env: dict[str, str], timeout: float = 120) -> float:
     raise SystemExit(f"the mover did not drain the stream within {timeout} s")
 
 
+def combine(rounds: list[dict]) -> dict:
+    """Several rounds as one: counts added up, rates and latencies their medians."""
+    statuses: dict[str, int] = {}
+    for r in rounds:
+        for status, n in r["statuses"].items():
+            statuses[status] = statuses.get(status, 0) + n
+    return {
+        "statuses": statuses,
+        "socket_errors": sum(r["socket_errors"] for r in rounds),
+        "rps": statistics.median(r["rps"] for r in rounds),
+        "p50_us": statistics.median(r["p50_us"] for r in rounds),
+        "p99_us": statistics.median(r["p99_us"] for r in rounds),
+        "rounds": [round(r["rps"]) for r in rounds],
+    }
+
+
 def row(name: str, r: dict, connections: int) -> str:
     statuses = r["statuses"]
     other = sum(n for s, n in statuses.items() if s not in ("200", "201", "429")) + r["socket_errors"]
@@ -134,7 +153,8 @@ def main() -> int:
         default="everysec",
         help="Redis's fsync of the stream: docker-compose's everysec, or before every answer",
     )
-    parser.add_argument("--duration", type=int, default=20, help="seconds per phase")
+    parser.add_argument("--duration", type=int, default=10, help="seconds per round (the burst: twice)")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds of bare view and intake")
     parser.add_argument("--connections", type=int, default=8, help="sustained concurrency")
     parser.add_argument("--burst-factor", type=int, default=10)
     parser.add_argument(
@@ -199,13 +219,22 @@ def main() -> int:
         # Sustained phases: one limit high enough for every simulated client; the
         # burst runs with the production default, so the abuser meets it.
         web = start_web("1000000/m")
-        bare = run_wrk(f"{base}/bench/bare/", c, args.duration, pairs, 0.0)
-        intake = run_wrk(f"{base}/api/v1/reports/", c, args.duration, pairs, 0.0, folder / "ids-intake")
+        # Alternate short rounds of the two: on a shared machine the load of other
+        # work drifts, and each side then meets the same share of it.
+        bares, intakes = [], []
+        for i in range(args.rounds):
+            bares.append(run_wrk(f"{base}/bench/bare/", c, args.duration, pairs, 0.0))
+            intakes.append(
+                run_wrk(f"{base}/api/v1/reports/", c, args.duration, pairs, 0.0, folder / f"ids-intake-{i}")
+            )
+        bare, intake = combine(bares), combine(intakes)
         web.send_signal(signal.SIGTERM)
         web.wait(timeout=30)
         processes.remove(web)
         web = start_web("30/m")
-        burst = run_wrk(f"{base}/api/v1/reports/", burst_c, args.duration, pairs, 0.1, folder / "ids-burst")
+        burst = run_wrk(
+            f"{base}/api/v1/reports/", burst_c, args.duration * 2, pairs, 0.1, folder / "ids-burst"
+        )
 
         drained = wait_for_mover(services) if args.mode == "stream" else 0.0
         accepted = [
@@ -223,10 +252,13 @@ def main() -> int:
         print(row("bare Django view", bare, c))
         print(row("POST /api/v1/reports/", intake, c))
         print(row("burst: reports, 10% from one abuser", burst, burst_c))
-        print(f"\nintake / bare: {intake['rps'] / bare['rps']:.2f}")
+        print(
+            f"\nintake / bare: {intake['rps'] / bare['rps']:.2f} (median req/s of {args.rounds} alternating "
+            f"rounds: bare {bare['rounds']}, intake {intake['rounds']})"
+        )
         # wrk stops reading at its deadline: the requests then in flight (at most one
         # per connection) are stored although wrk never saw their 201.
-        in_flight = c + burst_c
+        in_flight = c * args.rounds + burst_c
         print(
             f"201 answers: {len(accepted):,} ({len(set(accepted)):,} distinct ids); stored reports: "
             f"{rows:,} ({len(stored_ids):,} distinct ids); 201s not stored: {len(missing)}; "
