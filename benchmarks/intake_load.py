@@ -245,7 +245,7 @@ def main() -> int:
 
         print(
             f"\nIntake mode: {args.mode}; Redis appendfsync {args.appendfsync}; PostgreSQL fsync on; "
-            f"gunicorn sync, {args.workers} workers; wrk -t1, {args.duration} s a phase"
+            f"gunicorn sync, {args.workers} workers; wrk -t1; {args.rounds} rounds of {args.duration} s, burst {2 * args.duration} s"
         )
         print("\n| phase | connections | req/s | p50 ms | p99 ms | 2xx | 429 | other errors |")
         print("|---|---|---|---|---|---|---|---|")
