@@ -319,4 +319,30 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {"LevelEnum": "spikes.models.Level"},
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        # The report POST is a plain Django view (the intake's hot path).
+        "reports.api.schema.describe_report_intake",
+    ],
+}
+
+# --- Report intake: the Redis stream fast path (reports.stream, docs/intake-load.md) ---
+# On (with REDIS_URL): a report is appended to a Redis stream and answered at once;
+# the report mover (manage.py move_reports, and a beat task) stores it in the database.
+REPORT_STREAM = env_bool("REPORT_STREAM", False)
+# How long a request waits for Redis before committing the report directly instead.
+REPORT_STREAM_TIMEOUT = env_int("REPORT_STREAM_TIMEOUT_MS", 500, minimum=50, maximum=10_000) / 1000
+# After a failed XADD, a process commits directly for this long before trying Redis again.
+REPORT_STREAM_RETRY_SECONDS = env_int("REPORT_STREAM_RETRY_SECONDS", 5, minimum=1)
+# A mover takes over entries another mover left unacknowledged for this long (it died).
+REPORT_STREAM_CLAIM_SECONDS = env_int("REPORT_STREAM_CLAIM_SECONDS", 30, minimum=5)
+# Reports stored per mover transaction.
+REPORT_STREAM_BATCH = env_int("REPORT_STREAM_BATCH", 1000, minimum=1, maximum=10_000)
+# Retry-After of a 503 when a report can be neither committed nor queued.
+REPORT_RETRY_AFTER_SECONDS = env_int("REPORT_RETRY_AFTER_SECONDS", 5, minimum=1)
+CELERY_BEAT_SCHEDULE["move-reports"] = {
+    # A safety net beside `manage.py move_reports`: drains what a stopped mover left.
+    "task": "reports.tasks.move_reports",
+    "schedule": 30.0,
+    "options": {"expires": 25},
 }

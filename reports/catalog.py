@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, transaction
 
 DEFAULT_CATALOG_FILE = Path(__file__).resolve().parent / "data" / "catalog.json"
 
@@ -61,7 +61,13 @@ def get_catalog() -> CatalogSnapshot:
     snapshot = _snapshot
     if snapshot is None or time.monotonic() - snapshot.loaded_at > settings.CATALOG_CACHE_SECONDS:
         with _lock:
-            snapshot = _snapshot = _read_snapshot()
+            try:
+                snapshot = _snapshot = _read_snapshot()
+            except DatabaseError:
+                # The database is down: a catalog a little out of date still lets
+                # the intake accept reports into the stream meanwhile.
+                if snapshot is None:
+                    raise
     return snapshot
 
 

@@ -2,23 +2,37 @@
 
 `validate_report` turns untrusted input (a JSON object or form fields) into a
 `ValidReport` or raises `InvalidReport` naming each bad field and what is wrong
-with it, in words a person can act on. `file_report` stores a valid report: once
-it returns, the row is committed.
+with it, in words a person can act on. `accept_report` takes a valid report for
+good: once it returns, the report is durably accepted (see docs/intake-load.md):
+
+- with REPORT_STREAM on, appended to the Redis stream (append-only file), from
+  which the mover (reports.mover) stores it in the database at least once and
+  without duplicates;
+- otherwise, or when Redis cannot take it, committed to the database
+  (`file_report`).
+
+When neither can take it (the database is down and the stream is off or down too),
+`Unavailable` is raised: the caller answers 503 with Retry-After, and nothing at all
+was written.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping
+import uuid
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
+from django.db import DatabaseError, IntegrityError
 from django.utils import timezone
 
-from reports import fingerprint, ratelimit
+from reports import fingerprint, ratelimit, stream
 from reports.catalog import get_catalog
 from reports.clients import Client
 from reports.models import Report, Source
@@ -41,6 +55,36 @@ class RateLimited(Exception):
     def __init__(self, retry_after: int):
         super().__init__(retry_after)
         self.retry_after = retry_after
+
+
+class Unavailable(Exception):
+    """The report cannot be durably accepted right now; nothing was written."""
+
+    def __init__(self, retry_after: int):
+        super().__init__(retry_after)
+        self.retry_after = retry_after
+
+
+@contextmanager
+def _database_needed() -> Iterator[None]:
+    try:
+        yield
+    except DatabaseError as exc:
+        raise Unavailable(settings.REPORT_RETRY_AFTER_SECONDS) from exc
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """A durably accepted report, as the caller tells the reporter about it."""
+
+    intake_id: uuid.UUID
+    created_at: datetime
+    region: str
+    comment: str
+    source: str
+    # Known at once when committed directly; decided by the mover otherwise.
+    is_repeat: bool | None
+    stored: bool  # committed to the database (else: in the stream, on its way)
 
 
 @dataclass(frozen=True)
@@ -66,7 +110,8 @@ def _text(data: Mapping[str, Any], name: str, example: str, errors: dict[str, li
 
 
 def validate_report(data: Mapping[str, Any]) -> ValidReport:
-    """Check a report against the catalog; raise InvalidReport listing every problem."""
+    """Check a report against the catalog; raise InvalidReport listing every problem
+    (or Unavailable when the catalog was never read and the database is down)."""
     errors: dict[str, list[str]] = {}
     unknown = sorted(repr(k)[:40] for k in data if k not in FIELDS)
     if unknown:
@@ -74,7 +119,8 @@ def validate_report(data: Mapping[str, Any]) -> ValidReport:
             f"Unknown field(s): {', '.join(unknown[:5])}. A report has the fields "
             f"{', '.join(FIELDS)} (comment is optional)."
         ]
-    catalog = get_catalog()
+    with _database_needed():
+        catalog = get_catalog()
 
     service_slug = _text(data, "service", "whatsapp", errors)
     service = None
@@ -133,22 +179,39 @@ def validate_report(data: Mapping[str, Any]) -> ValidReport:
 
 
 def check_rate_limit(client: Client) -> ratelimit.RateDecision:
-    """Raise RateLimited if this client has sent too many reports lately."""
+    """Count a hit of this client; raise RateLimited if it sent too many lately.
+
+    `accept_report` counts valid reports itself; call this for the others, so that
+    invalid requests count towards the limit too.
+    """
     limit, window = settings.REPORT_RATE_LIMIT
-    decision = ratelimit.hit(
-        f"report:{fingerprint.address_key(client.address, timezone.now())}", limit, window
-    )
+    with _database_needed():  # the day's fingerprint key, once a day per process
+        key = fingerprint.address_key(client.address, timezone.now())
+    decision = ratelimit.hit(f"report:{key}", limit, window)
     if not decision.allowed:
         raise RateLimited(decision.retry_after)
     return decision
 
 
-def file_report(report: ValidReport, client: Client, source: Source) -> Report:
-    """Store a valid report. The row is committed when this returns."""
-    now = timezone.now()
-    reporter = fingerprint.reporter_fingerprint(client.address, client.user_agent, now)
+def file_report(
+    report: ValidReport,
+    client: Client,
+    source: Source,
+    *,
+    intake_id: uuid.UUID | None = None,
+    now: datetime | None = None,
+    reporter: str | None = None,
+) -> Report:
+    """Store a valid report. The row is committed when this returns.
+
+    Raises IntegrityError only if a report with this intake id is already stored.
+    """
+    now = now or timezone.now()
+    if reporter is None:
+        reporter = fingerprint.reporter_fingerprint(client.address, client.user_agent, now)
     window = timedelta(seconds=settings.REPORT_REPEAT_WINDOW_SECONDS)
     return Report.objects.create(
+        intake_id=intake_id or uuid.uuid4(),
         service_id=report.service_id,
         problem_id=report.problem_id,
         region_id=report.region,
@@ -158,3 +221,54 @@ def file_report(report: ValidReport, client: Client, source: Source) -> Report:
         fingerprint=reporter,
         is_repeat=Report.objects.is_repeat_of(report.service_id, reporter, now, window),
     )
+
+
+def accept_report(report: ValidReport, client: Client, source: Source) -> Accepted:
+    """Count the client's hit against the rate limit, then accept the report for
+    good (stream or database). Raises RateLimited or Unavailable."""
+    now = timezone.now()
+    intake_id = uuid.uuid4()
+    limit, window_seconds = settings.REPORT_RATE_LIMIT
+    with _database_needed():  # the day's fingerprint key, once a day per process
+        reporter = fingerprint.reporter_fingerprint(client.address, client.user_agent, now)
+        address = fingerprint.address_key(client.address, now)
+    rate = ratelimit.window(f"report:{address}", window_seconds)
+    accepted = Accepted(intake_id, now, report.region, report.comment, source, None, False)
+    counted = False
+    if stream.enabled():
+        entry = stream.Entry(
+            intake_id=intake_id,
+            service_id=report.service_id,
+            problem_id=report.problem_id,
+            region=report.region,
+            comment=report.comment,
+            source=source,
+            fingerprint=reporter,
+            created_at=now,
+        )
+        try:
+            if stream.shares_redis_with_cache():
+                # The fast path: rate limit and XADD in one round trip.
+                count = stream.append(entry, (cache.make_key(rate.key), limit, window_seconds + 1))
+                decision = rate.decide(count, limit)
+                if not decision.allowed:
+                    raise RateLimited(decision.retry_after)
+                return accepted
+            check_rate_limit(client)
+            counted = True
+            stream.append(entry)
+            return accepted
+        except stream.StreamUnavailable:
+            pass  # commit directly instead, with the same intake id
+    if not counted:
+        check_rate_limit(client)
+    with _database_needed():
+        try:
+            row = file_report(report, client, source, intake_id=intake_id, now=now, reporter=reporter)
+        except IntegrityError:
+            # An XADD that timed out had reached Redis after all, and the mover
+            # stored it first: it is accepted, once.
+            if not Report.objects.filter(intake_id=intake_id).exists():
+                raise
+            return accepted
+    return Accepted(intake_id, now, report.region, report.comment, source, row.is_repeat, True)

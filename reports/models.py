@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 from django.db import models
@@ -168,6 +169,10 @@ class Report(models.Model):
         editable=False,
         help_text="The same reporter already reported this service within the repeat window.",
     )
+
+    # Made at intake and kept through the Redis stream: the mover inserts with ON
+    # CONFLICT DO NOTHING on it, so a report delivered twice is stored once.
+    intake_id = models.UUIDField(default=uuid.uuid4, unique=True, null=True, editable=False)
 
     objects = ReportQuerySet.as_manager()
 

@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
+from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -13,7 +15,7 @@ from django.views.decorators.http import require_POST
 from reports import intake
 from reports.catalog import get_catalog
 from reports.clients import client_from_request
-from reports.models import Region, Service, Source
+from reports.models import ProblemType, Region, Service, Source
 from reports.regions import REGION_COOKIE, preferred_region
 
 HONEYPOT_FIELD = "website"
@@ -64,7 +66,26 @@ def _service_page(
 
 @require_POST
 def report_problem(request: HttpRequest, slug: str) -> HttpResponse:
-    """The report form's target: store the report, then redirect to a confirmation."""
+    """The report form's target: accept the report, then redirect to a confirmation.
+
+    When the report can be neither committed nor queued, a 503 page that needs no
+    database says so and when to try again: never a 500, never half a report.
+    """
+    try:
+        return _report_problem(request, slug)
+    except (DatabaseError, intake.Unavailable) as exc:
+        retry_after = getattr(exc, "retry_after", settings.REPORT_RETRY_AFTER_SECONDS)
+        response = HttpResponse(
+            "<!doctype html><title>Reports paused</title><h1>We cannot take reports right now</h1>"
+            "<p>Our database is unavailable for a moment, so your report was <strong>not</strong> "
+            f"recorded. Please go back and send it again in {retry_after} seconds.</p>",
+            status=503,
+        )
+        response["Retry-After"] = str(retry_after)
+        return response
+
+
+def _report_problem(request: HttpRequest, slug: str) -> HttpResponse:
     service = get_object_or_404(Service.objects.active().select_related("group"), slug=slug)
     submitted = {
         "service": service.slug,
@@ -79,8 +100,15 @@ def report_problem(request: HttpRequest, slug: str) -> HttpResponse:
         return _service_page(request, service, errors=errors, submitted=submitted, status=400)
     client = client_from_request(request)
     try:
-        intake.check_rate_limit(client)
-        valid = intake.validate_report(submitted)
+        try:
+            valid = intake.validate_report(submitted)
+        except intake.InvalidReport:
+            intake.check_rate_limit(client)  # bad requests count towards the limit too
+            raise
+        # Read before accepting: once accepted, nothing may fail and invite a resend.
+        problem_name = ProblemType.objects.values_list("name", flat=True).get(pk=valid.problem_id)
+        region_name = Region.objects.values_list("name", flat=True).get(pk=valid.region)
+        intake.accept_report(valid, client, Source.WEB)
     except intake.RateLimited as limited:
         errors = {
             "__all__": [
@@ -92,11 +120,10 @@ def report_problem(request: HttpRequest, slug: str) -> HttpResponse:
         return response
     except intake.InvalidReport as invalid:
         return _service_page(request, service, errors=invalid.errors, submitted=submitted, status=400)
-    report = intake.file_report(valid, client, Source.WEB)
     messages.success(
         request,
-        f"Thank you: your report of {report.problem.name.lower()} problems with {service.name} "
-        f"in {report.region.name} is recorded.",
+        f"Thank you: your report of {problem_name.lower()} problems with {service.name} "
+        f"in {region_name} is recorded.",
     )
     response = redirect(reverse("service-detail", args=[service.slug]) + "#report")
     response.set_cookie(

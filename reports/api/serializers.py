@@ -4,22 +4,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from reports.intake import ValidReport
-from reports.models import Report
+from reports.intake import Accepted, ValidReport
 
 
-def accepted_report(report: Report, valid: ValidReport) -> dict[str, Any]:
-    """The body of a 201: the stored report, named by slugs as it was sent.
+def accepted_report(report: Accepted, valid: ValidReport) -> dict[str, Any]:
+    """The body of a 201: the accepted report, named by slugs as it was sent.
 
-    Built from what validation already knows, so answering costs no extra query.
+    Built from what validation already knows, so answering costs no query. `id` is
+    the report's intake id; `is_repeat` is null when the report went through the
+    stream (the mover decides it when storing), `stored` says which way it went.
     """
     return {
-        "id": report.pk,
+        "id": str(report.intake_id),
         "service": valid.service_slug,
         "problem": valid.problem_slug,
-        "region": report.region_id,
+        "region": report.region,
         "comment": report.comment,
         "source": report.source,
         "created_at": report.created_at.isoformat().replace("+00:00", "Z"),
         "is_repeat": report.is_repeat,
+        "stored": report.stored,
     }

@@ -1,7 +1,7 @@
 from django.urls import path
 
-from reports.api.views import ReportCreateView
+from reports.api.views import report_create
 
 urlpatterns = [
-    path("reports/", ReportCreateView.as_view(), name="api-report-create"),
+    path("reports/", report_create, name="api-report-create"),
 ]

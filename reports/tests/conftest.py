@@ -19,3 +19,9 @@ def api_client():
     from rest_framework.test import APIClient
 
     return APIClient()
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "faults: stops and restarts real servers of its own (PostgreSQL, Redis); `-m faults`"
+    )

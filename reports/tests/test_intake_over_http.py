@@ -1,12 +1,16 @@
 """Through a real HTTP server: every 201 is a stored report, and nothing else is."""
 
 import json
+import os
 import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
+from importlib import import_module
 
 import pytest
+from django.apps import apps
 
+from reports import mover, stream
 from reports.models import Report
 from reports.tests.factories import ServiceFactory
 
@@ -21,8 +25,26 @@ def _post(url: str, body: bytes, content_type: str = "application/json") -> int:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_thousand_valid_reports_leave_exactly_a_thousand_rows(live_server, settings):
+@pytest.mark.parametrize(
+    "path",
+    [
+        "direct",
+        pytest.param(
+            "stream",
+            marks=pytest.mark.skipif(
+                not os.environ.get("REDIS_URL"), reason="needs the real Redis of REDIS_URL"
+            ),
+        ),
+    ],
+)
+def test_a_thousand_valid_reports_leave_exactly_a_thousand_rows(live_server, settings, path):
+    # A transactional test before this one emptied every table, the regions too.
+    import_module("reports.migrations.0002_load_regions").load_regions(apps, None)
     settings.REPORT_RATE_LIMIT = (100_000, 60)  # all come from 127.0.0.1
+    settings.REPORT_STREAM = path == "stream"
+    stream.reset()
+    if path == "stream":
+        stream.client().delete(stream.STREAM)
     ServiceFactory(slug="whatsapp", problems=["messages", "pictures"])
     url = live_server.url + "/api/v1/reports/"
     bodies = [
@@ -36,6 +58,8 @@ def test_a_thousand_valid_reports_leave_exactly_a_thousand_rows(live_server, set
         statuses = list(pool.map(lambda body: _post(url, body), bodies))
 
     assert statuses.count(201) == 1000
+    if path == "stream":
+        assert mover.drain() == 1000  # what `manage.py move_reports` does meanwhile
     assert Report.objects.count() == 1000
 
 

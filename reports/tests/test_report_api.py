@@ -27,7 +27,7 @@ def test_it_stores_a_valid_report_and_answers_201(client, whatsapp):
     assert body["source"] == "api"
     assert body["is_repeat"] is False
     assert body["created_at"].endswith("Z")
-    report = Report.objects.get(pk=body["id"])
+    report = Report.objects.get(intake_id=body["id"])
     assert (report.service, report.problem.slug, report.region_id) == (whatsapp, "pictures", "IN")
     assert report.comment == "pictures stuck on the clock icon"
 
@@ -158,4 +158,4 @@ def test_a_bad_request_does_not_disturb_reports_already_accepted(client, whatsap
     post_json(client, {**GOOD, "region": "XX"})
 
     assert accepted.status_code == 201
-    assert list(Report.objects.values_list("pk", flat=True)) == [accepted.json()["id"]]
+    assert [str(k) for k in Report.objects.values_list("intake_id", flat=True)] == [accepted.json()["id"]]
