@@ -158,7 +158,10 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=8, help="sustained concurrency")
     parser.add_argument("--burst-factor", type=int, default=10)
     parser.add_argument(
-        "--workers", type=int, default=4, help="gunicorn sync workers (docker-compose's WEB_CONCURRENCY default)"
+        "--workers",
+        type=int,
+        default=4,
+        help="gunicorn sync workers (docker-compose's WEB_CONCURRENCY default)",
     )
     args = parser.parse_args()
     if not shutil.which("wrk"):
