@@ -242,16 +242,32 @@ def _resample_prior(prior: Profile | np.ndarray, n_slots: int, bucket_seconds: i
     return np.interp(x_dst, np.concatenate([x_src - 1, x_src, x_src + 1]), np.tile(m, 3))
 
 
-def fit_alpha(x: np.ndarray, mu: np.ndarray, min_mu: float = 2.0) -> float:
+def fit_alpha(
+    x: np.ndarray,
+    mu: np.ndarray,
+    min_mu: float = 2.0,
+    day: np.ndarray | None = None,
+    min_days: int = 3,
+) -> float:
     """Robust NB2 dispersion: the alpha whose Pearson residuals have MAD-scale 1.
 
     Solves median(|x - mu| / sqrt(mu + alpha mu^2)) = 0.6745 (the median of
     |N(0,1)|) by bisection.  Buckets with tiny means are skipped because
     discreteness makes the normal approximation meaningless there; outliers
     (outages) barely move a median.
+
+    ``day`` (the day of each bucket), when given, demands that the buckets
+    busy enough to judge come from at least ``min_days`` different days.  On a
+    small service the only buckets with mu >= min_mu may be the hours of one
+    outage (whose own day level is inflated): their median residual is the
+    outage, and it once gave a dispersion of 137 for a week, which blinded the
+    detector to the next outage.  Too few busy days: Poisson (0), and the
+    tail calibration (fit_tail_alpha) adds what the daily bursts demand.
     """
     ok = np.isfinite(x) & np.isfinite(mu) & (mu >= min_mu)
     if ok.sum() < 30:
+        return 0.0
+    if day is not None and len(np.unique(day[ok])) < min_days:
         return 0.0
     x, mu = x[ok], mu[ok]
     d = np.abs(x - mu)
@@ -482,13 +498,23 @@ def _fit_profile(
         F = F / np.exp(np.mean(np.log(F)))
 
     # ---- weekday-specific shapes, blended in as weeks accumulate ----
+    # A weekday has only a few rows (one a week), too few for the Tukey mean
+    # to reject an outage: a 90-minute outage at 50x on one Friday made the
+    # next Friday evening's expected level 10x too high.  Cells far above the
+    # pooled shape (> 3x it and >= 10 extra reporters in the slot) are left
+    # out of the weekday shapes; a real weekday pattern is rarely 3x the
+    # week's average shape, and one that is shows in the weekday levels F.
+    with np.errstate(all="ignore"):
+        ratio = M / L[:, None]
+        extra_people = (M - 3.0 * L[:, None] * T[None, :]) * per_slot
+        ratio = np.where((ratio > 3.0 * T[None, :]) & (extra_people >= 10.0), np.nan, ratio)
     shape = np.tile(T, (7, 1))
     for k in range(7):
         rows = (dow == k) & good
         nk = int(rows.sum())
         if nk:
             with np.errstate(all="ignore"):
-                G = _tukey_mean(M[rows] / L[rows, None], axis=0)
+                G = _tukey_mean(ratio[rows], axis=0)
             G = np.where(np.isfinite(G), _smooth_circular(np.nan_to_num(G, nan=1.0)), T)
             w = nk / (nk + 3.0)  # 3 pseudo-weeks of the pooled shape
             shape[k] = w * G + (1.0 - w) * T
@@ -506,7 +532,7 @@ def _fit_profile(
     d_i = day[first:]
     L_i = np.where(good, L, level)[d_i]
     mu_i = L_i * shape[dow[d_i], s_idx[first:]]
-    alpha = fit_alpha(v[first:], mu_i)
+    alpha = fit_alpha(v[first:], mu_i, day=d_i)
     if tail_alpha:
         alpha = fit_tail_alpha(v[first:], mu_i, d_i, DAY // b, alpha)
     extra = {"level": level, "weekday_factor": [round(float(x), 4) for x in F]}

@@ -134,6 +134,39 @@ def test_the_baseline_is_robust_to_an_outage_in_history():
     assert len(opened(run(CFG, obs, profile.expected_many(np.array(times)), profile.alpha, times))) == 1
 
 
+def small_service_with_a_big_outage_on_a_saturday_evening() -> tuple[np.ndarray, np.ndarray]:
+    """Two weeks of a service with well under one reporter a minute, and a
+    90-minute outage at 50x on the second Saturday evening."""
+    n = 14 * 1440
+    tod = (np.arange(n) % 1440) / 1440.0
+    mu = 0.05 + 0.45 * 0.5 * (1 - np.cos(2 * np.pi * (tod - 0.25)))
+    counts = poisson(mu, n, seed=3)
+    hit = slice(12 * 1440 + 1250, 12 * 1440 + 1345)
+    counts[hit] += poisson(50 * mu[hit], 95, seed=4)
+    return mu, counts
+
+
+def test_an_outage_in_history_does_not_teach_the_same_weekday_that_outages_are_normal():
+    mu, counts = small_service_with_a_big_outage_on_a_saturday_evening()
+    profile = fit_profile(counts, T0, MIN)
+    next_saturday_evening = T0 + timedelta(days=19, minutes=1300)
+    assert profile.expected(next_saturday_evening) == pytest.approx(mu[1300], rel=0.3)
+
+
+def test_an_outage_on_a_sparse_series_does_not_inflate_its_dispersion():
+    # On this series only the outage's own minutes ever expect >= 2 reporters:
+    # they must not set the noise level for the weeks after.
+    _, counts = small_service_with_a_big_outage_on_a_saturday_evening()
+    profile = fit_profile(counts, T0, MIN)
+    assert profile.alpha < 0.5
+    # ... so the next outage, at 20x on a quiet evening, opens within 3 minutes.
+    times = minutes(60, T0 + timedelta(days=14, minutes=1250))
+    expected = profile.expected_many(np.array(times))
+    events = run(CFG, poisson(20 * expected, 60, seed=5), expected, profile.alpha, times)
+    assert opened(events)
+    assert opened(events)[0].time <= datetime.fromtimestamp(times[3], UTC)
+
+
 def test_the_baseline_follows_a_level_change_within_days():
     n = 21 * 1440
     mu = daily_cycle(n)
