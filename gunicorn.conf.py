@@ -7,8 +7,12 @@ from pathlib import Path
 
 # Processes: about two per core. WEB_CONCURRENCY is also gunicorn's own variable.
 workers = int(os.environ.get("WEB_CONCURRENCY", "4"))
-# Threads per process: requests waiting on PostgreSQL or Redis let others run.
-threads = int(os.environ.get("WEB_THREADS", "2"))
+# Threads per process. 1 = gunicorn's sync worker, the one gunicorn recommends behind
+# a buffering reverse proxy (which the TLS proxy in front is). With 2 threads
+# (the gthread worker) a worker retiring at max_requests left the keep-alive
+# connections parked on it waiting up to 2 s: the intake benchmark's p99 went
+# from 15 ms to 2 s (docs/intake-load.md). Raise it for pages that wait long on I/O.
+threads = int(os.environ.get("WEB_THREADS", "1"))
 bind = os.environ.get("WEB_BIND", "0.0.0.0:8000")
 # A request that takes longer than this is stuck: the worker is replaced.
 timeout = int(os.environ.get("WEB_TIMEOUT", "30"))
@@ -16,6 +20,11 @@ graceful_timeout = 20
 # Replace workers now and then, so a slow leak never grows into an outage of ours.
 max_requests = int(os.environ.get("WEB_MAX_REQUESTS", "10000"))
 max_requests_jitter = max_requests // 10
+# Load Django once in the master and fork the workers from it: a replaced worker
+# starts in milliseconds instead of re-importing the project (about a second of
+# CPU each; at 2,000 req/s a worker was replaced every few seconds, and the
+# intake benchmark's p99 showed it). Nothing opens a connection at import time.
+preload_app = True
 # outagewatch logs one line per request itself (JSON, with its request id, without
 # the client address), so gunicorn's access log stays off.
 accesslog = None

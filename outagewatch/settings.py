@@ -338,6 +338,10 @@ REPORT_STREAM_RETRY_SECONDS = env_int("REPORT_STREAM_RETRY_SECONDS", 5, minimum=
 REPORT_STREAM_CLAIM_SECONDS = env_int("REPORT_STREAM_CLAIM_SECONDS", 30, minimum=5)
 # Reports stored per mover transaction.
 REPORT_STREAM_BATCH = env_int("REPORT_STREAM_BATCH", 1000, minimum=1, maximum=10_000)
+# After a batch smaller than REPORT_STREAM_BATCH, the mover waits this long for
+# the next one to gather: a batch's fixed cost (its Redis calls, lock, queries and
+# commit) was most of the cost of the small batches it took while keeping up.
+REPORT_STREAM_LINGER = env_int("REPORT_STREAM_LINGER_MS", 250, minimum=0, maximum=5_000) / 1000
 # Retry-After of a 503 when a report can be neither committed nor queued.
 REPORT_RETRY_AFTER_SECONDS = env_int("REPORT_RETRY_AFTER_SECONDS", 5, minimum=1)
 CELERY_BEAT_SCHEDULE["move-reports"] = {

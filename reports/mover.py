@@ -233,8 +233,12 @@ def run_forever(should_stop: Callable[[], bool], consumer: str | None = None) ->
     pause = 0.5
     while not should_stop():
         try:
-            move_batch(consumer=consumer, block_ms=1000)
+            moved = move_batch(consumer=consumer, block_ms=1000)
             pause = 0.5
+            if 0 < moved < settings.REPORT_STREAM_BATCH and settings.REPORT_STREAM_LINGER:
+                # Let the next batch gather (docs/intake-load.md: on 2 cores the
+                # mover's small batches took CPU the intake needed).
+                time.sleep(settings.REPORT_STREAM_LINGER)
         except (DatabaseError, redis.RedisError) as exc:
             logger.warning("report mover: %s; trying again in %.1f s", exc, pause)
             _close_database_connection()
