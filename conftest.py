@@ -6,6 +6,7 @@ import pytest
 from django.core.cache import cache
 
 from reports.catalog import invalidate_catalog
+from reports.tests.factories import ServiceFactory, ServiceGroupFactory
 from spikes.timeseries import forget_profiles
 
 
@@ -42,3 +43,23 @@ def _regions_in_transactional_tests(request):
 
         request.getfixturevalue("transactional_db")
         importlib.import_module("reports.migrations.0002_load_regions").load_regions(apps, None)
+
+
+# The Meta family most tests use (pages/tests overrides whatsapp with more detail).
+@pytest.fixture
+def meta(db):
+    return ServiceGroupFactory(slug="meta", name="Meta")
+
+
+@pytest.fixture
+def whatsapp(meta):
+    return ServiceFactory(
+        slug="whatsapp", name="WhatsApp", group=meta, problems=["messages", "pictures", "login"]
+    )
+
+
+@pytest.fixture
+def instagram(meta):
+    return ServiceFactory(
+        slug="instagram", name="Instagram", group=meta, category="social", problems=["feed", "login"]
+    )

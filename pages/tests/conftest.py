@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import time_machine
 
-from reports.tests.factories import ServiceFactory, ServiceGroupFactory
+from reports.tests.factories import ServiceFactory
 from spikes.counting import count_range
 from spikes.detection import flat_profile
 from spikes.models import ALL_REGIONS, Incident, Series, SeriesBaseline, Spike, SpikeChange
@@ -27,11 +27,6 @@ def frozen():
 
 
 @pytest.fixture
-def meta(db):
-    return ServiceGroupFactory(slug="meta", name="Meta")
-
-
-@pytest.fixture
 def whatsapp(meta):
     return ServiceFactory(
         slug="whatsapp",
@@ -39,13 +34,6 @@ def whatsapp(meta):
         group=meta,
         status_page_url="https://status.example.com/whatsapp",
         problems=["messages", "pictures", "voice-messages", "login"],
-    )
-
-
-@pytest.fixture
-def instagram(meta):
-    return ServiceFactory(
-        slug="instagram", name="Instagram", group=meta, category="social", problems=["feed", "login"]
     )
 
 

@@ -4,7 +4,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from partners import keys
-from reports.tests.factories import ServiceFactory, ServiceGroupFactory
+from reports.tests.factories import ServiceFactory
 from spikes.models import Incident, Series, Spike, SpikeChange
 
 # A Monday, so that weekly baseline slots line up with the start of the history.
@@ -14,25 +14,6 @@ T0 = datetime(2026, 3, 2, tzinfo=UTC)
 @pytest.fixture
 def api():
     return APIClient()
-
-
-@pytest.fixture
-def meta(db):
-    return ServiceGroupFactory(slug="meta", name="Meta")
-
-
-@pytest.fixture
-def whatsapp(meta):
-    return ServiceFactory(
-        slug="whatsapp", name="WhatsApp", group=meta, problems=["messages", "pictures", "login"]
-    )
-
-
-@pytest.fixture
-def instagram(meta):
-    return ServiceFactory(
-        slug="instagram", name="Instagram", group=meta, category="social", problems=["feed"]
-    )
 
 
 @pytest.fixture
