@@ -4,7 +4,10 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
+from pages.tasks import refresh_breakdown
 from pages.tests.conftest import NOW, baseline, counted, make_spike
 from reports.models import Report
 from reports.tests.factories import region
@@ -177,6 +180,30 @@ def test_without_an_outage_problems_are_the_last_days_counts(client, frozen, wha
         r'<span class="share-label">([^<]+)</span> <meter min="0" max="100" value="(\d+)"', html
     )
     assert shares == [("Login", "75"), ("Messages", "25")]
+
+
+def problem_shares_on_the_page(client) -> list[tuple[str, str]]:
+    html = client.get(PAGE).content.decode()
+    return re.findall(
+        r'<span class="share-label">([^<]+)</span> <meter min="0" max="100" value="(\d+)"', html
+    )
+
+
+def test_a_breakdown_older_than_five_minutes_is_served_at_once_and_refreshed_by_a_task(
+    client, frozen, whatsapp, time_machine
+):
+    counted(whatsapp, NOW - timedelta(hours=2), 60, 3, problem="login")
+    assert problem_shares_on_the_page(client) == [("Login", "100")]
+
+    counted(whatsapp, NOW - timedelta(minutes=50), 45, 4, problem="messages", reporter="m")
+    time_machine.move_to(NOW + timedelta(minutes=6), tick=False)
+    with CaptureQueriesContext(connection) as queries:
+        assert problem_shares_on_the_page(client) == [("Login", "100")]
+    # ... without the day's scan of the counts: that is the task's job.
+    assert not [q for q in queries if "spikes_minutecount" in q["sql"]]
+
+    refresh_breakdown.apply(args=("problems", whatsapp.pk))  # what the worker runs
+    assert problem_shares_on_the_page(client) == [("Login", "50"), ("Messages", "50")]
 
 
 def test_regions_are_shaded_against_their_usual_level_and_sortable(client, outage_world):
