@@ -98,7 +98,6 @@ class Share:
 # without a visit).
 BREAKDOWN_CACHE_SECONDS = 300
 BREAKDOWN_STALE_SECONDS = 6 * 3600
-BREAKDOWNS = {}  # kind -> function(service, now) computing it; filled below
 
 
 def _breakdown_key(kind: str, service_id: int) -> str:
@@ -229,4 +228,5 @@ def _region_counts(service: Service, now: datetime) -> list[tuple[str, int, floa
     return [(code, int(n), expected.get(code)) for code, n in totals.items() if n]
 
 
-BREAKDOWNS.update(problems=_problem_counts, regions=_region_counts)
+# What cached_breakdown and pages.tasks.refresh_breakdown can compute, by kind.
+BREAKDOWNS = {"problems": _problem_counts, "regions": _region_counts}

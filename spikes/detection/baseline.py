@@ -259,8 +259,8 @@ def fit_alpha(
     ``day`` (the day of each bucket), when given, demands that the buckets
     busy enough to judge come from at least ``min_days`` different days.  On a
     small service the only buckets with mu >= min_mu may be the hours of one
-    outage (whose own day level is inflated): their median residual is the
-    outage, and it once gave a dispersion of 137 for a week, which blinded the
+    outage (where the in-sample expected level follows the outage, through
+    that weekday's shape): their median residual is the outage, and it once gave a dispersion of 137 for a week, which blinded the
     detector to the next outage.  Too few busy days: Poisson (0), and the
     tail calibration (fit_tail_alpha) adds what the daily bursts demand.
     """
@@ -501,7 +501,7 @@ def _fit_profile(
     # A weekday has only a few rows (one a week), too few for the Tukey mean
     # to reject an outage: a 90-minute outage at 50x on one Friday made the
     # next Friday evening's expected level 10x too high.  Cells far above the
-    # pooled shape (> 3x it and >= 10 extra reporters in the slot) are left
+    # pooled shape (over 3x it, by at least 10 reporters in the slot) are left
     # out of the weekday shapes; a real weekday pattern is rarely 3x the
     # week's average shape, and one that is shows in the weekday levels F.
     with np.errstate(all="ignore"):
