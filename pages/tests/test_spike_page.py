@@ -47,6 +47,25 @@ def test_a_resolved_spike_shows_its_end_and_duration(client, outage_world):
     assert re.findall(r'<li class="event-(\w+)">', html) == ["onset", "opened", "peak", "resolved"]
 
 
+@pytest.mark.parametrize(
+    ("status", "confirmed_by", "says"),
+    [
+        ("suspected", "", "Ongoing. Suspected from user reports, not confirmed."),
+        ("confirmed", "provider", "Ongoing. Confirmed by the provider."),
+        ("confirmed", "staff", "Ongoing. Confirmed by our staff."),
+        ("dismissed", "", "Ongoing. Dismissed by our staff: not an outage."),
+    ],
+)
+def test_the_banner_says_who_stands_behind_the_outage(client, frozen, whatsapp, status, confirmed_by, says):
+    spike = make_spike(
+        whatsapp, started_at=NOW - timedelta(minutes=20), status=status, confirmed_by=confirmed_by
+    )
+
+    html = client.get(f"/outages/{spike.pk}/").content.decode()
+
+    assert says in " ".join(re.search(r'<p class="banner[^"]*">(.*?)</p>', html, re.S).group(1).split())
+
+
 def test_the_chart_covers_hours_either_side_of_the_spike(client, outage_world):
     spike = outage_world["resolved"]  # 10:00 to 12:00 the day before
 
