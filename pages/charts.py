@@ -42,14 +42,15 @@ class Chart:
         return bool(self.expected)
 
 
-def nice_max(value: float) -> float:
-    """The smallest 1, 2 or 5 times a power of ten at or above value (at least 5)."""
+def nice_scale(value: float) -> tuple[float, float]:
+    """(top of the axis, tick step) for values up to `value` (at least 5): at most
+    four steps of 1, 2 or 5 times a power of ten, so every tick is a round whole
+    number of reporters (quarters of a round top gave ticks of 1.25 shown as "1")."""
     value = max(value, 5.0)
-    power = 10 ** math.floor(math.log10(value))
-    for step in (1, 2, 5, 10):
-        if step * power >= value:
-            return float(step * power)
-    return float(10 * power)  # pragma: no cover - the loop always returns
+    raw = value / 4
+    power = 10 ** math.floor(math.log10(raw))
+    step = next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
+    return float(math.ceil(value / step - 1e-9) * step), float(step)
 
 
 def _fmt(x: float) -> str:
@@ -68,7 +69,7 @@ def line_chart(
     right, bottom = width - right_margin, height - bottom_margin
     n = len(rows)
     peak = max([r.reporters for r in rows] + [r.high or 0 for r in rows] + [0])
-    y_max = nice_max(peak)
+    y_max, y_step = nice_scale(peak)
     step = (right - left) / max(n - 1, 1)
 
     def x(i: int) -> float:
@@ -85,7 +86,7 @@ def line_chart(
         upper = [f"{_fmt(x(i))},{_fmt(y(r.high))}" for i, r in enumerate(rows)]
         lower = [f"{_fmt(x(i))},{_fmt(y(r.low))}" for i, r in reversed(list(enumerate(rows)))]
         band = " ".join(upper + lower)
-    y_ticks = [Tick(round(y(y_max * k / 4), 1), y_max * k / 4) for k in range(5)]
+    y_ticks = [Tick(round(y(k * y_step), 1), k * y_step) for k in range(round(y_max / y_step) + 1)]
     every = max(1, math.ceil(n / x_tick_count))
     x_ticks = [Tick(round(x(i), 1), rows[i].start) for i in range(0, n, every)]
     return Chart(

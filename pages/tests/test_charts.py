@@ -21,9 +21,9 @@ def test_points_are_placed_by_value_on_a_rounded_scale():
         [bucket(0, 0), bucket(1, 30), bucket(2, 60)], width=200, height=120, margin=(10, 10, 10, 10)
     )
 
-    assert chart.y_max == 100
-    assert chart.points == "10,110 100,80 190,50"
-    assert [t.label for t in chart.y_ticks] == [0, 25, 50, 75, 100]
+    assert chart.y_max == 60
+    assert chart.points == "10,110 100,60 190,10"
+    assert [t.label for t in chart.y_ticks] == [0, 20, 40, 60]
     assert chart.expected == "" and chart.band == ""
 
 
@@ -32,9 +32,27 @@ def test_the_band_goes_out_along_the_top_and_back_along_the_bottom():
         [bucket(0, 1, 10), bucket(1, 1, 20)], width=200, height=120, margin=(10, 10, 10, 10)
     )
 
-    assert chart.y_max == 50
-    assert chart.expected == "10,90 190,70"
-    assert chart.band == "10,70 190,30 190,90 10,100"
+    assert chart.y_max == 40
+    assert chart.expected == "10,85 190,60"
+    assert chart.band == "10,60 190,10 190,85 10,97.5"
+
+
+@pytest.mark.parametrize(
+    ("peak", "ticks"),
+    [
+        (0, [0, 2, 4, 6]),
+        (5, [0, 2, 4, 6]),
+        (7, [0, 2, 4, 6, 8]),
+        (12, [0, 5, 10, 15]),
+        (38, [0, 10, 20, 30, 40]),
+        (1234, [0, 500, 1000, 1500]),
+    ],
+)
+def test_the_y_axis_ticks_are_round_whole_numbers(peak, ticks):
+    chart = charts.line_chart([bucket(0, 0), bucket(1, peak)])
+
+    assert [t.label for t in chart.y_ticks] == ticks
+    assert chart.y_max == ticks[-1]
 
 
 def test_a_sparkline_spans_its_width_and_peaks_at_the_top():
