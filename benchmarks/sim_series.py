@@ -13,7 +13,8 @@ What it does, mirroring spikes/counting.py, spikes/baselines.py and spikes/detec
   regions) and every (service, region) series that has reports;
 * a minute in which no report at all arrived, across all services, is an intake
   gap: NaN for every series;
-* baselines: ``fit_profile(last 28 days, 60 s buckets, floor 0.5/h)`` re-fitted
+* baselines: ``fit_profile(last 28 days, 60 s buckets, floor 0.5/h, a regional
+  series in its country's time zone)`` re-fitted
   every 24 hours (REFIT_EVERY) from the series' first report on (history starts at that first
   report); a regional series gets its service's all-regions profile scaled by the
   region's share of the service's reporters as a prior; a series is not ready
@@ -54,7 +55,7 @@ if str(ROOT) not in sys.path:
 
 from benchmarks.evaluate import _t, evaluate, markdown_table  # noqa: E402
 from benchmarks.reference_rule import _codes, load_reports, reference_spikes  # noqa: E402
-from spikes.detection import DetectorConfig, DetectorState, fit_profile, step  # noqa: E402
+from spikes.detection import DetectorConfig, DetectorState, country_zone, fit_profile, step  # noqa: E402
 from spikes.detection import baseline as _baseline_module  # noqa: E402
 
 BUCKET = 60
@@ -176,7 +177,9 @@ def _fit_series(sid: int, parent_fits: dict[int, Any] | None) -> tuple[np.ndarra
                 if svc > 0:
                     prior = parent.scaled(float(np.nansum(v[lo:now])) / svc)
                     prior_days = parent.n_days
-        profile = fit_profile(v[lo:now], d.start + lo * 60.0, BUCKET, prior=prior, floor=FLOOR)
+        region = int(d.series_region[sid])
+        zone = country_zone(d.regions[region]) if region >= 0 and not _G.get("utc") else ""
+        profile = fit_profile(v[lo:now], d.start + lo * 60.0, BUCKET, zone=zone, prior=prior, floor=FLOOR)
         if prior is not None:
             profile.extra["prior_days"] = prior_days
         fits.append((now, profile))
@@ -365,6 +368,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--spikes-out", type=Path)
     ap.add_argument("--json", type=Path, help="write the metrics here")
     ap.add_argument("--details", action="store_true", help="list missed outages and false alarms")
+    ap.add_argument(
+        "--utc-baselines",
+        action="store_true",
+        help="fit regional baselines in UTC, not in the country's time zone (for comparison)",
+    )
     args = ap.parse_args(argv)
 
     truth = json.loads(args.truth.read_text())
@@ -374,11 +382,17 @@ def main(argv: list[str] | None = None) -> int:
     d = load(args.reports, start, minutes)
     t_fit = time.perf_counter()
     st = args.reports.stat()
-    src = Path(_baseline_module.__file__).read_bytes()
+    # The baseline code and its time zones, and this file's fitting loop.
+    src = b"".join(
+        Path(f).read_bytes()
+        for f in (_baseline_module.__file__, Path(_baseline_module.__file__).with_name("zones.py"), __file__)
+    )
     key = hashlib.sha1(
         f"{args.reports.resolve()}|{st.st_size}|{st.st_mtime_ns}|{REFIT_MIN}|{HISTORY_MIN}|{FLOOR}".encode()
         + src
     ).hexdigest()[:16]
+    _G["utc"] = args.utc_baselines
+    key += "-utc" if args.utc_baselines else ""
     expected, alpha = baselines(d, args.procs, None if args.no_cache else args.cache, key)
     t_det = time.perf_counter()
     config = replace(DetectorConfig(bucket_seconds=BUCKET), **parse_set(args.set))

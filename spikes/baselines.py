@@ -15,7 +15,7 @@ from typing import Protocol
 import numpy as np
 from django.db.models import Sum
 
-from spikes.detection import Profile, fit_profile
+from spikes.detection import Profile, country_zone, fit_profile
 from spikes.models import ALL_REGIONS, IntakeGap, Series, SeriesBaseline, SeriesMinute
 
 HISTORY = timedelta(days=28)
@@ -122,6 +122,9 @@ def refit_many(series: Iterable[Series], now: datetime, history: History | None 
             history.values(one.pk, start, end),
             start.timestamp(),
             BUCKET_SECONDS,
+            # A country's reporters keep its clocks, daylight saving included; the
+            # all-regions series of a service spans many zones and stays in UTC.
+            zone=country_zone(one.region) if one.region != ALL_REGIONS else "",
             prior=prior,
             floor=FLOOR_PER_HOUR * BUCKET_SECONDS / 3600,
         )

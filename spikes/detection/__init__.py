@@ -4,9 +4,10 @@ There is exactly ONE detector; the live Celery task, the reports backtest and
 the single-series backtest all go through this package.
 
 Baselines (``baseline``)
-    ``fit_profile(values, start, bucket_seconds, utc_offset_hours=0, prior=None,
-    floor=0)`` -> :class:`Profile`: expected distinct reporters per weekly slot
-    (local time of day x day of week), robust to past outages and gaps,
+    ``fit_profile(values, start, bucket_seconds, zone="", prior=None, floor=0)``
+    -> :class:`Profile`: expected distinct reporters per weekly slot (local time
+    of day x day of week, in an IANA ``zone`` when given, daylight-saving
+    changes included; ``zones.country_zone`` names a country's), robust to past outages and gaps,
     following level changes, plus an NB dispersion.  ``Profile.expected(t)`` /
     ``expected_many(times)`` evaluate it in O(1); ``to_dict``/``from_dict``
     store it.
@@ -37,6 +38,7 @@ from .detector import (
     step,
 )
 from .series import detect_series, detect_with_baseline, infer_interval, online_baseline
+from .zones import country_zone
 
 __all__ = [
     "DANGER",
@@ -45,6 +47,7 @@ __all__ = [
     "DetectorState",
     "Profile",
     "SpikeEvent",
+    "country_zone",
     "detect_series",
     "detect_with_baseline",
     "fit_alpha",

@@ -38,6 +38,8 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
+from .zones import utc_offsets
+
 DAY = 86400
 WEEK = 7 * DAY
 # 1970-01-01 (epoch 0) was a Thursday: adding 3 days puts Monday 00:00 at 0 (mod WEEK).
@@ -117,13 +119,20 @@ def _fill_nan_circular(x: np.ndarray, default: float) -> np.ndarray:
     return x
 
 
+def _offsets(t: np.ndarray | float, zone: str, utc_offset_hours: float) -> np.ndarray | float:
+    """Seconds from UTC to the profile's local time at each ``t``."""
+    return utc_offsets(t, zone) if zone else utc_offset_hours * 3600.0
+
+
 @dataclass
 class Profile:
     """Expected count per bucket for every slot of a (local) week.
 
     ``mean[i]`` is the expected count *per bucket of ``bucket_seconds``* in
     weekly slot ``i`` (slot 0 = Monday 00:00 local time).  ``alpha`` is the
-    negative-binomial overdispersion (0 = Poisson).
+    negative-binomial overdispersion (0 = Poisson).  Local time is ``zone`` (an
+    IANA name, following its daylight-saving changes) when set, else UTC plus
+    ``utc_offset_hours``.
     """
 
     bucket_seconds: int
@@ -134,13 +143,14 @@ class Profile:
     n_days: float = 0.0
     floor: float = 0.0
     extra: dict = field(default_factory=dict)
+    zone: str = ""
 
     @property
     def n_slots(self) -> int:
         return len(self.mean)
 
     def _position(self, t: np.ndarray | float) -> np.ndarray | float:
-        local = np.asarray(t, dtype=float) + self.utc_offset_hours * 3600.0 + _MONDAY_SHIFT
+        local = np.asarray(t, dtype=float) + _offsets(t, self.zone, self.utc_offset_hours) + _MONDAY_SHIFT
         # -0.5: slot values describe slot centres; interpolate between centres.
         return np.mod(local, WEEK) / self.slot_seconds - 0.5
 
@@ -179,6 +189,7 @@ class Profile:
             self.n_days,
             self.floor * factor,
             dict(self.extra),
+            self.zone,
         )
 
     def to_dict(self) -> dict:
@@ -191,6 +202,7 @@ class Profile:
             "n_days": float(self.n_days),
             "floor": float(self.floor),
             "extra": self.extra,
+            **({"zone": self.zone} if self.zone else {}),
         }
 
     @classmethod
@@ -204,6 +216,7 @@ class Profile:
             float(d.get("n_days", 0.0)),
             float(d.get("floor", 0.0)),
             dict(d.get("extra", {})),
+            str(d.get("zone", "")),
         )
 
 
@@ -229,7 +242,28 @@ def flat_profile(
     )
 
 
-def _resample_prior(prior: Profile | np.ndarray, n_slots: int, bucket_seconds: int) -> np.ndarray:
+def _resample_prior(
+    prior: Profile | np.ndarray,
+    n_slots: int,
+    bucket_seconds: int,
+    frame: tuple[str, float] = ("", 0.0),
+    at: float = 0.0,
+) -> np.ndarray:
+    """The prior's expected count per bucket for each of our weekly slots.
+
+    ``frame`` is our (zone, utc_offset_hours).  A prior kept in another frame (a
+    regional series in local time borrowing its service's UTC profile) is read at
+    the UTC instants of our slot centres in the week before ``at``.
+    """
+    if isinstance(prior, Profile) and (prior.zone, prior.utc_offset_hours) != frame:
+        slot = WEEK / n_slots
+        zone, hours = frame
+        local_at = at + float(_offsets(at, zone, hours)) + _MONDAY_SHIFT
+        centres = local_at - np.mod(local_at, WEEK) - WEEK + (np.arange(n_slots) + 0.5) * slot
+        # Local -> UTC with the offset of the moment (a week back is close enough
+        # to the same daylight-saving state for a prior that fades within days).
+        utc = centres - _MONDAY_SHIFT - float(_offsets(at, zone, hours))
+        return prior.expected_many(utc - 0.5 * prior.bucket_seconds) * (bucket_seconds / prior.bucket_seconds)
     if isinstance(prior, Profile):
         m = prior.mean * (bucket_seconds / prior.bucket_seconds)
     else:
@@ -358,6 +392,7 @@ def _fit_profile(
     bucket_seconds: int,
     *,
     utc_offset_hours: float = 0.0,
+    zone: str = "",
     slot_seconds: int | None = None,
     prior: Profile | np.ndarray | None = None,
     prior_days: float = 3.0,
@@ -373,6 +408,9 @@ def _fit_profile(
     slot_seconds: profile resolution; default max(bucket, 15 min), i.e. 672
         slots a week (15 minutes is fine enough for daily cycles and coarse
         enough that each slot averages several buckets).
+    zone: an IANA time zone: the profile's week is the zone's local week, daylight-
+        saving changes included (a regional series: its country's zone).  Without
+        it the week is UTC plus ``utc_offset_hours``.
     prior: a prior profile (or per-slot array of expected counts per bucket),
         e.g. the service's all-regions profile scaled by the region's share;
         it dominates while history is short and fades as
@@ -392,16 +430,18 @@ def _fit_profile(
     S = DAY // slot
     n_slots = 7 * S
     v = np.asarray(values, dtype=float)
-    t0 = to_epoch(start) + utc_offset_hours * 3600.0 + _MONDAY_SHIFT
     n = len(v)
-    prior_m = _resample_prior(prior, n_slots, b) if prior is not None else None
+    t_utc = to_epoch(start) + np.arange(n) * b
+    frame = (zone, utc_offset_hours)
+    end = float(t_utc[-1]) + b if n else to_epoch(start)
+    prior_m = _resample_prior(prior, n_slots, b, frame, end) if prior is not None else None
 
     def finish(mean: np.ndarray, alpha: float, n_days: float, extra: dict) -> Profile:
         if prior_m is not None:
             w = n_days / (n_days + prior_days) if prior_days > 0 else 1.0
             mean = w * mean + (1.0 - w) * prior_m
         mean = np.maximum(mean, floor)
-        return Profile(b, slot, utc_offset_hours, mean, max(alpha, min_alpha), n_days, floor, extra)
+        return Profile(b, slot, utc_offset_hours, mean, max(alpha, min_alpha), n_days, floor, extra, zone)
 
     ok = ~np.isnan(v)
     if n == 0 or not ok.any():
@@ -415,10 +455,12 @@ def _fit_profile(
             0.0,
             floor,
             {"note": "no data"},
+            zone,
         )
 
     # ---- aggregate buckets to a day x slot matrix (mean count per bucket) ----
-    tl = t0 + np.arange(n) * b
+    # Local time (daylight-saving changes included when a zone is given).
+    tl = t_utc + _offsets(t_utc, zone, utc_offset_hours) + _MONDAY_SHIFT
     day_abs = np.floor(tl / DAY).astype(np.int64)
     day = day_abs - day_abs[0]
     D = int(day[-1]) + 1

@@ -6,11 +6,21 @@ import json
 import math
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pytest
 
-from spikes.detection import DetectorConfig, DetectorState, detect_series, fit_profile, run, step
+from spikes.detection import (
+    DetectorConfig,
+    DetectorState,
+    Profile,
+    country_zone,
+    detect_series,
+    fit_profile,
+    run,
+    step,
+)
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)  # a Monday
 MIN = 60
@@ -182,6 +192,56 @@ def test_a_prior_shape_carries_a_new_series():
     assert new.expected(T0 + timedelta(hours=18)) == pytest.approx(
         0.1 * prior.expected(T0 + timedelta(hours=18))
     )
+
+
+def test_a_prior_in_utc_is_read_at_the_right_hours_of_a_local_time_series():
+    prior = fit_profile(poisson(daily_cycle(14 * 1440), 14 * 1440, seed=12), T0, MIN)
+    new = fit_profile(np.array([]), T0, MIN, prior=prior.scaled(0.1), zone="Asia/Tokyo")
+    evening = T0 + timedelta(days=20, hours=18)
+    assert new.expected(evening) == pytest.approx(0.1 * prior.expected(evening), rel=0.05)
+
+
+NEW_YORK = ZoneInfo("America/New_York")
+
+
+def morning_ramp_in_new_york(times: np.ndarray) -> np.ndarray:
+    """Reporters per minute that follow New York's clocks: 1 a minute at night,
+    30 from 9:00 local, ramping up from 6:00."""
+    local_hour = np.array([datetime.fromtimestamp(t, NEW_YORK).hour for t in times[::60]]).repeat(60)[
+        : len(times)
+    ]
+    return np.interp(local_hour, [0, 6, 9, 18, 23], [1.0, 1.0, 30.0, 30.0, 1.0])
+
+
+def test_a_local_time_profile_follows_a_daylight_saving_change_at_once():
+    # Four weeks of history ending three days after New York's clocks went forward
+    # (2025-03-09); the Wednesday morning after, at 7:30 local = 11:30 UTC.
+    start = datetime(2025, 2, 12, 5, tzinfo=UTC)
+    times = start.timestamp() + MIN * np.arange(28 * 1440)
+    counts = poisson(morning_ramp_in_new_york(times), len(times), seed=21)
+    wednesday_7_30 = datetime(2025, 3, 12, 11, 30, tzinfo=UTC)
+    truth = morning_ramp_in_new_york(np.array([wednesday_7_30.timestamp()]))[0]
+
+    local = fit_profile(counts, start, MIN, zone="America/New_York")
+    in_utc = fit_profile(counts, start, MIN)
+
+    assert local.expected(wednesday_7_30) == pytest.approx(truth, rel=0.15)
+    # Kept in UTC, the profile still expects the old timing: an hour behind.
+    assert in_utc.expected(wednesday_7_30) < 0.75 * truth
+
+
+def test_a_profile_keeps_its_zone_through_json_and_scaling():
+    profile = fit_profile(poisson(5.0, 3 * 1440, seed=22), T0, MIN, zone="Europe/Berlin")
+    again = Profile.from_dict(json.loads(json.dumps(profile.to_dict())))
+    assert again.zone == profile.scaled(2.0).zone == "Europe/Berlin"
+    assert again.expected(T0 + timedelta(days=4)) == pytest.approx(profile.expected(T0 + timedelta(days=4)))
+
+
+def test_a_country_is_given_the_zone_where_most_of_its_people_live():
+    assert country_zone("US") == "America/New_York"
+    assert country_zone("au") == "Australia/Sydney"  # not Lord Howe Island's half-hour rule
+    assert country_zone("DE") == "Europe/Berlin"
+    assert country_zone("ZZ") == ""
 
 
 def outage(n: int = 600, start: int = 100, length: int = 120, dip: tuple | None = None):

@@ -7,7 +7,7 @@ import time_machine
 
 from outagewatch.celery import app
 from spikes import pipeline, tasks
-from spikes.models import PipelineState, Series, Spike
+from spikes.models import ALL_REGIONS, PipelineState, Series, Spike
 from spikes.tests.test_pipeline import ONSET, learn_history, outage
 
 
@@ -42,3 +42,13 @@ def test_the_baseline_task_refits_what_is_due(whatsapp, eager_celery):
 
     assert refitted == 2
     assert all(s.baseline_updated_at is not None for s in Series.objects.all())
+
+
+def test_a_regional_baseline_keeps_its_countrys_clock_and_the_total_keeps_utc(whatsapp, eager_celery):
+    learn_history(whatsapp)
+
+    with time_machine.travel(ONSET, tick=False):
+        tasks.refresh_baselines.delay().get()
+
+    zones = {s.region: s.baseline.profile.get("zone", "") for s in Series.objects.select_related("baseline")}
+    assert zones == {ALL_REGIONS: "", "US": "America/New_York"}
