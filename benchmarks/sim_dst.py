@@ -5,7 +5,10 @@
 simulation (same seed, services and outages) over the six weeks from Monday 24
 February 2025, with the regions whose clocks jumped that spring living one hour
 ahead from the instant they did: the US and Canada on 9 March (day 13), the
-European regions on 30 March (day 34). Same options as `manage.py simulate`:
+European regions on 30 March (day 34). `--autumn`: the six weeks from Monday 6
+October 2025, those regions an hour ahead until their clocks fell back (Europe 26
+October, day 20; the US and Canada 2 November, day 27). `--fixed-offsets`: the same
+dates without the clock changes. Otherwise the options of `manage.py simulate`:
 
     .venv/bin/python benchmarks/sim_dst.py --out /tmp/simdst --seed 1
     .venv/bin/python benchmarks/sim_series.py --reports /tmp/simdst/reports.csv \\
@@ -23,25 +26,39 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from spikes import simulation as S  # noqa: E402
 
-START = datetime(2025, 2, 24, tzinfo=UTC)
-# When each region's clocks went forward in 2025 (UTC).
-SPRING_FORWARD = {
-    "US": datetime(2025, 3, 9, 8, tzinfo=UTC),  # 02:00 CST
-    "CA": datetime(2025, 3, 9, 7, tzinfo=UTC),  # 02:00 EST
-    **{r: datetime(2025, 3, 30, 1, tzinfo=UTC) for r in ("GB", "DE", "FR", "ES", "IT")},
+# When each region's clocks changed in 2025 (UTC), and the six weeks around it.
+SEASONS = {
+    "spring": (
+        datetime(2025, 2, 24, tzinfo=UTC),
+        {
+            "US": datetime(2025, 3, 9, 8, tzinfo=UTC),  # 02:00 CST
+            "CA": datetime(2025, 3, 9, 7, tzinfo=UTC),  # 02:00 EST
+            **{r: datetime(2025, 3, 30, 1, tzinfo=UTC) for r in ("GB", "DE", "FR", "ES", "IT")},
+        },
+    ),
+    "autumn": (
+        datetime(2025, 10, 6, tzinfo=UTC),
+        {
+            "US": datetime(2025, 11, 2, 7, tzinfo=UTC),  # 02:00 CDT
+            "CA": datetime(2025, 11, 2, 6, tzinfo=UTC),  # 02:00 EDT
+            **{r: datetime(2025, 10, 26, 1, tzinfo=UTC) for r in ("GB", "DE", "FR", "ES", "IT")},
+        },
+    ),
 }
+SEASON = "spring"
 
 
 def expected_rate(self, m0, m1):
     """Simulation.expected_rate with each region's offset following its clocks."""
     minutes = np.arange(m0, m1)
+    _, changes = SEASONS[SEASON]
     switch = np.array(
-        [
-            (SPRING_FORWARD[r] - self.start).total_seconds() // 60 if r in SPRING_FORWARD else np.inf
-            for r in self.regions
-        ]
+        [(changes[r] - self.start).total_seconds() // 60 if r in changes else np.inf for r in self.regions]
     )
-    offsets = self._offsets[:, None] + 60 * (minutes[None, :] >= switch[:, None])
+    summer = minutes[None, :] >= switch[:, None]
+    if SEASON == "autumn":  # summer time until the change (regions that never change stay put)
+        summer = ~summer & np.isfinite(switch)[:, None]
+    offsets = self._offsets[:, None] + 60 * summer
     local = minutes[None, :] + offsets
     weekday0 = self.start.weekday()
     cycle = self._daily[:, local % 1440] * self._weekly[:, (local // 1440 + weekday0) % 7]
@@ -52,7 +69,17 @@ def expected_rate(self, m0, m1):
 
 
 if __name__ == "__main__":
-    S.Simulation.expected_rate = expected_rate
+    # --autumn: the fall-back changes instead of spring-forward. --fixed-offsets: the
+    # same dates with every region on one offset (no clock change), the other kind
+    # of data a zone-aware baseline must not be fooled by.
+    if "--autumn" in sys.argv:
+        sys.argv.remove("--autumn")
+        SEASON = "autumn"
+    if "--fixed-offsets" in sys.argv:
+        sys.argv.remove("--fixed-offsets")
+    else:
+        S.Simulation.expected_rate = expected_rate
     default = S.SimulationConfig
-    S.SimulationConfig = lambda **kw: replace(default(**kw), start=START)  # noqa: E731
+    start = SEASONS[SEASON][0]
+    S.SimulationConfig = lambda **kw: replace(default(**kw), start=start)  # noqa: E731
     S.main(sys.argv[1:])

@@ -55,7 +55,7 @@ if str(ROOT) not in sys.path:
 
 from benchmarks.evaluate import _t, evaluate, markdown_table  # noqa: E402
 from benchmarks.reference_rule import _codes, load_reports, reference_spikes  # noqa: E402
-from spikes.detection import DetectorConfig, DetectorState, country_zone, fit_profile, step  # noqa: E402
+from spikes.detection import DetectorConfig, DetectorState, country_zone, fit_local_profile, step  # noqa: E402
 from spikes.detection import baseline as _baseline_module  # noqa: E402
 
 BUCKET = 60
@@ -179,7 +179,7 @@ def _fit_series(sid: int, parent_fits: dict[int, Any] | None) -> tuple[np.ndarra
                     prior_days = parent.n_days
         region = int(d.series_region[sid])
         zone = country_zone(d.regions[region]) if region >= 0 and not _G.get("utc") else ""
-        profile = fit_profile(v[lo:now], d.start + lo * 60.0, BUCKET, zone=zone, prior=prior, floor=FLOOR)
+        profile = fit_local_profile(v[lo:now], d.start + lo * 60.0, BUCKET, zone, prior=prior, floor=FLOOR)
         if prior is not None:
             profile.extra["prior_days"] = prior_days
         fits.append((now, profile))

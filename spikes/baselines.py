@@ -15,7 +15,7 @@ from typing import Protocol
 import numpy as np
 from django.db.models import Sum
 
-from spikes.detection import Profile, country_zone, fit_profile
+from spikes.detection import Profile, country_zone, fit_local_profile, fit_profile
 from spikes.models import ALL_REGIONS, IntakeGap, Series, SeriesBaseline, SeriesMinute
 
 HISTORY = timedelta(days=28)
@@ -118,7 +118,7 @@ def refit_many(series: Iterable[Series], now: datetime, history: History | None 
             service_total = history.total(parent_pk, start, end)
             if service_total:
                 prior = parent_profile.scaled(history.total(one.pk, start, end) / service_total)
-        profile = fit_profile(
+        profile = fit_local_profile(
             history.values(one.pk, start, end),
             start.timestamp(),
             BUCKET_SECONDS,

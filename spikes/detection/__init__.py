@@ -25,7 +25,7 @@ Single series (``series``)
     is_spike / level / expected, learning the baseline online (no look-ahead).
 """
 
-from .baseline import Profile, fit_alpha, fit_profile, flat_profile, to_epoch
+from .baseline import Profile, fit_alpha, fit_local_profile, fit_profile, flat_profile, to_epoch
 from .detector import (
     DANGER,
     WARNING,
@@ -51,6 +51,7 @@ __all__ = [
     "detect_series",
     "detect_with_baseline",
     "fit_alpha",
+    "fit_local_profile",
     "fit_profile",
     "flat_profile",
     "infer_interval",

@@ -386,6 +386,49 @@ def fit_profile(*args: Any, **kwargs: Any) -> Profile:
         return _fit_profile(*args, **kwargs)
 
 
+def fit_local_profile(
+    values: Sequence[float] | np.ndarray,
+    start: datetime | float,
+    bucket_seconds: int,
+    zone: str,
+    recent_days: float = 3.0,
+    **kwargs: Any,
+) -> Profile:
+    """:func:`fit_profile` in ``zone``'s local time, unless the series does not keep
+    that zone's clocks.
+
+    While the history holds no clock change, local time and UTC differ by a
+    constant and the local fit is taken.  When it holds one, both are fitted and
+    the one closer to the last ``recent_days`` (Poisson deviance) wins: people who
+    keep the zone's clocks move their peaks with them, and their local profile
+    fits the days after the change; data on a fixed offset (some feeds, some
+    simulators) fit the UTC profile instead.  Either way a wrong guess costs
+    false alarms for weeks (docs/benchmarks-simulated-series.md).
+    """
+    local = fit_profile(values, start, bucket_seconds, zone=zone, **kwargs)
+    v = np.asarray(values, dtype=float)
+    n, b = len(v), int(bucket_seconds)
+    if not zone or n == 0:
+        return local
+    hours = to_epoch(start) + np.arange(0, n * b, 3600, dtype=float)
+    if np.ptp(utc_offsets(hours, zone)) == 0:
+        return local
+    in_utc = fit_profile(values, start, bucket_seconds, **kwargs)
+    recent = slice(max(0, n - int(recent_days * DAY / b)), n)
+    times = to_epoch(start) + b * np.arange(n, dtype=float)[recent]
+    x = v[recent]
+    ok = np.isfinite(x)
+
+    def deviance(profile: Profile) -> float:
+        mu = np.maximum(profile.expected_many(times[ok]), 1e-6)
+        xs = x[ok]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            term = np.where(xs > 0, xs * np.log(xs / mu), 0.0) - (xs - mu)
+        return float(2.0 * term.sum())
+
+    return local if deviance(local) <= deviance(in_utc) else in_utc
+
+
 def _fit_profile(
     values: Sequence[float] | np.ndarray,
     start: datetime | float,

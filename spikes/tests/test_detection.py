@@ -17,6 +17,7 @@ from spikes.detection import (
     Profile,
     country_zone,
     detect_series,
+    fit_local_profile,
     fit_profile,
     run,
     step,
@@ -228,6 +229,29 @@ def test_a_local_time_profile_follows_a_daylight_saving_change_at_once():
     assert local.expected(wednesday_7_30) == pytest.approx(truth, rel=0.15)
     # Kept in UTC, the profile still expects the old timing: an hour behind.
     assert in_utc.expected(wednesday_7_30) < 0.75 * truth
+
+
+def fixed_offset_morning_ramp(times: np.ndarray) -> np.ndarray:
+    """The same day as morning_ramp_in_new_york on a fixed UTC-5, no clock change."""
+    hour = ((times - 5 * 3600) // 3600) % 24
+    return np.interp(hour, [0, 6, 9, 18, 23], [1.0, 1.0, 30.0, 30.0, 1.0])
+
+
+@pytest.mark.parametrize(
+    ("rate", "kept_in"),
+    [(morning_ramp_in_new_york, "America/New_York"), (fixed_offset_morning_ramp, "")],
+)
+def test_across_a_clock_change_the_profile_keeps_the_clock_the_data_keep(rate, kept_in):
+    start = datetime(2025, 2, 12, 5, tzinfo=UTC)
+    times = start.timestamp() + MIN * np.arange(28 * 1440)
+    counts = poisson(rate(times), len(times), seed=23)
+
+    profile = fit_local_profile(counts, start, MIN, "America/New_York")
+
+    assert profile.zone == kept_in
+    wednesday_7_30 = datetime(2025, 3, 12, 11, 30, tzinfo=UTC)
+    truth = rate(np.array([wednesday_7_30.timestamp()]))[0]
+    assert profile.expected(wednesday_7_30) == pytest.approx(truth, rel=0.15)
 
 
 def test_a_profile_keeps_its_zone_through_json_and_scaling():
