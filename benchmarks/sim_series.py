@@ -382,10 +382,15 @@ def main(argv: list[str] | None = None) -> int:
     d = load(args.reports, start, minutes)
     t_fit = time.perf_counter()
     st = args.reports.stat()
-    # The baseline code and its time zones, and this file's fitting loop.
+    # The baseline code, its dispersion and time zones, and this file's fitting loop.
     src = b"".join(
         Path(f).read_bytes()
-        for f in (_baseline_module.__file__, Path(_baseline_module.__file__).with_name("zones.py"), __file__)
+        for f in (
+            _baseline_module.__file__,
+            Path(_baseline_module.__file__).with_name("dispersion.py"),
+            Path(_baseline_module.__file__).with_name("zones.py"),
+            __file__,
+        )
     )
     key = hashlib.sha1(
         f"{args.reports.resolve()}|{st.st_size}|{st.st_mtime_ns}|{REFIT_MIN}|{HISTORY_MIN}|{FLOOR}".encode()

@@ -25,7 +25,7 @@ Single series (``series``)
     is_spike / level / expected, learning the baseline online (no look-ahead).
 """
 
-from .baseline import Profile, fit_alpha, fit_local_profile, fit_profile, flat_profile, to_epoch
+from .baseline import Profile, fit_local_profile, fit_profile, flat_profile, to_epoch
 from .detector import (
     DANGER,
     WARNING,
@@ -37,6 +37,7 @@ from .detector import (
     run,
     step,
 )
+from .dispersion import fit_alpha
 from .series import detect_series, detect_with_baseline, infer_interval, online_baseline
 from .zones import country_zone
 
