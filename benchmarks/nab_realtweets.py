@@ -8,7 +8,10 @@ OUTDIR/realTweets/Twitter_volume_X.csv (timestamp,value,is_spike,level,expected)
 scores them with the clean-room NAB scorer and prints the scores beside the
 published ones.
 
-    cd /work/main && .venv/bin/python benchmarks/nab_realtweets.py --out /tmp/nab
+    .venv/bin/python benchmarks/nab_realtweets.py --out /tmp/nab
+
+The data and the scorer default to ../shared/ beside the repository (the team's
+shared folder); --data and --scorer point elsewhere.
 """
 
 from __future__ import annotations
@@ -27,8 +30,10 @@ if ROOT not in sys.path:
 
 from spikes.detection import DetectorConfig, detect_series  # noqa: E402
 
-DEFAULT_DATA = "/work/shared/datasets/nab"
-DEFAULT_SCORER = "/work/shared/tools/nab_score.py"
+# The team's shared folder sits beside the repository.
+SHARED = os.path.join(os.path.dirname(ROOT), "shared")
+DEFAULT_DATA = os.path.join(SHARED, "datasets", "nab")
+DEFAULT_SCORER = os.path.join(SHARED, "tools", "nab_score.py")
 
 # Published realTweets-only normalised scores (standard profile), from the dataset README.
 PUBLISHED = [

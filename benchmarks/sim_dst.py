@@ -11,7 +11,7 @@ October, day 20; the US and Canada 2 November, day 27). `--fixed-offsets`: the s
 dates without the clock changes. Otherwise the options of `manage.py simulate`:
 
     .venv/bin/python benchmarks/sim_dst.py --out /tmp/simdst --seed 1
-    .venv/bin/python benchmarks/sim_series.py --reports /tmp/simdst/reports.csv \\
+    .venv/bin/python -m lab.harness --reports /tmp/simdst/reports.csv \\
         --truth /tmp/simdst/truth.json --details
 """
 
@@ -24,7 +24,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from spikes import simulation as S  # noqa: E402
+from lab import simulation as S  # noqa: E402
 
 # When each region's clocks changed in 2025 (UTC), and the six weeks around it.
 SEASONS = {

@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "reports",
     "spikes",
+    "lab",
 ]
 
 MIDDLEWARE = [

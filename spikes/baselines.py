@@ -59,7 +59,7 @@ class StoredHistory:
     """Per-minute distinct reporters of series, read from the counts tables.
 
     The backtest has its own implementation of these three methods over arrays
-    it already holds in memory (spikes.backtest.Preloaded).
+    it already holds in memory (lab.backtest.Preloaded).
     """
 
     def values(self, series_id: int, start: datetime, end: datetime) -> np.ndarray:

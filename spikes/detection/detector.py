@@ -74,7 +74,7 @@ class DetectorConfig:
     bucket_seconds: int = 60
     # Alternative rate ratio of the CUSUM.  Under Poisson a bucket adds
     # evidence only when x > mu (r-1)/ln r: 1.44x for r=2, 2.16x for r=4,
-    # 3.37x for r=8.  Simulated outages run at 4.5-50x (benchmarks/sim_series.py:
+    # 3.37x for r=8.  Simulated outages run at 4.5-50x (lab/harness.py:
     # the first minutes of every outage are >= 5x), so r=8 still sees all of
     # them, while slow 1.5-2.5x drifts of a wandering level no longer build
     # evidence: false alarms 35 -> 10 on seed 1, and NAB 60.5 -> 63.6 (docs/).
@@ -92,7 +92,7 @@ class DetectorConfig:
     # handful of people must never raise a spike: at <= 1 counted report per
     # reporter per 15 min, 15 means fifteen different people beyond the usual.
     # Downdetector-style trackers document a baseline-relative threshold with a
-    # small absolute floor.  Harness (benchmarks/sim_series.py), seed 1 / 2:
+    # small absolute floor.  Harness (lab/harness.py), seed 1 / 2:
     # 10 -> 15 took false alarms per service-week from 0.113 / 0.129 to
     # 0.040 / 0.057 with every outage still found; the median delay went
     # 4 -> 4 / 2 -> 3 min (a small regional outage takes longer to gather

@@ -1,4 +1,4 @@
-"""Scoring spikes against ground truth (benchmarks/evaluate.py) and the reference rule.
+"""Scoring spikes against ground truth (lab/evaluate.py) and the reference rule.
 
 Pure: no Django. Hand-made truth and spikes, so each figure can be checked by eye.
 """
@@ -10,8 +10,8 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
-from benchmarks.evaluate import evaluate, main, markdown_table
-from benchmarks.reference_rule import Reports, load_reports, reference_spikes
+from lab.evaluate import evaluate, main, markdown_table
+from lab.reference_rule import Reports, load_reports, reference_spikes
 
 START = datetime(2025, 1, 6, tzinfo=UTC)
 

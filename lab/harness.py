@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Fast, Django-free replay of the live detection path on a simulated reports CSV.
 
-    cd /work/main && .venv/bin/python benchmarks/sim_series.py \
+    .venv/bin/python -m lab.harness \
         --reports /tmp/sim/reports.csv --truth /tmp/sim/truth.json [--reference] \
         [--set target_ratio=4 --set warning_threshold=15] [--spikes-out spikes.json] [--details]
 
@@ -21,7 +21,7 @@ What it does, mirroring spikes/counting.py, spikes/baselines.py and spikes/detec
   (NaN) while ``n_days + prior_days < 1``;
 * ``detector.step`` every minute with the default ``DetectorConfig(bucket_seconds=60)``
   (or ``--set`` overrides); opened/resolved events become spikes in the format of
-  benchmarks/evaluate.py with ``detected_at`` = the opening minute + 1 minute
+  lab/evaluate.py with ``detected_at`` = the opening minute + 1 minute
   (a minute can only be judged once it is over), problems and regions shares of the
   reports from onset to the end (spikes/detecting.py update_breakdowns);
 * prints evaluate()'s table (and the reference rule beside it with --reference).
@@ -53,8 +53,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from benchmarks.evaluate import _t, evaluate, markdown_table  # noqa: E402
-from benchmarks.reference_rule import _codes, load_reports, reference_spikes  # noqa: E402
+from lab.evaluate import _t, evaluate, markdown_table  # noqa: E402
+from lab.reference_rule import _codes, load_reports, reference_spikes  # noqa: E402
 from spikes.detection import DetectorConfig, DetectorState, country_zone, fit_local_profile, step  # noqa: E402
 from spikes.detection import baseline as _baseline_module  # noqa: E402
 

@@ -14,9 +14,9 @@ from datetime import UTC, datetime
 import numpy as np
 import pytest
 
-from spikes.simulation import SimulationConfig, simulate, write_reports_csv, write_truth_json
-from spikes.simulation_catalog import SERVICES, ServiceSpec
-from spikes.simulation_scenarios import OUTAGE_KINDS, EventSpec, outage_shape
+from lab.simulation import SimulationConfig, simulate, write_reports_csv, write_truth_json
+from lab.simulation_catalog import SERVICES, ServiceSpec
+from lab.simulation_scenarios import OUTAGE_KINDS, EventSpec, outage_shape
 
 START = datetime(2025, 3, 3, tzinfo=UTC)  # a Monday
 DAY = 1440

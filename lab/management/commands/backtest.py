@@ -117,7 +117,7 @@ class Command(BaseCommand):
     def _replay_here(self, options) -> None:
         from django.db import connection
 
-        from spikes import backtest
+        from lab import backtest
 
         database = os.environ[ISOLATION_ENV]
         if str(settings.DATABASES["default"]["NAME"]) != database:

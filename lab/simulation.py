@@ -9,11 +9,11 @@ Pure Python + numpy (no Django), so it runs anywhere and in tests.
 Background reports are drawn per (service, region, minute) from a gamma-Poisson
 (negative binomial) whose mean follows the daily cycle in the region's local time,
 the weekly cycle, the service's growth, and a slowly wandering level. Injected
-events (spikes/simulation_scenarios.py) add reports on top; an intake gap removes
+events (lab/simulation_scenarios.py) add reports on top; an intake gap removes
 every report in its window. Rows are produced a day at a time from per-day seeds,
 so iterating twice gives the same rows and memory stays flat.
 
-Command line: python -m spikes.simulation --out /tmp/sim [--seed 1 --weeks 6 --scale 1]
+Command line: python -m lab.simulation --out /tmp/sim [--seed 1 --weeks 6 --scale 1]
 """
 
 from __future__ import annotations
@@ -31,8 +31,8 @@ from typing import Any
 import numpy as np
 from scipy.signal import lfilter
 
-from spikes.simulation_catalog import PROFILES, REGION_OFFSETS, REGIONS, SERVICES, ServiceSpec
-from spikes.simulation_scenarios import (
+from lab.simulation_catalog import PROFILES, REGION_OFFSETS, REGIONS, SERVICES, ServiceSpec
+from lab.simulation_scenarios import (
     NON_EVENT_KINDS,
     OUTAGE_KINDS,
     EventSpec,

@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from spikes.simulation_catalog import ServiceSpec
+from lab.simulation_catalog import ServiceSpec
 
 OUTAGE_KINDS = ("global", "regional", "partial", "group", "small", "short", "slow")
 NON_EVENT_KINDS = ("bombing", "intake_gap")

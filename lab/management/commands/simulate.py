@@ -2,7 +2,7 @@
 
 Writes DIR/reports.csv (created_at,service,region,problem,reporter) and
 DIR/truth.json (the outages it injected, and the events that must raise nothing),
-for `backtest` and benchmarks/evaluate.py.
+for `backtest` and lab/evaluate.py.
 """
 
 import csv
@@ -13,7 +13,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from spikes.simulation import CSV_HEADER, SimulationConfig, simulate, write_truth_json
+from lab.simulation import CSV_HEADER, SimulationConfig, simulate, write_truth_json
 
 
 class Command(BaseCommand):

@@ -1,10 +1,10 @@
 """Score a detector's spikes against the simulator's ground truth.
 
-    python benchmarks/evaluate.py --truth truth.json --spikes spikes.json \
+    python -m lab.evaluate --truth truth.json --spikes spikes.json \
         [--reports reports.csv --reference] [--json metrics.json]
 
 Pure Python (no Django). `--reference` also runs the plain rule (three times the
-median of the same minute over the previous seven days, benchmarks/reference_rule.py)
+median of the same minute over the previous seven days, lab/reference_rule.py)
 on the reports and prints both side by side.
 
 Matching rules (documented here because the figures depend on them):
@@ -44,7 +44,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from benchmarks.reference_rule import load_reports, reference_spikes  # noqa: E402
+from lab.reference_rule import load_reports, reference_spikes  # noqa: E402
 
 GRACE_MIN = 10  # a detection up to 10 min after the fix still counts (reports lag)
 TAIL_MIN = 30  # reports decay after the fix: spikes overlapping this are not false
