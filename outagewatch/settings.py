@@ -75,6 +75,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "outagewatch.logs.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Compressed pages (HTML, CSV, Atom); why BREACH is no risk: pages/middleware.py.
+    "pages.middleware.CompressedPagesMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -145,7 +147,19 @@ if REDIS_URL:
         }
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # The embedded default runs the web server and the Celery worker as separate
+    # processes, and the site's breakdowns (pages.status) are computed by the worker
+    # for the web to read: a per-process memory cache never showed the web a refresh.
+    # A file cache under DATA_DIR is shared by every process and needs no set-up step.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(DATA_DIR / "cache"),
+            # Django culls a third of the entries past 300: the catalog's breakdowns
+            # alone are ~175 services x 4 kinds.
+            "OPTIONS": {"MAX_ENTRIES": 20_000},
+        }
+    }
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -256,7 +270,9 @@ X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 # Who may put an @embeddable view (the status widget) in an iframe; every other page
 # refuses to be framed.
-EMBED_FRAME_ANCESTORS = env_list("EMBED_FRAME_ANCESTORS", ["https:"])
+# Default: any site, over http as well as https (a blog on plain http may embed
+# the widget); an operator can name sites instead ("https://news.example").
+EMBED_FRAME_ANCESTORS = env_list("EMBED_FRAME_ANCESTORS", ["*"])
 # 1 sends the policy as Content-Security-Policy-Report-Only (to try a change safely).
 CSP_REPORT_ONLY = env_bool("CSP_REPORT_ONLY", False)
 # The admin's URL prefix: somewhere other than /admin/ keeps most scanners away.

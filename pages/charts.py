@@ -9,15 +9,35 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from spikes.timeseries import Bucket
+from spikes.timeseries import GAP, UNCOUNTED, Bucket
 
 
 @dataclass(frozen=True)
 class Tick:
     position: float
     label: float | datetime
+
+
+@dataclass(frozen=True)
+class Span:
+    """A stretch of missing buckets (spikes.timeseries.UNCOUNTED or GAP), in SVG
+    units across the plotting area."""
+
+    x0: float
+    x1: float
+    kind: str
+    start: datetime
+    end: datetime
+
+    @property
+    def label(self) -> str:
+        return MISSING_LABELS[self.kind]
+
+
+# What a missing stretch of a chart is called, on the chart and in its table.
+MISSING_LABELS = {UNCOUNTED: "counting…", GAP: "no data: intake down"}
 
 
 @dataclass(frozen=True)
@@ -30,16 +50,25 @@ class Chart:
     right: float
     bottom: float
     y_max: float
-    points: str  # polyline of distinct reporters per bucket
+    # Polylines of distinct reporters per bucket, one per run of counted buckets:
+    # a missing bucket breaks the line instead of dropping it to zero.
+    segments: list[str]
     expected: str  # polyline of the expected level ("" without a baseline)
     band: str  # polygon of the expected band ("" without a baseline)
     y_ticks: list[Tick]
     x_ticks: list[Tick]
-    dots: list[tuple[float, float, Bucket]]  # one per bucket, for tooltips
+    dots: list[tuple[float, float, Bucket]]  # one per counted bucket, for tooltips
+    missing: list[Span]
 
     @property
     def has_expected(self) -> bool:
         return bool(self.expected)
+
+    @property
+    def peak(self) -> Bucket | None:
+        """The counted bucket with most reporters (the first of equals)."""
+        counted = [b for _, _, b in self.dots]
+        return max(counted, key=lambda b: b.reporters) if counted else None
 
 
 def nice_scale(value: float) -> tuple[float, float]:
@@ -53,6 +82,12 @@ def nice_scale(value: float) -> tuple[float, float]:
     return float(math.ceil(value / step - 1e-9) * step), float(step)
 
 
+def expected_phrase(expected: float) -> str:
+    """ "4 expected", "under 1 expected": a quiet series' expectation is a fraction
+    of a reporter, and "0 expected" would misstate it."""
+    return f"{'under 1' if expected < 0.5 else f'{expected:.0f}'} expected"
+
+
 def _fmt(x: float) -> str:
     return f"{x:.1f}".rstrip("0").rstrip(".")
 
@@ -61,14 +96,15 @@ def line_chart(
     rows: Sequence[Bucket],
     width: int = 720,
     height: int = 260,
-    margin: tuple[int, int, int, int] = (12, 12, 28, 44),  # top, right, bottom, left
+    # top, right, bottom, left: room for labels at the larger size a phone gets (pages.css)
+    margin: tuple[int, int, int, int] = (12, 12, 34, 56),
     x_tick_count: int = 6,
 ) -> Chart:
     """Reporters per bucket as a line, over the expected level and its band."""
     top, right_margin, bottom_margin, left = margin
     right, bottom = width - right_margin, height - bottom_margin
     n = len(rows)
-    peak = max([r.reporters for r in rows] + [r.high or 0 for r in rows] + [0])
+    peak = max([r.reporters for r in rows if r.is_counted] + [r.high or 0 for r in rows] + [0])
     y_max, y_step = nice_scale(peak)
     step = (right - left) / max(n - 1, 1)
 
@@ -78,8 +114,16 @@ def line_chart(
     def y(v: float) -> float:
         return bottom - (bottom - top) * v / y_max
 
-    dots = [(round(x(i), 1), round(y(r.reporters), 1), r) for i, r in enumerate(rows)]
-    points = " ".join(f"{_fmt(cx)},{_fmt(cy)}" for cx, cy, _ in dots)
+    dots = [(round(x(i), 1), round(y(r.reporters), 1), r) for i, r in enumerate(rows) if r.is_counted]
+    segments, run = [], []
+    for i, r in enumerate(rows):
+        if r.is_counted:
+            run.append(f"{_fmt(x(i))},{_fmt(y(r.reporters))}")
+        elif run:
+            segments.append(" ".join(run))
+            run = []
+    if run:
+        segments.append(" ".join(run))
     expected = band = ""
     if rows and all(r.expected is not None for r in rows):
         expected = " ".join(f"{_fmt(x(i))},{_fmt(y(r.expected))}" for i, r in enumerate(rows))
@@ -90,8 +134,29 @@ def line_chart(
     every = max(1, math.ceil(n / x_tick_count))
     x_ticks = [Tick(round(x(i), 1), rows[i].start) for i in range(0, n, every)]
     return Chart(
-        width, height, left, top, right, bottom, y_max, points, expected, band, y_ticks, x_ticks, dots
-    )
+        width, height, left, top, right, bottom, y_max, segments, expected, band, y_ticks, x_ticks, dots,
+        _missing_spans(rows, x, step, left, right),
+    )  # fmt: skip
+
+
+def _missing_spans(rows: Sequence[Bucket], x, step: float, left: float, right: float) -> list[Span]:
+    """Runs of missing buckets of one kind, each covering its buckets' half-steps
+    either side of their points (clipped to the plotting area)."""
+    spans: list[Span] = []
+    i = 0
+    while i < len(rows):
+        kind = rows[i].missing
+        if not kind:
+            i += 1
+            continue
+        j = i
+        while j + 1 < len(rows) and rows[j + 1].missing == kind:
+            j += 1
+        end = rows[j].start + (rows[1].start - rows[0].start if len(rows) > 1 else timedelta(minutes=1))
+        x0, x1 = max(left, x(i) - step / 2), min(right, x(j) + step / 2)
+        spans.append(Span(round(x0, 1), round(max(x1, x0 + 2), 1), kind, rows[i].start, end))
+        i = j + 1
+    return spans
 
 
 def sparkline(values: Sequence[float], width: int = 120, height: int = 28) -> str:

@@ -8,11 +8,13 @@ from pathlib import Path
 
 import pytest
 import time_machine
+from django.utils import timezone
 
 from reports.tests.factories import ServiceFactory
-from spikes.counting import count_range
+from spikes.counting import count_range, floor_minute
 from spikes.detection import flat_profile
-from spikes.models import ALL_REGIONS, Incident, Series, SeriesBaseline, Spike, SpikeChange
+from spikes.incidents import join_outage
+from spikes.models import ALL_REGIONS, Incident, PipelineState, Series, SeriesBaseline, Spike, SpikeChange
 from spikes.tests.factories import add_reports
 
 # A Wednesday noon; the pages' "now".
@@ -21,9 +23,17 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screensh
 
 
 @pytest.fixture
-def frozen():
+def frozen(db):
+    """The pages' clock stopped at NOW, with every minute before it counted (as
+    the counting pass leaves it on a running site)."""
     with time_machine.travel(NOW, tick=False):
+        counting_done()
         yield NOW
+
+
+def counting_done() -> None:
+    """The counting pass has counted every minute before the current one."""
+    PipelineState.objects.update_or_create(pk=1, defaults={"counted_until": floor_minute(timezone.now())})
 
 
 @pytest.fixture
@@ -44,9 +54,11 @@ def quiet(db):
 
 
 def counted(service, start, minutes, per_minute, region="US", problem=None, reporter="r"):
-    """Reports stored and counted per minute, as the detection pass would."""
+    """Reports stored and counted per minute, as the detection pass would, which
+    has then counted every minute before the current one."""
     add_reports(service, start, minutes, per_minute, region=region, problem=problem, reporter=reporter)
     count_range(start, start + timedelta(minutes=minutes))
+    counting_done()
 
 
 def baseline(service, per_minute: float, region: str = ALL_REGIONS) -> Series:
@@ -79,6 +91,7 @@ def make_spike(service, *, started_at, level="danger", region=ALL_REGIONS, ended
         ended_at=ended_at,
         **defaults,
     )
+    join_outage(spike)  # as the detection pass does when a spike opens
     SpikeChange.objects.create(spike=spike, at=spike.detected_at, kind="opened", level="warning")
     if level == "danger":
         SpikeChange.objects.create(
