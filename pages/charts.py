@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 
 from spikes.timeseries import GAP, UNCOUNTED, Bucket
 
@@ -59,10 +59,16 @@ class Chart:
     x_ticks: list[Tick]
     dots: list[tuple[float, float, Bucket]]  # one per counted bucket, for tooltips
     missing: list[Span]
+    x_step: int = 60  # seconds between time ticks
 
     @property
     def has_expected(self) -> bool:
         return bool(self.expected)
+
+    @property
+    def missing_labels(self) -> list[str]:
+        """What the shaded stretches are, each kind once."""
+        return list(dict.fromkeys(span.label for span in self.missing))
 
     @property
     def peak(self) -> Bucket | None:
@@ -96,11 +102,14 @@ def line_chart(
     rows: Sequence[Bucket],
     width: int = 720,
     height: int = 260,
-    # top, right, bottom, left: room for labels at the larger size a phone gets (pages.css)
-    margin: tuple[int, int, int, int] = (12, 12, 34, 56),
+    # top, right, bottom, left: room for the labels of missing stretches above the
+    # plot, and for the axes' labels at the larger size a phone gets (pages.css)
+    margin: tuple[int, int, int, int] = (22, 12, 34, 56),
     x_tick_count: int = 6,
+    zone: tzinfo = UTC,
 ) -> Chart:
-    """Reporters per bucket as a line, over the expected level and its band."""
+    """Reporters per bucket as a line, over the expected level and its band. Time
+    ticks fall on round times of `zone` (the reader's): 14:00, 14:30, not 14:07."""
     top, right_margin, bottom_margin, left = margin
     right, bottom = width - right_margin, height - bottom_margin
     n = len(rows)
@@ -131,12 +140,38 @@ def line_chart(
         lower = [f"{_fmt(x(i))},{_fmt(y(r.low))}" for i, r in reversed(list(enumerate(rows)))]
         band = " ".join(upper + lower)
     y_ticks = [Tick(round(y(k * y_step), 1), k * y_step) for k in range(round(y_max / y_step) + 1)]
-    every = max(1, math.ceil(n / x_tick_count))
-    x_ticks = [Tick(round(x(i), 1), rows[i].start) for i in range(0, n, every)]
+    x_ticks, x_step = _time_ticks(rows, step, left, x_tick_count, zone)
     return Chart(
         width, height, left, top, right, bottom, y_max, segments, expected, band, y_ticks, x_ticks, dots,
-        _missing_spans(rows, x, step, left, right),
+        _missing_spans(rows, x, step, left, right), x_step,
     )  # fmt: skip
+
+
+# Steps between time ticks, in seconds: 1, 2, 5, 10, 15, 30 minutes; 1, 2, 3, 6,
+# 12 hours; 1 and 2 days.
+TICK_STEPS = [60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 172800]
+
+
+def _time_ticks(
+    rows: Sequence[Bucket], step: float, left: float, count: int, zone: tzinfo
+) -> tuple[list[Tick], int]:
+    """At most `count` ticks on round local times, placed between the buckets' points."""
+    if len(rows) < 2:
+        return [Tick(left, rows[0].start)] if rows else [], 60
+    first, seconds = rows[0].start, (rows[1].start - rows[0].start).total_seconds()
+    span = (rows[-1].start - first).total_seconds()
+    every = next((s for s in TICK_STEPS if s >= seconds and span / s <= count - 1), TICK_STEPS[-1])
+    ticks = []
+    moment = first.astimezone(zone)
+    # The first round local time at or after the first bucket.
+    offset = moment.utcoffset().total_seconds() if moment.utcoffset() else 0
+    local = first.timestamp() + offset
+    t = first.timestamp() + (-local) % every
+    while t <= first.timestamp() + span:
+        at = datetime.fromtimestamp(t, tz=UTC)
+        ticks.append(Tick(round(left + (t - first.timestamp()) / seconds * step, 1), at))
+        t += every
+    return ticks, every
 
 
 def _missing_spans(rows: Sequence[Bucket], x, step: float, left: float, right: float) -> list[Span]:

@@ -4,7 +4,7 @@ or many at once), each with its outage and its chart over the same hours."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 
 from django.utils.safestring import SafeString
 
@@ -12,6 +12,7 @@ from pages import charts
 from pages import render as fast
 from pages.outages import OutageEntry
 from pages.spikepage import BUCKET_BY_SPAN, CONTEXT
+from pages.templatetags.pages_tags import INTERVAL_WORDS
 from spikes import timeseries
 from spikes.models import ALL_REGIONS, Incident, Level, Spike, Status
 
@@ -34,7 +35,7 @@ class IncidentPage:
         return Level(self.level).label
 
 
-def build(incident: Incident, now: datetime, names: dict[str, str]) -> IncidentPage:
+def build(incident: Incident, now: datetime, names: dict[str, str], zone: tzinfo) -> IncidentPage:
     """Each service's outage in the incident (its regional spikes folded in), with
     a chart of its reports from an hour before the start to the end (or now)."""
     spikes = list(
@@ -59,9 +60,11 @@ def build(incident: Incident, now: datetime, names: dict[str, str]) -> IncidentP
         head = group[0]
         outage = OutageEntry(group, names)
         rows = timeseries.buckets(head.service_id, first, last, seconds, region=head.region, counted=counted)
-        chart = charts.line_chart(rows, width=560, height=180, x_tick_count=5)
+        chart = charts.line_chart(rows, width=560, height=180, x_tick_count=5, zone=zone)
         title = f"{head.service.name}: user reports during the incident"
-        svg = fast.chart_svg(chart, rows, title, f"{seconds // 60} minutes", True, ids=f"chart-{head.pk}")
+        per = INTERVAL_WORDS[next(k for k, v in timeseries.INTERVALS.items() if v == seconds)]
+        long_range = last - first > timedelta(days=1)
+        svg = fast.chart_svg(chart, rows, title, per, long_range, ids=f"chart-{head.pk}", table=False)
         members.append(Member(outage, svg))
     level = Level.DANGER if any(s.level == Level.DANGER for s in spikes) else Level.WARNING
     return IncidentPage(members, start, end, level)

@@ -23,6 +23,7 @@ def heads() -> QuerySet[Spike]:
     parts = Spike.objects.order_by("region", "started_at")
     return (
         Spike.objects.outages()
+        .with_recovery()
         .select_related("service", "incident__group", "related_to__service")
         .prefetch_related(Prefetch("parts", queryset=parts))
     )
@@ -59,6 +60,16 @@ class OutageEntry:
     @property
     def level_label(self) -> str:
         return Level(self.level).label
+
+    @property
+    def state(self) -> str:
+        """ "Ongoing", "Recovering" (reports back at the usual level, not closed
+        yet), or the head's status once it ended ("Resolved", "Confirmed")."""
+        if self.ended_at is not None:
+            return self.head.get_status_display()
+        if all(s.back_to_normal_at or s.ended_at for s in self.spikes):
+            return "Recovering"
+        return "Ongoing"
 
     @property
     def countries(self) -> list[str]:

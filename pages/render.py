@@ -36,7 +36,13 @@ def axis_number(value: float) -> str:
 
 
 def chart_svg(
-    chart: Chart, rows: Sequence[Bucket], title: str, per: str, long_range: bool, ids: str = "chart"
+    chart: Chart,
+    rows: Sequence[Bucket],
+    title: str,
+    per: str,
+    long_range: bool,
+    ids: str = "chart",
+    table: bool = True,
 ) -> SafeString:
     """The chart as inline SVG with a <title> and <desc>, hover titles per bucket.
     Missing stretches are shaded and labelled ("counting…", "no data: intake
@@ -58,7 +64,8 @@ def chart_svg(
             f"; {escape(span.label)} from {span.start.astimezone(zone):%H:%M} to {span.end.astimezone(zone):%H:%M}"
             for span in chart.missing
         )
-        + ". The table below lists every value.</desc>",
+        + (". The table below lists every value." if table else ".")
+        + "</desc>",
         '<g class="axis">',
     ]
     for tick in chart.y_ticks:
@@ -66,6 +73,8 @@ def chart_svg(
             f'<line class="grid" x1="{chart.left:g}" x2="{chart.right:g}" y1="{tick.position:g}" y2="{tick.position:g}"></line>'
             f'<text class="y-label" x="{chart.left - 6:g}" y="{tick.position:g}">{axis_number(tick.label)}</text>'
         )
+    if chart.x_step >= 86400:
+        x_fmt = "%a %-d %b"
     for k, tick in enumerate(chart.x_ticks):
         # Every other time label gives way on a phone (pages.css), where they would touch.
         odd = " odd" if k % 2 else ""
@@ -74,11 +83,13 @@ def chart_svg(
             f"{tick.label.astimezone(zone).strftime(x_fmt)}</text>"
         )
     parts.append("</g>")
+    labels = _missing_labels(chart)
     for span in chart.missing:
         parts.append(
             f'<g class="missing missing-{span.kind}"><rect x="{span.x0:g}" y="{chart.top:g}" '
             f'width="{span.x1 - span.x0:g}" height="{chart.bottom - chart.top:g}"></rect>'
-            f'<text x="{span.x1:g}" y="{chart.top + 2:g}">{escape(span.label)}</text></g>'
+            + labels.get(id(span), "")
+            + "</g>"
         )
     if chart.has_expected:
         parts.append(f'<polygon class="band" points="{chart.band}"></polygon>')
@@ -96,6 +107,33 @@ def chart_svg(
         parts.append("</g>")
     parts.append("</svg>")
     return mark_safe("".join(parts))  # noqa: S308 - every text in it is escaped or a number
+
+
+# About the width of a character of the missing stretches' labels (12 px, pages.css),
+# in SVG units: enough to keep two labels from being drawn over each other.
+LABEL_CHAR_WIDTH = 7.0
+
+
+def _missing_labels(chart: Chart) -> dict[int, str]:
+    """The label of each missing stretch, in the margin above the plot, right-aligned
+    on its end (or left-aligned on its start near the left edge); a label that would
+    run into one already placed is left out (the caption names every kind)."""
+    placed: list[tuple[float, float]] = []
+    labels = {}
+    for span in sorted(chart.missing, key=lambda s: -s.x1):
+        width = len(span.label) * LABEL_CHAR_WIDTH
+        if span.x1 - width >= chart.left:
+            extent, anchor, x = (span.x1 - width, span.x1), "end", span.x1
+        else:
+            extent, anchor, x = (span.x0, span.x0 + width), "start", span.x0
+        if extent[1] > chart.right + 1 or any(a < extent[1] and extent[0] < b for a, b in placed):
+            continue
+        placed.append(extent)
+        labels[id(span)] = (
+            f'<text class="missing-label" x="{x:g}" y="{chart.top - 5:g}" text-anchor="{anchor}">'
+            f"{escape(span.label)}</text>"
+        )
+    return labels
 
 
 def chart_rows(rows: Sequence[Bucket]) -> SafeString:

@@ -178,7 +178,8 @@ def related_spikes(spike: Spike) -> list[Spike]:
     spikes that ride on it."""
     found: dict[int, Spike] = {}
     if spike.incident_id:
-        for other in spike.incident.spikes.exclude(pk=spike.pk).select_related("service"):
+        # Its own service's other spikes are the same outage (outage_parts), not related.
+        for other in spike.incident.spikes.exclude(service_id=spike.service_id).select_related("service"):
             found[other.pk] = other
     if spike.related_to_id:
         found[spike.related_to_id] = spike.related_to

@@ -44,7 +44,7 @@ def bad_request(request: HttpRequest, message: str) -> HttpResponse:
 
 
 def _chart_context(rows: list[timeseries.Bucket], title: str, interval: str, long_range: bool) -> dict:
-    chart = charts.line_chart(rows)
+    chart = charts.line_chart(rows, zone=timezone.get_current_timezone())
     per = INTERVAL_WORDS[interval]
     return {
         "chart": chart,
@@ -157,7 +157,7 @@ def service_detail(request: HttpRequest, slug: str) -> HttpResponse:
     query = request.GET.urlencode()
     context.update(
         status=answer,
-        countries=[names.get(code, code) for code in answer.regions],
+        countries=sorted(names.get(code, code) for code in answer.regions),
         chart_range=chart_range,
         ranges=list(RANGES),
         problem_shares=status.problem_shares(service, now, answer.lead),
@@ -231,7 +231,7 @@ def service_embed(request: HttpRequest, slug: str) -> HttpResponse:
         return service
     chart_range, rows = _service_range(request, service)
     answer = Spike.objects.status_for(service)
-    chart = charts.line_chart(rows, width=560, height=220)
+    chart = charts.line_chart(rows, width=560, height=220, zone=timezone.get_current_timezone())
     title = f"{service.name}: user reports in the last {chart_range.range}"
     return render(
         request,
@@ -239,7 +239,9 @@ def service_embed(request: HttpRequest, slug: str) -> HttpResponse:
         {
             "title": service.name,
             "status": answer,
-            "chart_svg": fast.chart_svg(chart, rows, title, INTERVAL_WORDS[chart_range.interval], False),
+            "chart_svg": fast.chart_svg(
+                chart, rows, title, INTERVAL_WORDS[chart_range.interval], chart_range.is_long, table=False
+            ),
             "permalink": request.build_absolute_uri(reverse("service-detail", args=[service.slug])),
         },
     )
@@ -296,7 +298,9 @@ def spike_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 for code, share in sorted(spike.regions.items(), key=lambda kv: -kv[1])
             ],
             "related": spikepage.related_spikes(spike),
-            "outage_parts": spikepage.outage_parts(spike),
+            "outage_parts": sorted(
+                spikepage.outage_parts(spike), key=lambda s: (s.region != "", names.get(s.region, s.region))
+            ),
             "permalink": request.build_absolute_uri(spike_url(spike)),
             "png_url": request.build_absolute_uri(reverse("spike-png", args=[spike.pk])),
             "embed_snippet": downloads.embed_snippet(
@@ -336,7 +340,7 @@ def spike_embed(request: HttpRequest, pk: int) -> HttpResponse:
     """The widget other sites put in an iframe: one of the two pages that may be framed."""
     spike = _spike(pk)
     window, rows = spikepage.series(spike, timezone.now())
-    chart = charts.line_chart(rows, width=560, height=220)
+    chart = charts.line_chart(rows, width=560, height=220, zone=timezone.get_current_timezone())
     title = f"{spike.service.name}: user reports around the outage"
     return render(
         request,
@@ -344,7 +348,9 @@ def spike_embed(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "title": spike.service.name,
             "spike": spike,
-            "chart_svg": fast.chart_svg(chart, rows, title, INTERVAL_WORDS[window.interval], True),
+            "chart_svg": fast.chart_svg(
+                chart, rows, title, INTERVAL_WORDS[window.interval], True, table=False
+            ),
             "permalink": request.build_absolute_uri(spike_url(spike)),
         },
     )
@@ -352,7 +358,7 @@ def spike_embed(request: HttpRequest, pk: int) -> HttpResponse:
 
 def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
     incident = get_object_or_404(Incident.objects.select_related("group"), pk=pk)
-    page = incidentpage.build(incident, timezone.now(), region_names())
+    page = incidentpage.build(incident, timezone.now(), region_names(), timezone.get_current_timezone())
     return render(
         request,
         "pages/incident.html",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import re
 import shutil
@@ -57,3 +58,11 @@ class Visitor:
         assert "default-src 'self'" in (response.headers.get("content-security-policy") or "")
         self.screenshot(name)
         return response
+
+
+def load_regions() -> None:
+    """The regions of the data migration, again: a live-server test ends with a
+    flush that empties them."""
+    from django.apps import apps
+
+    importlib.import_module("reports.migrations.0002_load_regions").load_regions(apps, None)

@@ -3,6 +3,8 @@ spikes, built with the real counting code and models, at a frozen time."""
 
 from __future__ import annotations
 
+import os
+import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -10,6 +12,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
+from pages.tests.browser import CHROMIUM_ARGS, Visitor, chromium_path, load_regions
 from reports.tests.factories import ServiceFactory
 from spikes.counting import count_range, floor_minute
 from spikes.detection import flat_profile
@@ -133,6 +136,62 @@ def outage_world(frozen, whatsapp, instagram):
         level="warning",
     )
     return {"spike": spike, "resolved": resolved, "incident": incident}
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's chromium, headless, for the whole run (pages/tests/browser.py)."""
+    executable = chromium_path()
+    # This run's screenshots only.
+    shutil.rmtree(SCREENSHOTS, ignore_errors=True)
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API keeps an event loop running in this thread, which makes
+    # Django refuse ORM calls from the test itself; the test is not async code.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            launched = playwright.chromium.launch(
+                executable_path=executable, headless=True, args=CHROMIUM_ARGS
+            )
+            yield launched
+            launched.close()
+    finally:
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
+DESKTOP = {"viewport": {"width": 1280, "height": 800}}
+
+
+@pytest.fixture
+def visitor(browser, live_server, request):
+    """A fresh browser context (parametrize indirectly with its options: PHONE,
+    DESKTOP, timezone_id, java_script_enabled...) that screenshots every page."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    options = getattr(request, "param", {})
+    context = browser.new_context(accept_downloads=True, **options)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    visitor = Visitor(page, live_server.url, SCREENSHOTS, request.node.name)
+    yield visitor
+    context.close()
+    assert visitor.problems == [], "script errors or CSP violations in the browser"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _regions_kept(request, django_db_blocker):
+    """A live-server test ends with a flush, which also empties the regions the
+    migrations loaded: put them back for the tests that run after a browser module."""
+    yield
+    marks = getattr(request.module, "pytestmark", [])
+    if any(m.name == "browser" for m in (marks if isinstance(marks, list) else [marks])):
+        with django_db_blocker.unblock():
+            load_regions()
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):

@@ -5,10 +5,7 @@ the chart drawing the counted reports, the spike downloads, the zone switch."""
 from __future__ import annotations
 
 import csv
-import importlib
 import io
-import os
-import shutil
 import struct
 from datetime import timedelta
 from pathlib import Path
@@ -17,8 +14,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import timezone
 
-from pages.tests.browser import CHROMIUM_ARGS, Visitor, chromium_path
-from pages.tests.conftest import SCREENSHOTS, baseline, counted, make_spike
+from pages.tests.browser import load_regions
+from pages.tests.conftest import baseline, counted, make_spike
 from reports.models import Report
 from reports.tests.factories import ServiceFactory, ServiceGroupFactory
 from spikes.timeseries import floor_to
@@ -26,62 +23,9 @@ from spikes.timeseries import floor_to
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture(scope="module")
-def browser():
-    executable = chromium_path()
-    # This run's screenshots only.
-    shutil.rmtree(SCREENSHOTS, ignore_errors=True)
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API keeps an event loop running in this thread, which makes
-    # Django refuse ORM calls from the test itself; the test is not async code.
-    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    try:
-        with sync_playwright() as playwright:
-            launched = playwright.chromium.launch(
-                executable_path=executable, headless=True, args=CHROMIUM_ARGS
-            )
-            yield launched
-            launched.close()
-    finally:
-        if previous is None:
-            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-        else:
-            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
-
-
-@pytest.fixture
-def visitor(browser, live_server, request):
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    options = getattr(request, "param", {})
-    context = browser.new_context(accept_downloads=True, **options)
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    visitor = Visitor(page, live_server.url, SCREENSHOTS, request.node.name)
-    yield visitor
-    context.close()
-    assert visitor.problems == [], "script errors or CSP violations in the browser"
-
-
-def _load_regions() -> None:
-    from django.apps import apps
-
-    importlib.import_module("reports.migrations.0002_load_regions").load_regions(apps, None)
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _regions_kept(django_db_blocker):
-    """A live-server test ends with a flush, which also empties the regions the
-    migrations loaded: put them back for the tests that run after this module."""
-    yield
-    with django_db_blocker.unblock():
-        _load_regions()
-
-
 @pytest.fixture
 def whatsapp(transactional_db):
-    _load_regions()  # the previous test's flush emptied them
+    load_regions()  # the previous test's flush emptied them
     meta = ServiceGroupFactory(slug="meta", name="Meta")
     return ServiceFactory(
         slug="whatsapp",
