@@ -328,7 +328,9 @@ CELERY_BEAT_SCHEDULE["webhook-outbox"] = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "outagewatch partner API",
-    "DESCRIPTION": "Services, their time series, spikes (suspected outages) and incidents. See docs/partner-api.md.",
+    "DESCRIPTION": "Services, their time series, spikes (suspected outages) and incidents. Keys, limits, "
+    "quotas and webhooks: [the partner API guide](/developers/); how outages are detected: "
+    "[methodology](/methodology/).",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",

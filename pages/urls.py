@@ -5,6 +5,7 @@ from pages import feeds, views
 urlpatterns = [
     path("", views.home, name="home"),
     path("methodology/", views.methodology, name="methodology"),
+    path("developers/", views.developers, name="developers"),
     path("status/<slug:slug>/", views.service_detail, name="service-detail"),
     path("status/<slug:slug>/feed/", feeds.ServiceOutagesFeed(), name="service-feed"),
     path("status/<slug:slug>/reports.csv", views.service_csv, name="service-csv"),

@@ -15,7 +15,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
 from outagewatch.security import embeddable
-from pages import charts, downloads, incidentpage, spikepage, status, worldmap
+from pages import charts, downloads, guides, incidentpage, spikepage, status, worldmap
 from pages import home as home_data
 from pages import render as fast
 from pages.filters import SpikeFilter
@@ -97,6 +97,11 @@ def methodology(request: HttpRequest) -> HttpResponse:
             "repeat_minutes": settings.REPORT_REPEAT_WINDOW_SECONDS // 60,
         },
     )
+
+
+def developers(request: HttpRequest) -> HttpResponse:
+    """The partner API's guide (docs/partner-api.md), which the API reference links."""
+    return render(request, "pages/developers.html", {"guide": guides.partner_api()})
 
 
 def _service(request: HttpRequest, slug: str) -> Service | HttpResponse:
@@ -276,6 +281,10 @@ def spike_detail(request: HttpRequest, pk: int) -> HttpResponse:
     problem_names = dict(spike.service.problem_types.values_list("slug", "name"))
     changes = list(spike.changes.all())
     peaks = spikepage.peaks(spike, now)
+    parts = sorted(spikepage.outage_parts(spike), key=lambda s: (s.region != "", names.get(s.region, s.region)))
+    # The page of the spike heading an outage says when the outage started: its
+    # earliest spike's onset, as the service's banner and the home page say.
+    first = min([spike, *parts], key=lambda s: s.started_at) if spike.part_of_id is None else spike
     return render(
         request,
         "pages/spike.html",
@@ -298,9 +307,8 @@ def spike_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 for code, share in sorted(spike.regions.items(), key=lambda kv: -kv[1])
             ],
             "related": spikepage.related_spikes(spike),
-            "outage_parts": sorted(
-                spikepage.outage_parts(spike), key=lambda s: (s.region != "", names.get(s.region, s.region))
-            ),
+            "outage_parts": parts,
+            "first": first,
             "permalink": request.build_absolute_uri(spike_url(spike)),
             "png_url": request.build_absolute_uri(reverse("spike-png", args=[spike.pk])),
             "embed_snippet": downloads.embed_snippet(

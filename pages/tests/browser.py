@@ -40,7 +40,9 @@ class Visitor:
         self.page = page
         self.live_url = live_url
         self.folder = folder
-        self.prefix = re.sub(r"[^\w-]+", "_", test_name)[:80]
+        name = re.sub(r"[^\w-]+", "_", test_name)
+        # Short, and unique: parametrized names differ at their end.
+        self.prefix = name if len(name) <= 80 else f"{name[:56]}-{name[-23:]}"
         self.shots = 0
         self.problems: list[str] = []
         page.on("console", lambda m: m.type == "error" and self.problems.append(m.text))

@@ -359,7 +359,7 @@ def webhook_endpoints(cls):
         create=extend_schema(
             summary="Register a webhook endpoint",
             description="Events: spike.opened, spike.level_changed, spike.resolved, incident.opened. "
-            "Each delivery is signed: see docs/partner-api.md.",
+            "Each delivery is signed: see [the partner API guide](/developers/#webhooks).",
             examples=[
                 OpenApiExample(
                     "Danger-level spikes of two services, in India or worldwide",
