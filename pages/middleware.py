@@ -30,7 +30,8 @@ class TimezoneMiddleware:
 
 class CompressedPagesMiddleware(GZipMiddleware):
     """Gzip for the site's pages and text downloads: the service page is ~240 kB of
-    HTML (mostly the SVG map and chart), ~35 kB compressed.
+    HTML (mostly the SVG map and chart), 61 kB compressed
+    (pages/tests/test_product_pages.py).
 
     BREACH (guessing a secret from the size of a compressed page that also reflects
     the attacker's input) is answered by Django itself: the CSRF token is masked

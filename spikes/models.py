@@ -400,14 +400,6 @@ class Spike(models.Model):
             return None
         return datetime.fromtimestamp(float(epoch), tz=UTC)
 
-    @property
-    def resolved_at(self) -> datetime | None:
-        """When the detector closed the spike: an hour of normal reports after its end."""
-        if self.ended_at is None:
-            return None
-        changes = [c.at for c in self.changes.all() if c.kind == SpikeChange.Kind.RESOLVED]
-        return max(changes) if changes else self.ended_at
-
     def count_people(self, until: datetime) -> int:
         """Distinct reporters (fingerprints) from onset to the end, or `until`. A
         fingerprint's key changes every UTC day, so someone reporting on both sides

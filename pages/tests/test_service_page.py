@@ -1,6 +1,9 @@
 """The service page: "Is WhatsApp down right now?" answered at a glance."""
 
+import os
 import re
+import subprocess
+import sys
 from datetime import timedelta
 
 import pytest
@@ -319,3 +322,43 @@ def test_the_page_has_no_inline_script_or_style(client, outage_world):
     html = client.get(PAGE).content.decode()
 
     assert "<script>" not in html and " style=" not in html and " onclick=" not in html
+
+
+def test_the_map_of_the_last_hour_is_refreshed_every_minute_and_never_served_past_five(
+    client, frozen, whatsapp, time_machine
+):
+    baseline(whatsapp, 0.5, region="DE")
+    counted(whatsapp, NOW - timedelta(minutes=30), 30, 2, region="DE")
+    assert "<td>Germany</td><td>60</td>" in client.get(PAGE).content.decode()
+    counted(whatsapp, NOW - timedelta(minutes=30), 30, 1, region="FR", reporter="fr")
+
+    # A minute later the stale map is served while a task refreshes it...
+    time_machine.move_to(NOW + timedelta(seconds=61), tick=False)
+    with CaptureQueriesContext(connection) as queries:
+        assert "<td>France</td>" not in client.get(PAGE).content.decode()
+    assert not [q for q in queries if "spikes_seriesbaseline" in q["sql"]]
+    # ... and five minutes without a refresh (no worker) it is computed at once.
+    time_machine.move_to(NOW + timedelta(minutes=5), tick=False)
+    assert "<td>France</td><td>30</td>" in client.get(PAGE).content.decode()
+
+
+def test_the_embedded_defaults_cache_is_one_all_processes_share(tmp_path):
+    """Without REDIS_URL the web server and the Celery worker are separate
+    processes: what the worker stores (a refreshed map) the web must read."""
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL")}
+    env |= {"DATA_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "outagewatch.settings"}
+    setup = "import django; django.setup(); from django.core.cache import cache; "
+
+    def run(code: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-c", setup + code],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+        return done.stdout.strip()
+
+    run("cache.set('pages:probe', 'from the worker', 60)")
+    assert run("print(cache.get('pages:probe'))") == "from the worker"

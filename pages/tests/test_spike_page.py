@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 
 from pages.tests.conftest import NOW, baseline, counted, make_spike
+from spikes.models import IntakeGap
 
 
 def test_an_open_spike_shows_its_facts_timeline_breakdowns_and_incident(client, outage_world):
@@ -201,3 +202,60 @@ def test_the_page_offers_the_downloads_and_a_copyable_embed_snippet(client, outa
         f"&lt;iframe src=&quot;http://testserver/outages/{spike.pk}/embed/&quot; width=&quot;600&quot;"
         in html
     )
+
+
+def test_the_png_keeps_its_legend_off_the_data_and_its_peak_inside_the_frame(outage_world):
+    from zoneinfo import ZoneInfo
+
+    from pages.png import chart_figure
+    from spikes import timeseries
+
+    rows = timeseries.buckets(
+        outage_world["spike"].service, NOW - timedelta(hours=2), NOW + timedelta(minutes=5), 300
+    )
+
+    figure = chart_figure("WhatsApp", rows, 300, ZoneInfo("UTC"), "UTC")
+    figure.canvas.draw()
+
+    axes = figure.axes[0]
+    legend = axes.get_legend().get_window_extent()
+    plot = axes.get_window_extent()
+    assert legend.y1 <= plot.y0, "the legend is below the plot, not over it"
+    peak = max(r.reporters for r in rows if r.is_counted)
+    assert axes.get_ylim()[1] >= peak * 1.1
+    # The bucket in progress is shaded as being counted, not drawn as a drop to zero.
+    drawn = next(line for line in axes.get_lines() if line.get_label() == "Reports (distinct reporters)")
+    assert str(drawn.get_ydata()[-2]) == "nan" and rows[-1].missing == "uncounted"
+    assert "Counting…" in [t.get_text() for t in axes.get_legend().get_texts()]
+
+
+def test_an_intake_gap_is_missing_in_the_csv_not_zero(client, outage_world):
+    IntakeGap.objects.bulk_create(IntakeGap(minute=NOW - timedelta(minutes=m)) for m in (50, 49))
+    spike = outage_world["spike"]
+
+    rows = list(csv.reader(io.StringIO(client.get(f"/outages/{spike.pk}/reports.csv").content.decode())))
+
+    gaps = [r for r in rows if r[-1] == "intake gap: no data"]
+    assert [r[0] for r in gaps] == ["2026-03-04T11:10:00Z", "2026-03-04T11:11:00Z"]
+    assert all(r[1] == r[2] == "" and r[3] != "" for r in gaps)
+
+
+def test_the_incident_has_a_page_of_its_own_linked_from_its_spikes(client, outage_world):
+    incident = outage_world["incident"]
+
+    spike_page = client.get(f"/outages/{outage_world['spike'].pk}/").content.decode()
+    html = client.get(f"/incidents/{incident.pk}/").content.decode()
+
+    assert f'href="/incidents/{incident.pk}/"' in spike_page
+    assert "Meta services: problems detected, 4 Mar 2026" in html
+    assert html.count('class="series-chart"') == 2
+    assert client.get("/incidents/999999/").status_code == 404
+
+
+def test_a_regional_outage_says_under_one_expected_never_zero(client, frozen, whatsapp):
+    spike = make_spike(whatsapp, started_at=NOW - timedelta(minutes=20), region="DE", expected_reports=0.05)
+
+    html = client.get("/outages/").content.decode()
+
+    assert "40 vs under 1 expected" in html and "vs 0 expected" not in html
+    assert f'<a href="/outages/{spike.pk}/">WhatsApp</a>' in html and "<td>Germany</td>" in html
