@@ -281,7 +281,9 @@ def spike_detail(request: HttpRequest, pk: int) -> HttpResponse:
     problem_names = dict(spike.service.problem_types.values_list("slug", "name"))
     changes = list(spike.changes.all())
     peaks = spikepage.peaks(spike, now)
-    parts = sorted(spikepage.outage_parts(spike), key=lambda s: (s.region != "", names.get(s.region, s.region)))
+    parts = sorted(
+        spikepage.outage_parts(spike), key=lambda s: (s.region != "", names.get(s.region, s.region))
+    )
     # The page of the spike heading an outage says when the outage started: its
     # earliest spike's onset, as the service's banner and the home page say.
     first = min([spike, *parts], key=lambda s: s.started_at) if spike.part_of_id is None else spike

@@ -26,6 +26,7 @@ def redoc_bundle(request: HttpRequest) -> HttpResponse:
     response["Cache-Control"] = "public, max-age=86400"
     return response
 
+
 # Swagger UI and Redoc set styles at run time (Redoc through injected <style>
 # elements) and Redoc renders in a blob: worker; the split Swagger view serves its
 # start-up script as a file, so no inline script is needed by either.
