@@ -24,7 +24,7 @@ from pages.png import chart_png
 from pages.ranges import RANGES, ChartRange, parse_chart_range
 from pages.templatetags.pages_tags import INTERVAL_WORDS
 from pages.timezones import TZ_COOKIE, TZ_COOKIE_MAX_AGE, parse_zone, suggested, zone_choices
-from reports.models import Category, Report, Service
+from reports.models import Category, Region, Report, Service
 from reports.views import report_form_context
 from spikes import timeseries
 from spikes.baselines import HISTORY
@@ -358,6 +358,7 @@ def spike_embed(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "title": spike.service.name,
             "spike": spike,
+            "region_name": Region.objects.filter(code=spike.region).values_list("name", flat=True).first(),
             "chart_svg": fast.chart_svg(
                 chart, rows, title, INTERVAL_WORDS[window.interval], True, table=False
             ),

@@ -139,11 +139,18 @@ def outage_world(frozen, whatsapp, instagram):
 
 
 @pytest.fixture(scope="session")
-def browser():
-    """Debian's chromium, headless, for the whole run (pages/tests/browser.py)."""
-    executable = chromium_path()
-    # This run's screenshots only.
+def screenshots() -> Path:
+    """This run's screenshots only: the folder is emptied once per run."""
     shutil.rmtree(SCREENSHOTS, ignore_errors=True)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOTS
+
+
+@pytest.fixture(scope="module")
+def browser(screenshots):
+    """Debian's chromium, headless, for one module of browser tests (pages/tests/browser.py);
+    the async-safety exemption Playwright needs ends with it."""
+    executable = chromium_path()
     from playwright.sync_api import sync_playwright
 
     # Playwright's sync API keeps an event loop running in this thread, which makes
