@@ -302,9 +302,12 @@ WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 5, minimum=1, maxim
 WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 8, minimum=1, maximum=20)
 # An endpoint is switched off after this many failed attempts in a row.
 WEBHOOK_DISABLE_AFTER = env_int("WEBHOOK_DISABLE_AFTER", 20, minimum=1)
-# Partners may not register webhook URLs on private or local addresses (the server
-# would POST into its own network); 1 allows it, for a closed deployment.
+# Webhooks reach only public addresses (outagewatch/safehttp.py, checked on the address
+# dialled at every delivery): the server must not POST into its own network for a
+# partner. 1 allows every address, for a closed deployment; WEBHOOK_ALLOWED_NETWORKS
+# allows only the networks listed (e.g. 10.20.0.0/16 where an internal receiver lives).
 WEBHOOK_ALLOW_PRIVATE_URLS = env_bool("WEBHOOK_ALLOW_PRIVATE_URLS", False)
+WEBHOOK_ALLOWED_NETWORKS = env_networks("WEBHOOK_ALLOWED_NETWORKS", [])
 CELERY_BEAT_SCHEDULE["webhook-outbox"] = {
     "task": "partners.tasks.emit_webhook_events",
     "schedule": 60.0,

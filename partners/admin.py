@@ -56,8 +56,10 @@ class PartnerKeyAdmin(admin.ModelAdmin):
 
 @admin.register(WebhookEndpoint)
 class WebhookEndpointAdmin(admin.ModelAdmin):
-    list_display = ["url", "key", "min_level", "is_active", "consecutive_failures", "disabled_at"]
-    list_filter = ["is_active", "min_level"]
+    list_display = [
+        "url", "key", "min_level", "is_active", "legacy_signature", "consecutive_failures", "disabled_at",
+    ]  # fmt: skip
+    list_filter = ["is_active", "min_level", "legacy_signature"]
     filter_horizontal = ["services", "groups"]
     readonly_fields = ["consecutive_failures", "disabled_at", "created_at"]
     actions = ["send_test_event", "switch_on"]
