@@ -327,6 +327,7 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         # The report POST is a plain Django view (the intake's hot path).
         "reports.api.schema.describe_report_intake",
+        "partners.api.schema.empty_query_parameters_are_absent",
     ],
 }
 
