@@ -259,10 +259,15 @@ SESSION_COOKIE_HTTPONLY = True
 EMBED_FRAME_ANCESTORS = env_list("EMBED_FRAME_ANCESTORS", ["https:"])
 # 1 sends the policy as Content-Security-Policy-Report-Only (to try a change safely).
 CSP_REPORT_ONLY = env_bool("CSP_REPORT_ONLY", False)
-# The admin's URL prefix: somewhere other than /admin/ keeps most scanners away.
+# The admin's URL prefix: somewhere other than /admin/ keeps most scanners away. The
+# default is refused by `check --deploy` (outagewatch/checks.py), which docker-compose
+# runs before the web server starts.
 ADMIN_PATH = env_url_path("ADMIN_PATH", "admin/")
-# Failed admin log-ins allowed per user name and per client address, per window.
+# Failed admin log-ins allowed per user name and per client address, per window
+# (outagewatch/login_throttle.py; `manage.py unlock_admin_login NAME` lifts a lock-out).
 ADMIN_LOGIN_RATE = env_rate("ADMIN_LOGIN_RATE", "10/h")
+# The project's own checks and commands (unlock_admin_login).
+INSTALLED_APPS += ["outagewatch.apps.OutagewatchConfig"]
 
 # --- Health (outagewatch/health.py) ------------------------------------------------------
 # /healthz fails when the last detection pass ended longer ago than this (a pass runs
@@ -296,6 +301,10 @@ INSTALLED_APPS += ["drf_spectacular", "drf_spectacular_sidecar", "partners"]
 REST_FRAMEWORK["DEFAULT_SCHEMA_CLASS"] = "drf_spectacular.openapi.AutoSchema"
 # Reads without a key, per client address. Low on purpose: machines should use a key.
 PARTNER_API_ANON_RATE = env_rate("PARTNER_API_ANON_RATE", "30/m")
+# Requests with an unknown or revoked key, per client address; past it, every request
+# carrying a key from that address is a 429 until the window ends (keys are 256-bit
+# random, so this is not about guessing: it keeps a misbehaving client off the database).
+PARTNER_API_BAD_KEY_RATE = env_rate("PARTNER_API_BAD_KEY_RATE", "20/m")
 # Seconds a webhook receiver has to answer before the attempt counts as failed.
 WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 5, minimum=1, maximum=60)
 # Attempts per delivery (the first and its retries, with exponential backoff and jitter).

@@ -32,9 +32,9 @@ from django.core.cache import cache
 from django.db import DatabaseError, IntegrityError
 from django.utils import timezone
 
+from outagewatch.clients import Client
 from reports import fingerprint, ratelimit, stream
 from reports.catalog import get_catalog
-from reports.clients import Client
 from reports.models import Report, Source
 
 FIELDS = ("service", "problem", "region", "comment")

@@ -264,6 +264,7 @@ def production_env(**overrides: str) -> dict[str, str]:
         ALLOWED_HOSTS="outagewatch.example",
         HTTPS="true",
         SECURE_HSTS_PRELOAD="true",
+        ADMIN_PATH="backstage-4f7a/",
     )
     env.update(overrides)
     return env
@@ -295,3 +296,17 @@ def test_the_deploy_check_complains_without_https():
 
     assert result.returncode != 0
     assert "security.W004" in result.stderr and "security.W012" in result.stderr
+
+
+def test_production_refuses_to_start_with_the_admin_at_its_default_path():
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "ERROR"],
+        cwd=ROOT,
+        env=production_env(ADMIN_PATH="admin/"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert result.returncode != 0
+    assert "outagewatch.E001" in result.stderr and "ADMIN_PATH" in result.stderr

@@ -17,9 +17,9 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from outagewatch.api_errors import error_body, validation_summary
+from outagewatch.clients import client_from_request
 from reports import intake
 from reports.api.serializers import accepted_report
-from reports.clients import client_from_request
 from reports.models import Source
 
 _JSON_OPTIONS = {"ensure_ascii": False, "separators": (",", ":")}
