@@ -350,6 +350,9 @@ REPORT_STREAM_TIMEOUT = env_int("REPORT_STREAM_TIMEOUT_MS", 500, minimum=50, max
 REPORT_STREAM_RETRY_SECONDS = env_int("REPORT_STREAM_RETRY_SECONDS", 5, minimum=1)
 # A mover takes over entries another mover left unacknowledged for this long (it died).
 REPORT_STREAM_CLAIM_SECONDS = env_int("REPORT_STREAM_CLAIM_SECONDS", 30, minimum=5)
+# How long an idle mover's read waits for new reports before it looks again (and
+# notices a SIGTERM): a new report wakes it at once whatever this is.
+REPORT_STREAM_BLOCK_MS = env_int("REPORT_STREAM_BLOCK_MS", 1000, minimum=100, maximum=10_000)
 # Reports stored per mover transaction.
 REPORT_STREAM_BATCH = env_int("REPORT_STREAM_BATCH", 1000, minimum=1, maximum=10_000)
 # After a batch smaller than REPORT_STREAM_BATCH, the mover waits this long for
