@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from reports import stream
 from reports.models import Report
+from reports.tests.stack import test_database_url
 
 pytestmark = [
     pytest.mark.redis,
@@ -32,11 +33,6 @@ ROOT = Path(__file__).resolve().parents[2]
 IDLE_SECONDS = 61 if os.environ.get("CI") else 6
 
 
-def database_url() -> str:
-    db = connection.settings_dict  # the test database, which the process must use too
-    return f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-
-
 @pytest.mark.django_db(transaction=True)
 def test_an_idle_mover_stays_quiet_stores_the_next_report_within_a_second_and_stops_at_once(
     whatsapp, settings, tmp_path
@@ -47,7 +43,7 @@ def test_an_idle_mover_stays_quiet_stores_the_next_report_within_a_second_and_st
     stream.reset()
     stream.client().delete(stream.STREAM, stream.DEAD_LETTERS)
     log = (tmp_path / "mover.log").open("w+")
-    env = {**os.environ, "DATABASE_URL": database_url(), "REPORT_STREAM": "1", "LOG_LEVEL": "INFO"}
+    env = {**os.environ, "DATABASE_URL": test_database_url(), "REPORT_STREAM": "1", "LOG_LEVEL": "INFO"}
     mover = subprocess.Popen(
         [sys.executable, "manage.py", "move_reports"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
     )
