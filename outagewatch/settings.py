@@ -27,6 +27,7 @@ from outagewatch.env import (
     env_url_path,
 )
 from outagewatch.logs import logging_config
+from outagewatch.security import static_file_headers
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("DATA_DIR", str(BASE_DIR / "var"))).resolve()
@@ -167,6 +168,9 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
+# WhiteNoise answers static files before any middleware: the CSP and Permissions-Policy
+# of every other response are added by this hook (outagewatch/security.py).
+WHITENOISE_ADD_HEADERS_FUNCTION = static_file_headers
 
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],

@@ -310,3 +310,17 @@ def test_production_refuses_to_start_with_the_admin_at_its_default_path():
 
     assert result.returncode != 0
     assert "outagewatch.E001" in result.stderr and "ADMIN_PATH" in result.stderr
+
+
+@pytest.mark.parametrize("report_only", [False, True])
+def test_static_files_carry_the_policy_and_the_permissions_policy(client, settings, report_only):
+    settings.WHITENOISE_USE_FINDERS = True  # serve from static/ without collectstatic
+    settings.WHITENOISE_AUTOREFRESH = True
+    settings.CSP_REPORT_ONLY = report_only
+    header = "Content-Security-Policy-Report-Only" if report_only else "Content-Security-Policy"
+
+    response = client.get("/static/favicon.svg")
+
+    assert response.status_code == 200
+    assert "default-src 'self'" in response[header] and "frame-ancestors 'none'" in response[header]
+    assert "camera=()" in response["Permissions-Policy"]
