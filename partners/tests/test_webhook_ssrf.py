@@ -12,7 +12,6 @@ from standardwebhooks import Webhook
 from outagewatch import safehttp
 from partners import keys, signing, webhooks
 from partners.models import WebhookDelivery, WebhookEndpoint
-from partners.tests.receiver import Receiver, serve
 
 
 class Rebinding:
@@ -27,15 +26,6 @@ class Rebinding:
             return safehttp.system_resolver(host, port)
         self.asked += 1
         return [self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]]
-
-
-@pytest.fixture
-def receiver():
-    receiver = Receiver()
-    server = serve(receiver)
-    yield receiver
-    server.shutdown()
-    server.server_close()
 
 
 @pytest.fixture
