@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 
 from partners import keys, webhooks
@@ -63,6 +63,8 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
     filter_horizontal = ["services", "groups"]
     readonly_fields = ["consecutive_failures", "disabled_at", "created_at"]
     actions = ["send_test_event", "switch_on"]
+    # A URL typed without a scheme is an https one.
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     @admin.action(description="Send a test event")
     def send_test_event(self, request, queryset) -> None:

@@ -280,7 +280,7 @@ class App:
         return status, headers, text
 
 
-def test_database_url() -> str:
+def shared_database_url() -> str:
     """The URL of the database this test process uses (the test database), for a
     process of its own (gunicorn, the mover) to use the same rows."""
     from django.db import connection
@@ -296,7 +296,7 @@ class WebServer:
     def __init__(self, folder: Path, server: str = "gunicorn", **env: str):
         self.port, self.folder = free_port(), folder
         self.url = f"http://127.0.0.1:{self.port}"
-        env = {**os.environ, "DATABASE_URL": test_database_url(), "DATA_DIR": str(folder), **env}
+        env = {**os.environ, "DATABASE_URL": shared_database_url(), "DATA_DIR": str(folder), **env}
         address = f"127.0.0.1:{self.port}"
         command = {
             "gunicorn": [

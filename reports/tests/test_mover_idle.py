@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from reports import stream
 from reports.models import Report
-from reports.tests.stack import test_database_url
+from reports.tests.stack import shared_database_url
 
 pytestmark = [
     pytest.mark.redis,
@@ -43,7 +43,7 @@ def test_an_idle_mover_stays_quiet_stores_the_next_report_within_a_second_and_st
     stream.reset()
     stream.client().delete(stream.STREAM, stream.DEAD_LETTERS)
     log = (tmp_path / "mover.log").open("w+")
-    env = {**os.environ, "DATABASE_URL": test_database_url(), "REPORT_STREAM": "1", "LOG_LEVEL": "INFO"}
+    env = {**os.environ, "DATABASE_URL": shared_database_url(), "REPORT_STREAM": "1", "LOG_LEVEL": "INFO"}
     mover = subprocess.Popen(
         [sys.executable, "manage.py", "move_reports"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
     )
