@@ -82,5 +82,6 @@ def test_an_idle_mover_stays_quiet_stores_the_next_report_within_a_second_and_st
     assert "moving reports as" in output
     assert "Timeout" not in output and "trying again" not in output, output
     assert stored_after < 1.0, f"stored {stored_after:.2f} s after it was appended"
-    # One read's block (REPORT_STREAM_BLOCK_MS, 1 s), then it exits.
-    assert mover.returncode == 0 and stopped_after < 3.0, f"SIGTERM took {stopped_after:.1f} s"
+    # One read's block (REPORT_STREAM_BLOCK_MS, 1 s) and the interpreter's exit, which
+    # took up to 3.4 s on a loaded CI machine; the old loop slept up to 10 s first.
+    assert mover.returncode == 0 and stopped_after < 6.0, f"SIGTERM took {stopped_after:.1f} s"
