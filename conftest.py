@@ -9,6 +9,9 @@ from reports.catalog import invalidate_catalog
 from reports.tests.factories import ServiceFactory, ServiceGroupFactory
 from spikes.timeseries import forget_profiles
 
+# Fixtures kept in support modules, for every app's tests (no import, no noqa).
+pytest_plugins = ["spikes.tests.processes"]
+
 
 def pytest_configure(config):
     # CI must exercise the real infrastructure; locally, tests that need Redis skip.
