@@ -2,7 +2,8 @@
 
 Validating a report must not cost a query per field: each process keeps a snapshot
 of the active services, their problem types and the region codes, and reads it
-again after CATALOG_CACHE_SECONDS or when this process saves a catalog row.
+again after CATALOG_CACHE_SECONDS or when this process saves or deletes a catalog
+row (the models' post_save and post_delete, connected in ReportsConfig.ready).
 """
 
 from __future__ import annotations
@@ -16,6 +17,9 @@ from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError, transaction
+from django.db.models.signals import post_delete, post_save
+
+from reports.models import ProblemType, Region, Service, ServiceGroup, ServiceProblem
 
 DEFAULT_CATALOG_FILE = Path(__file__).resolve().parent / "data" / "catalog.json"
 
@@ -41,8 +45,6 @@ _snapshot: CatalogSnapshot | None = None
 
 
 def _read_snapshot() -> CatalogSnapshot:
-    from reports.models import Region, Service, ServiceProblem
-
     problems: dict[int, dict[str, int]] = {}
     for service_id, slug, problem_id in ServiceProblem.objects.order_by(
         "service_id", "position", "id"
@@ -71,9 +73,21 @@ def get_catalog() -> CatalogSnapshot:
     return snapshot
 
 
-def invalidate_catalog() -> None:
+def invalidate_catalog(*args, **kwargs) -> None:
+    """Forget this process's snapshot (also a receiver of the catalog models' signals)."""
     global _snapshot
     _snapshot = None
+
+
+# The rows the snapshot is read from.
+SNAPSHOT_MODELS = (Service, ServiceProblem, ProblemType, Region)
+
+
+def watch_catalog_rows() -> None:
+    """Forget the snapshot whenever this process saves or deletes a row it reads."""
+    for model in SNAPSHOT_MODELS:
+        for signal in (post_save, post_delete):
+            signal.connect(invalidate_catalog, sender=model, dispatch_uid=f"catalog-{model.__name__}")
 
 
 @dataclass
@@ -111,8 +125,6 @@ def load_catalog(path: Path = DEFAULT_CATALOG_FILE) -> dict[str, LoadSummary]:
     (a service an operator added in the admin) are left alone; `is_active` is only
     set on creation, so an operator's deactivation survives a reload.
     """
-    from reports.models import ProblemType, Service, ServiceGroup, ServiceProblem
-
     data = json.loads(Path(path).read_text())
     summaries = {name: LoadSummary() for name in ("groups", "problem types", "services")}
 

@@ -94,12 +94,6 @@ class Service(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    def save(self, *args, **kwargs) -> None:
-        super().save(*args, **kwargs)
-        from reports.catalog import invalidate_catalog
-
-        invalidate_catalog()
-
     def ordered_problem_types(self) -> list[ProblemType]:
         return [sp.problem_type for sp in self.service_problems.select_related("problem_type")]
 
@@ -119,12 +113,6 @@ class ServiceProblem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.service}: {self.problem_type}"
-
-    def save(self, *args, **kwargs) -> None:
-        super().save(*args, **kwargs)
-        from reports.catalog import invalidate_catalog
-
-        invalidate_catalog()
 
 
 class Source(models.TextChoices):
