@@ -1,0 +1,179 @@
+"""python manage.py demo seed [--reset] [--days 8] [--scale 0.5]
+python manage.py demo feed --url http://127.0.0.1:8000 [--outage-in 5]
+
+`seed` stores days of simulated history in the site's database and replays them
+through the real counting, baselines and detector, so the archive, spikes,
+incidents and baselines exist when the site opens (about a minute on SQLite). It
+resumes a demo of its own that is still current, and refuses a database holding
+anything else unless told --reset. `feed` then posts the same world's reports as
+they happen to the running site, through its API and its report form, with a
+Meta outage a few minutes after it starts. `python3 dev.py run --demo` runs both.
+See docs/demo.md.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+from tqdm import tqdm
+
+from lab.demo import feeder
+from lab.demo.narration import SpikeWatch, briefing
+from lab.demo.plan import DEFAULT_DAYS, DEFAULT_SCALE, DEFAULT_SEED, DemoPlan, live_outage
+from lab.demo.seed import Refused, check, seed, wipe
+from lab.models import DemoRun
+
+
+class Command(BaseCommand):
+    help = "Seed simulated history through the real pipeline, or feed live reports to a running site."
+
+    def add_arguments(self, parser):
+        actions = parser.add_subparsers(dest="action", required=True, metavar="{seed,feed}")
+        seeding = actions.add_parser("seed", help="store and replay days of simulated history")
+        seeding.add_argument(
+            "--reset",
+            action="store_true",
+            help="first delete every report, count, spike and incident (the catalog, accounts and keys stay)",
+        )
+        seeding.add_argument(
+            "--days", type=float, default=DEFAULT_DAYS, help="days of history (default %(default)s)"
+        )
+        seeding.add_argument(
+            "--scale",
+            type=float,
+            default=DEFAULT_SCALE,
+            help="times the simulator's volumes (default %(default)s)",
+        )
+        seeding.add_argument("--seed", type=int, default=DEFAULT_SEED, help="same seed, same world")
+        feeding = actions.add_parser("feed", help="post live reports to a running site")
+        feeding.add_argument("--url", default="http://127.0.0.1:8000", help="the site (default %(default)s)")
+        feeding.add_argument(
+            "--outage-in", type=float, default=5, help="minutes until the live outage (default %(default)s)"
+        )
+        feeding.add_argument(
+            "--outage-minutes", type=float, default=25, help="how long it lasts (default %(default)s)"
+        )
+        feeding.add_argument("--no-outage", action="store_true", help="only the usual reports")
+        feeding.add_argument(
+            "--countries",
+            help="where the outage is, e.g. US,GB,IN (default: where most Meta users are awake)",
+        )
+        feeding.add_argument(
+            "--form-share",
+            type=float,
+            default=0.15,
+            help="share of the reports sent through the HTML form (default %(default)s)",
+        )
+        feeding.add_argument("--minutes", type=float, help="stop after this many minutes (default: never)")
+
+    def handle(self, *args, action: str, **options):
+        if action == "seed":
+            return self._seed(options)
+        return self._feed(options)
+
+    def _seed(self, options) -> None:
+        if not 1 <= options["days"] <= 28:
+            raise CommandError("--days must be between 1 and 28 (a baseline needs a day; it uses 28).")
+        if not 0 < options["scale"] <= 10:
+            raise CommandError("--scale must be above 0 and at most 10.")
+        now = timezone.now()
+        if options["reset"]:
+            wipe()
+            self.stdout.write("Deleted every report, count, spike and incident.")
+        try:
+            plan = check(now)
+        except Refused as exc:
+            raise CommandError(str(exc)) from None
+        if plan is not None:
+            run = DemoRun.objects.first()
+            self.stdout.write(
+                f"Resuming the demo seeded on {run.seeded_at.astimezone():%Y-%m-%d %H:%M} "
+                f"(its world runs until {plan.ends_at.astimezone():%Y-%m-%d}); --reset seeds a fresh one."
+            )
+            return
+        plan = DemoPlan.new(now, days=options["days"], scale=options["scale"], seed=options["seed"])
+        self.stdout.write(
+            f"Seeding the demo: {options['days']:g} days of simulated reports for {len(plan.services)} "
+            "services, replayed through the real counting, baselines and detector."
+        )
+        started = time.monotonic()
+        with tqdm(
+            total=100,
+            file=sys.stderr,
+            mininterval=0.5,
+            bar_format="{desc:<16} {percentage:3.0f}%|{bar}| {elapsed}<{remaining}",
+            desc="simulating",
+        ) as bar:
+
+            def tick(amount: float, phase: str) -> None:
+                if bar.desc != phase:
+                    bar.set_description_str(phase, refresh=False)
+                bar.update(amount)
+
+            try:
+                seeded = seed(plan, tick)
+            except Refused as exc:
+                raise CommandError(str(exc)) from None
+            bar.update(bar.total - bar.n)
+        self.stdout.write(
+            f"Stored {seeded.reports:,} reports; the detector found {seeded.spikes} spikes and "
+            f"{seeded.incidents} incident(s) in the last "
+            f"{(plan.history_until - seeded.detected_from).total_seconds() / 86400:.1f} days, "
+            f"in {time.monotonic() - started:.0f} s."
+        )
+
+    def _feed(self, options) -> None:
+        run = DemoRun.objects.first()
+        if run is None:
+            raise CommandError("This database holds no demo: run `python manage.py demo seed` first.")
+        plan = DemoPlan.from_dict(run.plan)
+        try:
+            intake = feeder.Intake(options["url"], proxies=settings.NUM_PROXIES)
+        except ValueError as exc:
+            raise CommandError(str(exc)) from None
+        if not feeder.wait_for(intake, timeout=120):
+            raise CommandError(f"Nothing answers at {options['url']} (waited two minutes).")
+        now = timezone.now()
+        since = max(plan.history_until, now)
+        outage = None
+        if not options["no_outage"]:
+            countries = (
+                tuple(c.strip().upper() for c in options["countries"].split(","))
+                if options["countries"]
+                else None
+            )
+            outage = live_outage(
+                plan,
+                feeder.minutes_from(now, options["outage_in"]),
+                minutes=options["outage_minutes"],
+                regions=countries,
+            )
+        if since > plan.ends_at - timedelta(minutes=1):
+            raise CommandError("This demo's simulated world has ended: `python manage.py demo seed --reset`.")
+        self.stdout.write(briefing(plan, outage, options["url"], now))
+        if not settings.NUM_PROXIES:
+            self.stdout.write(
+                "  NUM_PROXIES is 0: the site will see every report come from this one address and "
+                "refuse most of them (start it with NUM_PROXIES=1, as dev.py run --demo does)."
+            )
+        until = now + timedelta(minutes=options["minutes"]) if options["minutes"] else None
+        feed = feeder.Feeder(
+            plan,
+            intake,
+            self.stdout,
+            outage=outage,
+            form_share=options["form_share"],
+            watch=SpikeWatch(options["url"]),
+        )
+        try:
+            tally = feed.run(since, until)
+        except KeyboardInterrupt:
+            tally = feed.tally
+        self.stdout.write(
+            f"The feeder posted {sum(tally.sent.values()):,} reports, {tally.accepted:,} accepted."
+        )

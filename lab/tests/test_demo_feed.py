@@ -1,0 +1,142 @@
+"""The demo's live feeder: its reports go through the real intake over HTTP (a live
+server), appear as many distinct people, are counted, and its outage is detected."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from io import StringIO
+from itertools import takewhile
+
+import pytest
+from django.utils import timezone
+
+from lab.demo.feeder import Feeder, Intake, identity, posts
+from lab.demo.plan import DemoPlan, live_outage
+from lab.demo.seed import seed
+from reports import intake
+from reports.clients import Client
+from reports.models import Report, Source
+from spikes import counting, pipeline
+from spikes.models import ALL_REGIONS, Incident, Level, SeriesMinute, Spike
+
+NOW = datetime(2026, 3, 4, 15, 0, 30, tzinfo=UTC)  # a Wednesday afternoon
+REPEAT_WINDOW = timedelta(minutes=15)
+
+
+class VirtualTime:
+    """The feeder's clock, where sleeping takes no time: a few simulated minutes of
+    reports are posted in a second (the server stamps them with its own clock)."""
+
+    def __init__(self, start: datetime):
+        self.now = start.timestamp()
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def feed(plan: DemoPlan, url: str, proxies: int, minutes: float, form_share: float = 0.3):
+    since = plan.history_until
+    time = VirtualTime(since)
+    out = StringIO()
+    feeder = Feeder(
+        plan, Intake(url, proxies=proxies), out, form_share=form_share, clock=time.clock, sleep=time.sleep
+    )
+    tally = feeder.run(since, since + timedelta(minutes=minutes))
+    end = (since + timedelta(minutes=minutes)).timestamp()
+    sent = list(takewhile(lambda post: post.at < end, posts(plan, None, since, form_share)))
+    return tally, sent, out.getvalue()
+
+
+def repeats(sent) -> int:
+    """Reports of a person who reported the same service within 15 minutes before."""
+    last: dict[tuple[str, int], float] = {}
+    found = 0
+    for post in sent:
+        key = (post.service, post.reporter)
+        found += key in last and post.at - last[key] < REPEAT_WINDOW.total_seconds()
+        last[key] = post.at
+    return found
+
+
+@pytest.fixture
+def busy_plan(simulated_catalog) -> DemoPlan:
+    simulated_catalog("facebook", "instagram")
+    # Six times the usual volumes: about 30 reports a minute, more than one address
+    # may send (30 a minute).
+    return DemoPlan.new(timezone.now(), days=1, scale=6, services=("facebook", "instagram"))
+
+
+def test_the_feeders_reports_are_accepted_over_http_by_many_people_and_counted(
+    live_server, settings, busy_plan
+):
+    settings.NUM_PROXIES = 1  # what dev.py run --demo sets: the feeder is the proxy
+    started = timezone.now()
+
+    tally, sent, _ = feed(busy_plan, live_server.url, proxies=1, minutes=3)
+
+    assert len(sent) > 60
+    assert tally.accepted == len(sent) and not tally.refused
+    stored = Report.objects.all()
+    assert stored.count() == len(sent)
+    assert stored.filter(source=Source.WEB).count() == tally.by_way("form") > 0
+    assert stored.filter(source=Source.API).count() == tally.by_way("api") > 0
+    # One fingerprint per simulated person, and their repeats marked as the intake does.
+    people = {identity(post.reporter) for post in sent}
+    assert stored.values("fingerprint").distinct().count() == len(people) > 60
+    assert stored.filter(is_repeat=True).count() == repeats(sent)
+    assert {post.comment for post in sent if post.comment} <= set(stored.values_list("comment", flat=True))
+
+    counting.count_range(started - timedelta(minutes=1), timezone.now() + timedelta(minutes=2))
+    overall = SeriesMinute.objects.filter(series__region=ALL_REGIONS)
+    assert sum(overall.values_list("reports", flat=True)) == len(sent)
+    assert sum(overall.values_list("reporters", flat=True)) == len(sent) - repeats(sent)
+
+
+def test_without_a_trusted_proxy_the_crowd_is_one_address_and_rate_limited(live_server, settings, busy_plan):
+    settings.NUM_PROXIES = 0  # a site that does not trust X-Forwarded-For: the default
+
+    tally, sent, said = feed(busy_plan, live_server.url, proxies=1, minutes=3)
+
+    limit, _ = settings.REPORT_RATE_LIMIT
+    assert len(sent) > 3 * limit
+    assert tally.refused.get(429, 0) > 0
+    assert tally.accepted <= 2 * limit  # the feed may straddle two one-minute windows
+    assert "NUM_PROXIES=1" in said
+
+
+@pytest.mark.django_db
+def test_the_live_outage_in_the_feed_is_detected_by_the_real_pass(simulated_catalog):
+    simulated_catalog("facebook", "instagram")
+    plan = DemoPlan.new(NOW, days=2, scale=0.5, services=("facebook", "instagram"))
+    seed(plan, now=lambda: NOW, outages=())
+    outage = live_outage(plan, NOW.replace(second=0) + timedelta(minutes=3), minutes=20, regions=("US", "GB"))
+    end = outage.starts_at + timedelta(minutes=25)
+
+    # The feed's reports, through the intake's own validation and storing, at their times.
+    for post in posts(plan, outage, NOW):
+        if post.at >= end.timestamp():
+            break
+        report = intake.validate_report(
+            {"service": post.service, "problem": post.problem, "region": post.region}
+        )
+        at = datetime.fromtimestamp(post.at, UTC)
+        intake.file_report(report, Client(*identity(post.reporter)), Source.API, now=at)
+    clock = NOW.replace(second=0)
+    while clock < end:
+        clock += timedelta(minutes=1)
+        pipeline.run_pass(clock)
+
+    facebook = Spike.objects.get(service__slug="facebook", region=ALL_REGIONS)
+    assert outage.starts_at < facebook.detected_at <= outage.starts_at + timedelta(minutes=8)
+    assert facebook.level == Level.DANGER
+    top = sorted(facebook.problems, key=facebook.problems.get, reverse=True)  # jsonb keeps no order
+    assert set(top[:2]) == {"feed", "posting"}
+    assert set(facebook.regions) >= {"US", "GB"}
+    incident = Incident.objects.get()
+    assert incident.group.slug == "meta"
+    assert set(incident.spikes.values_list("service__slug", flat=True)) == {"facebook", "instagram"}
+    assert Counter(Spike.objects.values_list("region", flat=True)).keys() <= {ALL_REGIONS, "US", "GB"}
