@@ -48,12 +48,24 @@ USER_AGENTS = (
 # A few reports carry a comment, as on the real site.
 COMMENT_EVERY = 40
 COMMENTS = {
-    "pictures": ("Photos stuck on the clock icon", "Pictures won't download"),
-    "voice-messages": ("Voice notes won't send", "Can't play voice messages"),
-    "feed": ("Feed won't load, just spinning", "Nothing new in my feed for 10 minutes"),
-    "posting": ("Can't post anything", "Post failed, try again later"),
-    "messages": ("Messages not going through", "Stuck on one tick"),
-    "login": ("Logged out and can't get back in",),
+    "pictures": (
+        "Photos stuck on the clock icon",
+        "Pictures won't download",
+        "Images just show a grey box",
+        "can't send pics to anyone",
+    ),
+    "voice-messages": ("Voice notes won't send", "Can't play voice messages", "voice msgs stuck at 0:00"),
+    "feed": (
+        "Feed won't load, just spinning",
+        "Nothing new in my feed for 10 minutes",
+        "Couldn't refresh feed",
+        "timeline blank on the app and the website",
+    ),
+    "posting": ("Can't post anything", "Post failed, try again later", "Stories won't upload"),
+    "messages": ("Messages not going through", "Stuck on one tick", "texts send but very slowly"),
+    "login": ("Logged out and can't get back in", "Keeps saying session expired"),
+    "video-streaming": ("Buffering on every show", "Error playing video"),
+    "server-connection": ("Connecting... forever", "Disconnected from voice every minute"),
 }
 # Reports more than this late (the site was unreachable) are dropped, not sent in a
 # burst that would look like an outage of its own.
@@ -278,6 +290,7 @@ class Feeder:
                 self.sleep(min(post.at - now, 1.0))
             if now - post.at > MAX_LATE:
                 self.tally.late += 1
+                self._window.late += 1
                 continue
             try:
                 way, status = self.intake.send(post)
@@ -295,13 +308,16 @@ class Feeder:
         window, self._window = self._window, Tally()
         minutes = SUMMARY_EVERY / 60
         line = (
-            f"{window.accepted / minutes:.0f} reports a minute accepted lately "
-            f"({window.by_way('api')} through the API, {window.by_way('form')} through the form"
+            f"{window.accepted} reports accepted in the last {minutes:.0f} minutes "
+            f"({window.accepted / minutes:.0f} a minute): {window.by_way('api')} sent through the API, "
+            f"{window.by_way('form')} through the form"
         )
         refused = window.refused
         if refused:
-            line += ", refused: " + ", ".join(f"{n} with {status}" for status, n in sorted(refused.items()))
-        self.say(now, line + ")")
+            line += "; refused: " + ", ".join(f"{n} with {status}" for status, n in sorted(refused.items()))
+        if window.late:
+            line += f"; {window.late} dropped as too late (the site did not keep up)"
+        self.say(now, line)
 
     def _explain(self, now: float, status: int) -> None:
         if status in self._warned:

@@ -3,17 +3,21 @@ server), appear as many distinct people, are counted, and its outage is detected
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from io import StringIO
 from itertools import takewhile
 
 import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.utils import timezone
 
 from lab.demo.feeder import Feeder, Intake, identity, posts
 from lab.demo.plan import DemoPlan, live_outage
 from lab.demo.seed import seed
+from lab.models import DemoRun
 from reports import intake
 from reports.clients import Client
 from reports.models import Report, Source
@@ -140,3 +144,39 @@ def test_the_live_outage_in_the_feed_is_detected_by_the_real_pass(simulated_cata
     assert incident.group.slug == "meta"
     assert set(incident.spikes.values_list("service__slug", flat=True)) == {"facebook", "instagram"}
     assert Counter(Spike.objects.values_list("region", flat=True)).keys() <= {ALL_REGIONS, "US", "GB"}
+
+
+def test_the_feed_command_says_what_to_look_at_and_when_then_posts(live_server, settings, simulated_catalog):
+    settings.NUM_PROXIES = 1
+    meta = ("facebook", "instagram", "whatsapp", "messenger")
+    simulated_catalog(*meta)
+    DemoRun.objects.create(plan=DemoPlan.new(timezone.now(), days=1, services=meta).to_dict())
+    out = StringIO()
+
+    call_command(
+        "demo",
+        "feed",
+        "--url",
+        live_server.url,
+        "--minutes",
+        "0.1",
+        "--settle",
+        "0",
+        "--countries",
+        "US,GB",
+        stdout=out,
+    )
+
+    said = out.getvalue()
+    assert re.search(
+        r"At \d\d:\d\d .*, in [45] minutes, Facebook, Instagram, Whatsapp and Messenger start failing\n"
+        r"  in the United States and the United Kingdom \(feed, messages, pictures, posting, voice messages\)",
+        said,
+    ), said
+    assert f"Open {live_server.url}/status/facebook/ and watch it being detected" in said
+    assert re.search(r"The feeder posted \d+ reports, \d+ accepted", said)
+
+
+def test_the_feed_command_needs_a_seeded_demo(db):
+    with pytest.raises(CommandError, match="demo seed"):
+        call_command("demo", "feed", "--url", "http://127.0.0.1:9", stdout=StringIO())

@@ -13,6 +13,7 @@ See docs/demo.md.
 
 from __future__ import annotations
 
+import argparse
 import sys
 import time
 from datetime import timedelta
@@ -70,6 +71,7 @@ class Command(BaseCommand):
             help="share of the reports sent through the HTML form (default %(default)s)",
         )
         feeding.add_argument("--minutes", type=float, help="stop after this many minutes (default: never)")
+        feeding.add_argument("--settle", type=float, default=4, help=argparse.SUPPRESS)
 
     def handle(self, *args, action: str, **options):
         if action == "seed":
@@ -138,6 +140,9 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from None
         if not feeder.wait_for(intake, timeout=120):
             raise CommandError(f"Nothing answers at {options['url']} (waited two minutes).")
+        # Beside dev.py, the worker and beat print their banners as the site comes up:
+        # let them pass, so that what to look at is the last thing on the screen.
+        time.sleep(options["settle"])
         now = timezone.now()
         since = max(plan.history_until, now)
         outage = None
