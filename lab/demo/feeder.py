@@ -111,7 +111,11 @@ def posts(
                 continue
             slug = chunk.problems[problem]
             comments = COMMENTS.get(slug, ())
-            comment = comments[reporter % len(comments)] if comments and reporter % COMMENT_EVERY == 0 else ""
+            comment = (
+                comments[(reporter // COMMENT_EVERY) % len(comments)]
+                if comments and reporter % COMMENT_EVERY == 0
+                else ""
+            )
             yield Post(
                 float(ts),
                 chunk.services[service],

@@ -120,9 +120,16 @@ def seed(
     """Store the plan's history up to `plan.history_until`, replay it through the
     pipeline, then top it up with the reports of the minutes the seeding took.
 
+    All or nothing: one transaction, so that a seeding cut short (Ctrl-C) leaves the
+    database as it found it, not half a demo that the next run would refuse.
     `tick(percent, phase)` is told how far the work went, in shares of the whole
     (weighted by the phases' measured costs), for a progress bar.
     """
+    with transaction.atomic():
+        return _seed(plan, tick, now, outages)
+
+
+def _seed(plan: DemoPlan, tick: Tick, now: Callable[[], datetime], outages: tuple[PastOutage, ...]) -> Seeded:
     events, detect_from = past_events(plan, outages)
     sim = plan.simulation(events)
     _check_catalog(plan)
@@ -139,10 +146,9 @@ def seed(
             "detecting": series * minutes * SECONDS_PER_SERIES_MINUTE,
         }
         share = {phase: 100 * cost / sum(costs.values()) for phase, cost in costs.items()}
-        with transaction.atomic():  # one commit: SQLite would otherwise commit every row
-            count, first, _ = backtest.import_reports(
-                path, progress=lambda n: tick(share["storing reports"] * n / rows, "storing reports")
-            )
+        count, first, _ = backtest.import_reports(
+            path, progress=lambda n: tick(share["storing reports"] * n / rows, "storing reports")
+        )
     backtest.replay(
         first,
         until,
@@ -206,8 +212,7 @@ def _top_up(plan: DemoPlan, sim: Simulation, until: datetime, now: datetime) -> 
     with tempfile.TemporaryDirectory(prefix="outagewatch-demo-") as folder:
         path = Path(folder) / "reports.csv"
         if write_rows(sim, path, until, now):
-            with transaction.atomic():
-                backtest.import_reports(path)
+            backtest.import_reports(path)
     return now
 
 

@@ -180,3 +180,18 @@ def test_the_feed_command_says_what_to_look_at_and_when_then_posts(live_server, 
 def test_the_feed_command_needs_a_seeded_demo(db):
     with pytest.raises(CommandError, match="demo seed"):
         call_command("demo", "feed", "--url", "http://127.0.0.1:9", stdout=StringIO())
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--countries", "US,ZZ"], "--countries: ZZ; the simulated world has US, CA"),
+        (["--form-share", "1.5"], "--form-share must be between 0 and 1"),
+        (["--outage-minutes", "0"], "--outage-minutes must be between 1 and 1440"),
+        (["--minutes", "-1"], "--minutes must be above 0"),
+    ],
+    ids=["unknown country", "form share", "outage length", "minutes"],
+)
+def test_the_feed_command_refuses_options_it_cannot_follow(db, args, message):
+    with pytest.raises(CommandError, match=re.escape(message)):
+        call_command("demo", "feed", *args, stdout=StringIO())

@@ -82,6 +82,18 @@ def test_an_empty_database_is_seeded(small_plan):
     assert check(NOW) is None
 
 
+def test_a_seeding_cut_short_leaves_the_database_as_it_was(small_plan):
+    def interrupted(amount: float, phase: str) -> None:
+        if phase == "counting":
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        seed(small_plan, interrupted, outages=())
+
+    assert not Report.objects.exists() and not DemoRun.objects.exists()
+    assert check(NOW) is None
+
+
 def someone_elses_reports() -> None:
     add_reports(Service.objects.get(slug="facebook"), NOW - timedelta(hours=1), minutes=2, per_minute=3)
 

@@ -28,6 +28,7 @@ from lab.demo.narration import SpikeWatch, briefing
 from lab.demo.plan import DEFAULT_DAYS, DEFAULT_SCALE, DEFAULT_SEED, DemoPlan, live_outage
 from lab.demo.seed import Refused, check, seed, wipe
 from lab.models import DemoRun
+from lab.simulation_catalog import REGIONS
 
 
 class Command(BaseCommand):
@@ -130,6 +131,16 @@ class Command(BaseCommand):
         )
 
     def _feed(self, options) -> None:
+        for name, low, high in (
+            ("outage_in", 0, 24 * 60),
+            ("outage_minutes", 1, 24 * 60),
+            ("form_share", 0, 1),
+        ):
+            if not low <= options[name] <= high:
+                raise CommandError(f"--{name.replace('_', '-')} must be between {low} and {high}.")
+        if options["minutes"] is not None and options["minutes"] <= 0:
+            raise CommandError("--minutes must be above 0.")
+        countries = _countries(options["countries"])
         run = DemoRun.objects.first()
         if run is None:
             raise CommandError("This database holds no demo: run `python manage.py demo seed` first.")
@@ -145,21 +156,16 @@ class Command(BaseCommand):
         time.sleep(options["settle"])
         now = timezone.now()
         since = max(plan.history_until, now)
+        if since > plan.ends_at - timedelta(minutes=1):
+            raise CommandError("This demo's simulated world has ended: `python manage.py demo seed --reset`.")
         outage = None
         if not options["no_outage"]:
-            countries = (
-                tuple(c.strip().upper() for c in options["countries"].split(","))
-                if options["countries"]
-                else None
-            )
             outage = live_outage(
                 plan,
                 feeder.minutes_from(now, options["outage_in"]),
                 minutes=options["outage_minutes"],
                 regions=countries,
             )
-        if since > plan.ends_at - timedelta(minutes=1):
-            raise CommandError("This demo's simulated world has ended: `python manage.py demo seed --reset`.")
         self.stdout.write(briefing(plan, outage, options["url"], now))
         if not settings.NUM_PROXIES:
             self.stdout.write(
@@ -182,3 +188,16 @@ class Command(BaseCommand):
         self.stdout.write(
             f"The feeder posted {sum(tally.sent.values()):,} reports, {tally.accepted:,} accepted."
         )
+
+
+def _countries(text: str | None) -> tuple[str, ...] | None:
+    """--countries as region codes of the simulated world, or CommandError naming them."""
+    if not text:
+        return None
+    codes = tuple(code.strip().upper() for code in text.split(",") if code.strip())
+    unknown = [code for code in codes if code not in REGIONS]
+    if unknown or not codes:
+        raise CommandError(
+            f"--countries: {', '.join(unknown) or 'none given'}; the simulated world has {', '.join(REGIONS)}."
+        )
+    return codes
