@@ -251,6 +251,9 @@ class Feeder:
         self.tally = Tally()
         self._window = Tally()
         self._warned: set[int] = set()
+        self._unreachable = False
+        self._said = 0  # of the outage: 1 once its start was told, 2 once its end was
+        self._next_summary = self._next_watch = 0.0
 
     def say(self, at: float, message: str) -> None:
         stamp = datetime.fromtimestamp(at).astimezone().strftime("%H:%M")
@@ -268,27 +271,14 @@ class Feeder:
             except Unreachable as exc:
                 self.say(self.clock(), f"cannot reach the site ({exc}); the form is left out")
         end = (until or self.plan.ends_at).timestamp()
-        next_summary = self.clock() + SUMMARY_EVERY
-        next_watch = self.clock() + WATCH_EVERY
-        began = ended = False
+        self._next_summary = self.clock() + SUMMARY_EVERY
+        self._next_watch = self.clock() + WATCH_EVERY
         for post in posts(self.plan, self.outage, since, self.form_share):
             if post.at >= end:
                 break
             while True:
                 now = self.clock()
-                if now >= next_watch:
-                    next_watch = now + WATCH_EVERY
-                    for line in self.watch(datetime.fromtimestamp(now, UTC)) if self.watch else ():
-                        self.say(now, line)
-                if self.outage and not began and now >= self.outage.starts_at.timestamp():
-                    began = True
-                    self.say(now, "the outage begins: reports about Meta's apps start to climb")
-                if self.outage and not ended and now >= self.outage.ends_at.timestamp():
-                    ended = True
-                    self.say(now, "the outage is fixed: reports fall back to the usual level")
-                if now >= next_summary:
-                    next_summary = now + SUMMARY_EVERY
-                    self._summarise(now)
+                self._tell(now)
                 if post.at <= now:
                     break
                 self.sleep(min(post.at - now, 1.0))
@@ -299,14 +289,36 @@ class Feeder:
             try:
                 way, status = self.intake.send(post)
             except Unreachable as exc:
-                self.say(now, f"cannot reach the site: {exc}")
+                if not self._unreachable:
+                    self.say(now, f"cannot reach the site ({exc}); its reports are lost until it answers")
+                self._unreachable = True
                 self.sleep(1.0)
                 continue
+            if self._unreachable:
+                self._unreachable = False
+                self.say(now, "the site answers again")
             for tally in (self.tally, self._window):
                 tally.sent[way, status] += 1
             if status != ACCEPTED[way]:
                 self._explain(now, status)
         return self.tally
+
+    def _tell(self, now: float) -> None:
+        """Say what is due: the outage's start and end, what the detector did, and
+        every few minutes how many reports went in."""
+        if self.outage and self._said < 1 and now >= self.outage.starts_at.timestamp():
+            self._said = 1
+            self.say(now, "the outage begins: reports about Meta's apps start to climb")
+        if self.outage and self._said < 2 and now >= self.outage.ends_at.timestamp():
+            self._said = 2
+            self.say(now, "the outage is fixed: reports fall back to the usual level")
+        if self.watch and now >= self._next_watch:
+            self._next_watch = now + WATCH_EVERY
+            for line in self.watch(datetime.fromtimestamp(now, UTC)):
+                self.say(now, line)
+        if now >= self._next_summary:
+            self._next_summary = now + SUMMARY_EVERY
+            self._summarise(now)
 
     def _summarise(self, now: float) -> None:
         window, self._window = self._window, Tally()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+
 import pytest
 
 from lab.simulation_catalog import SERVICES
@@ -21,3 +23,11 @@ def simulated_catalog(db):
             ServiceFactory(slug=slug, name=slug.title(), group=group, problems=list(spec.problems))
 
     return make
+
+
+@pytest.fixture
+def closed_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]

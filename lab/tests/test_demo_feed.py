@@ -195,3 +195,18 @@ def test_the_feed_command_needs_a_seeded_demo(db):
 def test_the_feed_command_refuses_options_it_cannot_follow(db, args, message):
     with pytest.raises(CommandError, match=re.escape(message)):
         call_command("demo", "feed", *args, stdout=StringIO())
+
+
+def test_the_feeder_says_once_that_the_site_is_gone_and_goes_on(closed_port):
+    plan = DemoPlan.new(NOW, days=1, scale=3, services=("facebook",))
+    time = VirtualTime(NOW)
+    out = StringIO()
+    feeder = Feeder(
+        plan, Intake(f"http://127.0.0.1:{closed_port}", proxies=1), out, clock=time.clock, sleep=time.sleep
+    )
+
+    tally = feeder.run(NOW, NOW + timedelta(minutes=2))
+
+    said = out.getvalue()
+    assert said.count("cannot reach the site") == 2  # once for the form's cookie, once for the reports
+    assert sum(tally.sent.values()) == 0
