@@ -144,9 +144,11 @@ def run(argv: list[str]) -> int:
     say(f"outagewatch is running on {local_url(address)}/ ({', '.join(commands)}). Ctrl-C stops it.")
     stopping = False
 
-    def stop(*_):
-        nonlocal stopping
-        stopping = True
+    interrupted = False
+
+    def stop(signum, _frame):
+        nonlocal stopping, interrupted
+        stopping, interrupted = True, signum == signal.SIGINT
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
@@ -159,6 +161,11 @@ def run(argv: list[str]) -> int:
                 )
                 exit_code, stopping = process.returncode or 1, True
         time.sleep(0.5)
+    if interrupted:
+        # Ctrl-C reached the whole process group: let each finish on its own first.
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and any(p.poll() is None for p in processes.values()):
+            time.sleep(0.1)
     for process in processes.values():
         if process.poll() is None:
             process.terminate()

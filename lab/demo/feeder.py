@@ -229,6 +229,9 @@ class Tally:
 
 
 Watch = Callable[[datetime], list[str]]
+# Called while no live outage is planned: the outage to run and the lines that
+# announce it, or None to be asked again later.
+Planner = Callable[[datetime], tuple[LiveOutage, list[str]] | None]
 
 
 class Feeder:
@@ -242,17 +245,19 @@ class Feeder:
         outage: LiveOutage | None = None,
         form_share: float = 0.15,
         watch: Watch | None = None,
+        planner: Planner | None = None,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
     ):
         self.plan, self.intake, self.out, self.outage = plan, intake, out, outage
-        self.form_share, self.watch = form_share, watch
+        self.form_share, self.watch, self.planner = form_share, watch, planner
         self.clock, self.sleep = clock, sleep
         self.tally = Tally()
         self._window = Tally()
         self._warned: set[int] = set()
         self._unreachable = False
         self._said = 0  # of the outage: 1 once its start was told, 2 once its end was
+        self._planned = False  # an outage was planned while posting: the stream changes
         self._next_summary = self._next_watch = 0.0
 
     def say(self, at: float, message: str) -> None:
@@ -273,15 +278,18 @@ class Feeder:
         end = (until or self.plan.ends_at).timestamp()
         self._next_summary = self.clock() + SUMMARY_EVERY
         self._next_watch = self.clock() + WATCH_EVERY
-        for post in posts(self.plan, self.outage, since, self.form_share):
-            if post.at >= end:
-                break
+        stream = posts(self.plan, self.outage, since, self.form_share)
+        while (post := next(stream, None)) is not None and post.at < end:
             while True:
                 now = self.clock()
                 self._tell(now)
                 if post.at <= now:
                     break
                 self.sleep(min(post.at - now, 1.0))
+            if self._planned:  # the same world from this report on, with the outage in it
+                self._planned = False
+                stream = posts(self.plan, self.outage, datetime.fromtimestamp(post.at, UTC), self.form_share)
+                continue
             if now - post.at > MAX_LATE:
                 self.tally.late += 1
                 self._window.late += 1
@@ -312,10 +320,18 @@ class Feeder:
         if self.outage and self._said < 2 and now >= self.outage.ends_at.timestamp():
             self._said = 2
             self.say(now, "the outage is fixed: reports fall back to the usual level")
-        if self.watch and now >= self._next_watch:
+        if now >= self._next_watch:
             self._next_watch = now + WATCH_EVERY
-            for line in self.watch(datetime.fromtimestamp(now, UTC)):
+            for line in self.watch(datetime.fromtimestamp(now, UTC)) if self.watch else ():
                 self.say(now, line)
+            planned = (
+                None if self.outage or not self.planner else self.planner(datetime.fromtimestamp(now, UTC))
+            )
+            if planned:
+                self.outage, lines = planned
+                self._planned = True
+                self.say(now, "the next outage is planned:")
+                self.out.write("\n".join(lines) + "\n")
         if now >= self._next_summary:
             self._next_summary = now + SUMMARY_EVERY
             self._summarise(now)

@@ -39,37 +39,48 @@ def service_names(slugs: tuple[str, ...] | list[str]) -> list[str]:
     return [known.get(slug, slug) for slug in slugs]
 
 
-def briefing(plan: DemoPlan, outage: LiveOutage | None, site: str, now: datetime) -> str:
-    """The lines printed when the feeder starts."""
+def briefing(plan: DemoPlan, site: str, now: datetime) -> list[str]:
+    """What the site holds when the feeder starts."""
     site = site.rstrip("/")
     days = int((plan.history_until - plan.start) / timedelta(days=1))
-    past = Spike.objects.filter(region=ALL_REGIONS, started_at__lt=now).count()
+    past = Spike.objects.filter(region=ALL_REGIONS, ended_at__isnull=False).count()
     lines = [
         f"The demo is running at {site}/",
         f"  {days} days of simulated reports for {len(plan.services)} services are stored and were "
         "replayed through the detector:",
         f"  the archive ({site}/outages/) holds {past} past outages of whole services.",
     ]
-    meta = Incident.objects.filter(group__slug="meta", started_at__lt=now).order_by("-started_at").first()
+    meta = Incident.objects.filter(group__slug="meta", ended_at__isnull=False).order_by("-started_at").first()
     if meta:
         lines.append(
             f"  Among them, Meta's apps failing together on {meta.started_at.astimezone():%A %d %B at %H:%M}."
         )
     lines.append("  New reports arrive live, through the site's API and its report form.")
-    if outage:
-        problems = sorted({p.replace("-", " ") for ev in outage.events for p in ev.problems})
-        lines += [
-            "",
-            f"  At {clock(outage.starts_at)}, in {_minutes_until(outage.starts_at, now)}, "
-            f"{names(service_names(outage.services))} start failing",
-            f"  in {names(region_names(outage.regions, article=True))} ({', '.join(problems)}), "
-            f"until about {outage.ends_at.astimezone():%H:%M}.",
-            f"  Open {site}/status/{outage.services[0]}/ and watch it being detected: possible problems",
-            "  a few minutes after the start, then problems detected, then one incident for Meta.",
-            "  After the fix the reports fall back and the spikes end.",
-        ]
-    lines.append("  The lines below say what happens as it happens. Ctrl-C stops the demo.")
-    return "\n".join(lines)
+    return lines
+
+
+def outage_lines(outage: LiveOutage, site: str, now: datetime) -> list[str]:
+    """When and where the live outage happens, and what to watch."""
+    problems = sorted({p.replace("-", " ") for ev in outage.events for p in ev.problems})
+    return [
+        f"  At {clock(outage.starts_at)}, in {_minutes_until(outage.starts_at, now)}, "
+        f"{names(service_names(outage.services))} start failing",
+        f"  in {names(region_names(outage.regions, article=True))} ({', '.join(problems)}), "
+        f"until about {outage.ends_at.astimezone():%H:%M}.",
+        f"  Open {site.rstrip('/')}/status/{outage.services[0]}/ and watch it being detected: possible problems",
+        "  a few minutes after the start, then problems detected, then one incident for Meta.",
+        "  After the fix the reports fall back and the spikes end.",
+    ]
+
+
+def waiting_lines(services: tuple[str, ...]) -> list[str]:
+    """Why the live outage waits: the last one is still open in the detector's eyes."""
+    verb = "is" if len(services) == 1 else "are"
+    return [
+        f"  {names(service_names(services))} {verb} still flagged from the last outage: the detector ends a",
+        "  spike once the reports have stayed at their usual level for a while. The next outage starts",
+        "  a few minutes after that; these lines will say when.",
+    ]
 
 
 def _minutes_until(at: datetime, now: datetime) -> str:

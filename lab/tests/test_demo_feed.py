@@ -20,9 +20,9 @@ from lab.demo.seed import seed
 from lab.models import DemoRun
 from reports import intake
 from reports.clients import Client
-from reports.models import Report, Source
+from reports.models import Report, Service, Source
 from spikes import counting, pipeline
-from spikes.models import ALL_REGIONS, Incident, Level, SeriesMinute, Spike
+from spikes.models import ALL_REGIONS, Incident, Level, Series, SeriesMinute, Spike
 
 NOW = datetime(2026, 3, 4, 15, 0, 30, tzinfo=UTC)  # a Wednesday afternoon
 REPEAT_WINDOW = timedelta(minutes=15)
@@ -210,3 +210,68 @@ def test_the_feeder_says_once_that_the_site_is_gone_and_goes_on(closed_port):
     said = out.getvalue()
     assert said.count("cannot reach the site") == 2  # once for the form's cookie, once for the reports
     assert sum(tally.sent.values()) == 0
+
+
+def test_an_outage_planned_while_feeding_joins_the_stream_from_then_on(live_server, settings, busy_plan):
+    settings.NUM_PROXIES = 1
+    since = busy_plan.history_until
+    time = VirtualTime(since)
+    asked: list[datetime] = []
+
+    def planner(at: datetime):
+        asked.append(at)
+        if len(asked) < 3:
+            return None  # the last outage is still open
+        outage = live_outage(
+            busy_plan, at.replace(second=0) + timedelta(minutes=1), minutes=5, regions=("US",)
+        )
+        return outage, ["  At ... the next outage"]
+
+    out = StringIO()
+    feeder = Feeder(
+        busy_plan,
+        Intake(live_server.url, proxies=1),
+        out,
+        form_share=0,
+        planner=planner,
+        clock=time.clock,
+        sleep=time.sleep,
+    )
+    feeder.run(since, since + timedelta(minutes=6))
+
+    said = out.getvalue()
+    assert len(asked) == 3 and "the next outage is planned:\n  At ... the next outage" in said
+    assert "the outage begins" in said
+    start = feeder.outage.starts_at
+    usual = [
+        p
+        for p in takewhile(lambda p: p.at < start.timestamp(), posts(busy_plan, None, since))
+        if p.region == "US"
+    ]
+    during = Report.objects.filter(region="US", problem__slug__in=["feed", "posting"]).count()
+    assert during > 3 * len(usual)
+
+
+def test_the_feed_command_waits_with_the_outage_while_the_last_one_is_open(live_server, simulated_catalog):
+    simulated_catalog("facebook")
+    plan = DemoPlan.new(timezone.now(), days=1, services=("facebook",))
+    DemoRun.objects.create(plan=plan.to_dict())
+    series = Series.objects.create(service=Service.objects.get(slug="facebook"), region=ALL_REGIONS)
+    at = timezone.now() - timedelta(minutes=30)
+    Spike.objects.create(
+        series=series,
+        service=series.service,
+        level=Level.DANGER,
+        started_at=at,
+        detected_at=at,
+        peak_at=at,
+        peak_reports=40,
+        expected_reports=2,
+    )
+    out = StringIO()
+
+    call_command("demo", "feed", "--url", live_server.url, "--minutes", "0.05", "--settle", "0", stdout=out)
+
+    said = out.getvalue()
+    assert "Facebook is still flagged from the last outage" in said
+    assert "start failing" not in said

@@ -14,9 +14,10 @@ See docs/demo.md.
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -24,11 +25,20 @@ from django.utils import timezone
 from tqdm import tqdm
 
 from lab.demo import feeder
-from lab.demo.narration import SpikeWatch, briefing
-from lab.demo.plan import DEFAULT_DAYS, DEFAULT_SCALE, DEFAULT_SEED, DemoPlan, live_outage
+from lab.demo.narration import SpikeWatch, briefing, outage_lines, waiting_lines
+from lab.demo.plan import (
+    DEFAULT_DAYS,
+    DEFAULT_SCALE,
+    DEFAULT_SEED,
+    LIVE_PROBLEMS,
+    DemoPlan,
+    LiveOutage,
+    live_outage,
+)
 from lab.demo.seed import Refused, check, seed, wipe
 from lab.models import DemoRun
 from lab.simulation_catalog import REGIONS
+from spikes.models import Spike
 
 
 class Command(BaseCommand):
@@ -131,16 +141,7 @@ class Command(BaseCommand):
         )
 
     def _feed(self, options) -> None:
-        for name, low, high in (
-            ("outage_in", 0, 24 * 60),
-            ("outage_minutes", 1, 24 * 60),
-            ("form_share", 0, 1),
-        ):
-            if not low <= options[name] <= high:
-                raise CommandError(f"--{name.replace('_', '-')} must be between {low} and {high}.")
-        if options["minutes"] is not None and options["minutes"] <= 0:
-            raise CommandError("--minutes must be above 0.")
-        countries = _countries(options["countries"])
+        countries = _checked_feed_options(options)
         run = DemoRun.objects.first()
         if run is None:
             raise CommandError("This database holds no demo: run `python manage.py demo seed` first.")
@@ -155,18 +156,32 @@ class Command(BaseCommand):
         # let them pass, so that what to look at is the last thing on the screen.
         time.sleep(options["settle"])
         now = timezone.now()
-        since = max(plan.history_until, now)
+        # The reports of the seconds the site took to start are posted at once (a few
+        # late reports beat a hole); after a longer stop the feed takes up from now,
+        # and the time it was stopped is an intake gap, as it was.
+        since = max(plan.history_until, now - timedelta(seconds=feeder.MAX_LATE))
         if since > plan.ends_at - timedelta(minutes=1):
             raise CommandError("This demo's simulated world has ended: `python manage.py demo seed --reset`.")
-        outage = None
-        if not options["no_outage"]:
-            outage = live_outage(
-                plan,
-                feeder.minutes_from(now, options["outage_in"]),
-                minutes=options["outage_minutes"],
-                regions=countries,
-            )
-        self.stdout.write(briefing(plan, outage, options["url"], now))
+        site = options["url"]
+        services = tuple(slug for slug in LIVE_PROBLEMS if slug in plan.services)
+
+        def plan_outage(at: datetime) -> tuple[LiveOutage, list[str]] | None:
+            """The live outage, a few minutes from `at`: not while the last one is still
+            open, since a new outage would only join its spikes and show nothing new."""
+            if Spike.objects.open().filter(service__slug__in=services).exists():
+                return None
+            start = feeder.minutes_from(at, options["outage_in"])
+            outage = live_outage(plan, start, minutes=options["outage_minutes"], regions=countries)
+            return outage, outage_lines(outage, site, at)
+
+        first = None if options["no_outage"] or not services else plan_outage(now)
+        lines = briefing(plan, site, now) + [""]
+        if first:
+            lines += first[1]
+        elif not options["no_outage"] and services:
+            lines += waiting_lines(services)
+        lines.append("  The lines below say what happens as it happens. Ctrl-C stops the demo.")
+        self.stdout.write("\n".join(lines))
         if not settings.NUM_PROXIES:
             self.stdout.write(
                 "  NUM_PROXIES is 0: the site will see every report come from this one address and "
@@ -177,10 +192,13 @@ class Command(BaseCommand):
             plan,
             intake,
             self.stdout,
-            outage=outage,
+            outage=first[0] if first else None,
             form_share=options["form_share"],
-            watch=SpikeWatch(options["url"]),
+            watch=SpikeWatch(site),
+            planner=None if first or options["no_outage"] else plan_outage,
         )
+        # Stopped by dev.py (SIGTERM) or Ctrl-C: say what was done, without a traceback.
+        signal.signal(signal.SIGTERM, _interrupt)
         try:
             tally = feed.run(since, until)
         except KeyboardInterrupt:
@@ -188,6 +206,16 @@ class Command(BaseCommand):
         self.stdout.write(
             f"The feeder posted {sum(tally.sent.values()):,} reports, {tally.accepted:,} accepted."
         )
+
+
+def _checked_feed_options(options) -> tuple[str, ...] | None:
+    """Raise CommandError on an option `feed` cannot follow; returns the countries."""
+    for name, low, high in (("outage_in", 0, 24 * 60), ("outage_minutes", 1, 24 * 60), ("form_share", 0, 1)):
+        if not low <= options[name] <= high:
+            raise CommandError(f"--{name.replace('_', '-')} must be between {low} and {high}.")
+    if options["minutes"] is not None and options["minutes"] <= 0:
+        raise CommandError("--minutes must be above 0.")
+    return _countries(options["countries"])
 
 
 def _countries(text: str | None) -> tuple[str, ...] | None:
@@ -201,3 +229,7 @@ def _countries(text: str | None) -> tuple[str, ...] | None:
             f"--countries: {', '.join(unknown) or 'none given'}; the simulated world has {', '.join(REGIONS)}."
         )
     return codes
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
