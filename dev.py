@@ -94,6 +94,12 @@ def local_url(address: str) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
+def is_loopback(address: str) -> bool:
+    """Whether a server listening on `address` is reachable from this machine only."""
+    host = address.rpartition(":")[0].strip("[]")
+    return host in {"", "localhost", "::1"} or host.startswith("127.")
+
+
 def demo_environment(environ: dict[str, str]) -> dict[str, str]:
     """The environment of the demo's processes: the web server trusts one proxy, the
     feeder, which stands in front of a crowd of simulated people and names each in
@@ -133,7 +139,7 @@ def run(argv: list[str]) -> int:
         )
         if seeded.returncode:
             return seeded.returncode  # the command said why
-        if not local_url(address).startswith(("http://127.", "http://localhost", "http://[::1]")):
+        if not is_loopback(address):
             say(
                 f"Note: the demo's web server trusts X-Forwarded-For (NUM_PROXIES=1) so that its feeder "
                 f"can stand for a crowd; anyone who reaches {address} can too. Keep demos on 127.0.0.1."
@@ -142,9 +148,7 @@ def run(argv: list[str]) -> int:
     commands = process_commands(address, options.demo, log_level)
     processes = {name: subprocess.Popen(cmd, cwd=ROOT, env=env) for name, cmd in commands.items()}
     say(f"outagewatch is running on {local_url(address)}/ ({', '.join(commands)}). Ctrl-C stops it.")
-    stopping = False
-
-    interrupted = False
+    stopping = interrupted = False
 
     def stop(signum, _frame):
         nonlocal stopping, interrupted

@@ -60,6 +60,15 @@ def test_the_feeder_reaches_the_server_wherever_listen_puts_it(listen, url):
     assert dev.local_url(listen) == url
 
 
+@pytest.mark.parametrize(
+    ("listen", "loopback"),
+    [("127.0.0.1:8000", True), ("8000", True), ("localhost:8000", True), ("[::1]:8000", True)]
+    + [("0.0.0.0:8000", False), ("[::]:8000", False), ("192.168.1.5:8000", False)],
+)
+def test_it_knows_when_the_demo_server_can_be_reached_from_elsewhere(listen, loopback):
+    assert dev.is_loopback(listen) is loopback
+
+
 def test_the_demo_trusts_its_feeder_as_one_proxy_and_quiets_the_logs_unless_told_otherwise():
     assert dev.demo_environment({"PATH": "/bin"}) == {
         "PATH": "/bin",
