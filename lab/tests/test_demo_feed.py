@@ -18,8 +18,8 @@ from lab.demo.feeder import Feeder, Intake, identity, posts
 from lab.demo.plan import DemoPlan, live_outage
 from lab.demo.seed import seed
 from lab.models import DemoRun
+from outagewatch.clients import Client
 from reports import intake
-from reports.clients import Client
 from reports.models import Report, Service, Source
 from spikes import counting, pipeline
 from spikes.models import ALL_REGIONS, Incident, Level, Series, SeriesMinute, Spike
