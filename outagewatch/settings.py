@@ -149,7 +149,7 @@ if REDIS_URL:
     }
 else:
     # The embedded default runs the web server and the Celery worker as separate
-    # processes, and the site's breakdowns (pages.status) are computed by the worker
+    # processes, and the site's breakdowns (pages.breakdowns) are computed by the worker
     # for the web to read: a per-process memory cache never showed the web a refresh.
     # A file cache under DATA_DIR is shared by every process and needs no set-up step.
     CACHES = {

@@ -23,6 +23,5 @@ urlpatterns = [
     path("api/v1/", include("reports.api.urls")),
     path("api/v1/", include("partners.api.urls")),
     path("api/v1/", include("partners.api.docs_urls")),
-    path("", include("reports.urls")),
     path("", include("pages.urls")),
 ]

@@ -7,6 +7,7 @@ urlpatterns = [
     path("methodology/", views.methodology, name="methodology"),
     path("developers/", views.developers, name="developers"),
     path("status/<slug:slug>/", views.service_detail, name="service-detail"),
+    path("status/<slug:slug>/report/", views.report_problem, name="report-problem"),
     path("status/<slug:slug>/feed/", feeds.ServiceOutagesFeed(), name="service-feed"),
     path("status/<slug:slug>/reports.csv", views.service_csv, name="service-csv"),
     path("status/<slug:slug>/chart.png", views.service_png, name="service-png"),

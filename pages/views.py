@@ -1,31 +1,44 @@
-"""The public site's pages. Thin: parse the request, ask the domain modules
-(spikes.models for the status, status, home, outages, spikepage, charts,
-worldmap), render."""
+"""The public site's pages, and the report form's target. Thin: parse the request,
+ask the domain modules (spikes.models for the status, reports.intake for a report,
+servicepage, breakdowns, home, outages, spikepage, charts, worldmap), render."""
 
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib import messages
 from django.core.cache import cache
 from django.core.paginator import Paginator
+from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
+from outagewatch.clients import client_from_request
 from outagewatch.security import embeddable
-from pages import charts, downloads, guides, incidentpage, spikepage, status, worldmap
-from pages import home as home_data
-from pages import render as fast
+from pages import (
+    breakdowns,
+    charts,
+    downloads,
+    guides,
+    homepage,
+    html_parts,
+    incidentpage,
+    servicepage,
+    spikepage,
+    worldmap,
+)
 from pages.filters import SpikeFilter
 from pages.outages import entries, heads, region_names
 from pages.png import chart_png
 from pages.ranges import RANGES, ChartRange, parse_chart_range
 from pages.templatetags.pages_tags import INTERVAL_WORDS
 from pages.timezones import TZ_COOKIE, TZ_COOKIE_MAX_AGE, parse_zone, suggested, zone_choices
-from reports.models import Category, Region, Report, Service
-from reports.views import report_form_context
+from reports import intake
+from reports.models import Category, ProblemType, Region, Report, Service, Source
+from reports.regions import REGION_COOKIE
 from spikes import timeseries
 from spikes.baselines import HISTORY
 from spikes.detection import DetectorConfig
@@ -37,6 +50,8 @@ ARCHIVE_PAGE_SIZE = 25
 # A service's PNG is drawn once a minute at most per range and zone (the counts
 # change once a minute; a shared link's preview is fetched by every chat app).
 PNG_CACHE_SECONDS = 60
+# The report form remembers the reporter's region for a year.
+REGION_COOKIE_MAX_AGE = 365 * 24 * 3600
 
 
 def bad_request(request: HttpRequest, message: str) -> HttpResponse:
@@ -51,8 +66,8 @@ def _chart_context(rows: list[timeseries.Bucket], title: str, interval: str, lon
         "rows": rows,
         "per": per,
         "chart_title": title,
-        "chart_svg": fast.chart_svg(chart, rows, title, per, long_range),
-        "chart_rows": fast.chart_rows(rows),
+        "chart_svg": html_parts.chart_svg(chart, rows, title, per, long_range),
+        "chart_rows": html_parts.chart_rows(rows),
     }
 
 
@@ -61,15 +76,15 @@ def home(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     context = {"query": query}
     if query:
-        slugs = home_data.search(query)
+        slugs = homepage.search(query)
         services = Service.objects.active().in_bulk(slugs, field_name="slug")
         context["matches"] = [services[s] for s in slugs if s in services]
     else:
         names = region_names()
         context.update(
-            outages=home_data.outages_now(names),
-            top=home_data.top_services(now),
-            resolved=home_data.recent_resolved(names),
+            outages=homepage.outages_now(names),
+            top=homepage.top_services(now),
+            resolved=homepage.recent_resolved(names),
         )
         by_category: dict[str, list[Service]] = {}
         for service in Service.objects.active().order_by("category", "name"):
@@ -115,7 +130,7 @@ def _service(request: HttpRequest, slug: str) -> Service | HttpResponse:
         return HttpResponseRedirect(
             request.get_full_path().replace(f"/{slug}/", f"/{slug.lower()}/", 1), status=301
         )
-    near = home_data.search(slug.replace("-", " "), limit=5)
+    near = homepage.search(slug.replace("-", " "), limit=5)
     suggestions = list(Service.objects.active().filter(slug__in=near).order_by("name"))
     return render(
         request,
@@ -135,21 +150,38 @@ def service_detail(request: HttpRequest, slug: str) -> HttpResponse:
     service = _service(request, slug)
     if isinstance(service, HttpResponse):
         return service
+    return _service_page(request, service)
+
+
+def _service_page(
+    request: HttpRequest,
+    service: Service,
+    *,
+    errors: dict[str, list[str]] | None = None,
+    submitted: dict[str, str] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """The service page; after a refused report, the same page with the form as it
+    was sent and what was wrong."""
     now = timezone.now()
     try:
         chart_range, rows = _service_range(request, service)
     except timeseries.RangeError as error:
         return bad_request(request, f"This chart cannot be drawn: {error}.")
     sort = request.GET.get("sort") or "reports"
-    if sort not in status.REGION_SORTS:
-        return bad_request(request, f"sort must be one of {', '.join(status.REGION_SORTS)}, not {sort!r}.")
-    window = request.GET.get("map") or status.DEFAULT_MAP_WINDOW
-    if window not in status.MAP_WINDOWS:
-        return bad_request(request, f"map must be one of {', '.join(status.MAP_WINDOWS)}, not {window!r}.")
+    if sort not in breakdowns.REGION_SORTS:
+        return bad_request(
+            request, f"sort must be one of {', '.join(breakdowns.REGION_SORTS)}, not {sort!r}."
+        )
+    window = request.GET.get("map") or breakdowns.DEFAULT_MAP_WINDOW
+    if window not in breakdowns.MAP_WINDOWS:
+        return bad_request(
+            request, f"map must be one of {', '.join(breakdowns.MAP_WINDOWS)}, not {window!r}."
+        )
     answer = Spike.objects.status_for(service)
-    context = report_form_context(request, service)
+    context = servicepage.report_form(request, service, errors=errors, submitted=submitted)
     names = dict(context["regions"])
-    regions = sorted(status.region_rows(service, now, names, window), key=status.REGION_SORTS[sort])
+    regions = sorted(servicepage.region_rows(service, now, names, window), key=breakdowns.REGION_SORTS[sort])
     context.update(
         _chart_context(
             rows,
@@ -165,14 +197,14 @@ def service_detail(request: HttpRequest, slug: str) -> HttpResponse:
         countries=sorted(names.get(code, code) for code in answer.regions),
         chart_range=chart_range,
         ranges=list(RANGES),
-        problem_shares=status.problem_shares(service, now, answer.lead),
+        problem_shares=servicepage.problem_shares(service, now, answer.lead),
         regions_table=regions,
         region_sort=sort,
         map_window=window,
-        map_windows=list(status.MAP_WINDOWS),
-        map_words=status.MAP_WINDOW_WORDS[window],
+        map_windows=list(breakdowns.MAP_WINDOWS),
+        map_words=breakdowns.MAP_WINDOW_WORDS[window],
         world=world,
-        map_paths=fast.map_paths(world),
+        map_paths=html_parts.map_paths(world),
         legend=worldmap.LEGEND,
         region_names=names,
         png_url=request.build_absolute_uri(reverse("service-png", args=[service.slug]) + f"?{query}"),
@@ -192,7 +224,77 @@ def service_detail(request: HttpRequest, slug: str) -> HttpResponse:
         if service.group_id
         else [],
     )
-    return render(request, "pages/service.html", context)
+    return render(request, "pages/service.html", context, status=status)
+
+
+@require_POST
+def report_problem(request: HttpRequest, slug: str) -> HttpResponse:
+    """The report form's target: accept the report and redirect to the service page,
+    which thanks the reporter; a refused report shows the service page again with
+    what was wrong (400, or 429 with Retry-After).
+
+    When the report can be neither committed nor queued, a 503 page that needs no
+    database says so and when to try again: never a 500, never half a report.
+    """
+    try:
+        return _report_problem(request, slug)
+    except (DatabaseError, intake.Unavailable) as exc:
+        retry_after = getattr(exc, "retry_after", settings.REPORT_RETRY_AFTER_SECONDS)
+        response = HttpResponse(
+            "<!doctype html><title>Reports paused</title><h1>We cannot take reports right now</h1>"
+            "<p>Our database is unavailable for a moment, so your report was <strong>not</strong> "
+            f"recorded. Please go back and send it again in {retry_after} seconds.</p>",
+            status=503,
+        )
+        response["Retry-After"] = str(retry_after)
+        return response
+
+
+def _report_problem(request: HttpRequest, slug: str) -> HttpResponse:
+    service = get_object_or_404(Service.objects.active().select_related("group"), slug=slug)
+    submitted = {
+        "service": service.slug,
+        "problem": request.POST.get("problem", ""),
+        "region": request.POST.get("region", ""),
+        "comment": request.POST.get("comment", ""),
+    }
+    if request.POST.get(servicepage.HONEYPOT_FIELD):
+        # People never see this field; a bot that fills every input does. Say so
+        # plainly rather than pretend: a confirmation must mean a stored report.
+        errors = {"__all__": ["This looks like an automated submission (a hidden field was filled in)."]}
+        return _service_page(request, service, errors=errors, submitted=submitted, status=400)
+    client = client_from_request(request)
+    try:
+        try:
+            valid = intake.validate_report(submitted)
+        except intake.InvalidReport:
+            intake.check_rate_limit(client)  # bad requests count towards the limit too
+            raise
+        # Read before accepting: once accepted, nothing may fail and invite a resend.
+        problem_name = ProblemType.objects.values_list("name", flat=True).get(pk=valid.problem_id)
+        region_name = Region.objects.values_list("name", flat=True).get(pk=valid.region)
+        intake.accept_report(valid, client, Source.WEB)
+    except intake.RateLimited as limited:
+        errors = {
+            "__all__": [
+                f"Too many reports from your connection. Please try again in {limited.retry_after} seconds."
+            ]
+        }
+        response = _service_page(request, service, errors=errors, submitted=submitted, status=429)
+        response["Retry-After"] = str(limited.retry_after)
+        return response
+    except intake.InvalidReport as invalid:
+        return _service_page(request, service, errors=invalid.errors, submitted=submitted, status=400)
+    messages.success(
+        request,
+        f"Thank you: your report of {problem_name.lower()} problems with {service.name} "
+        f"in {region_name} is recorded.",
+    )
+    response = redirect(reverse("service-detail", args=[service.slug]) + "#report")
+    response.set_cookie(
+        REGION_COOKIE, valid.region, max_age=REGION_COOKIE_MAX_AGE, samesite="Lax", httponly=True
+    )
+    return response
 
 
 def service_csv(request: HttpRequest, slug: str) -> HttpResponse:
@@ -244,7 +346,7 @@ def service_embed(request: HttpRequest, slug: str) -> HttpResponse:
         {
             "title": service.name,
             "status": answer,
-            "chart_svg": fast.chart_svg(
+            "chart_svg": html_parts.chart_svg(
                 chart, rows, title, INTERVAL_WORDS[chart_range.interval], chart_range.is_long, table=False
             ),
             "permalink": request.build_absolute_uri(reverse("service-detail", args=[service.slug])),
@@ -359,7 +461,7 @@ def spike_embed(request: HttpRequest, pk: int) -> HttpResponse:
             "title": spike.service.name,
             "spike": spike,
             "region_name": Region.objects.filter(code=spike.region).values_list("name", flat=True).first(),
-            "chart_svg": fast.chart_svg(
+            "chart_svg": html_parts.chart_svg(
                 chart, rows, title, INTERVAL_WORDS[window.interval], True, table=False
             ),
             "permalink": request.build_absolute_uri(spike_url(spike)),

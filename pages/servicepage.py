@@ -1,0 +1,116 @@
+"""What the service page (/status/<slug>/) shows besides its status (which
+spikes.models answers: Spike.objects.status_for): the most reported problems, the
+regions against their usual level, and the report form.
+
+The breakdowns are read from the shared cache (pages.breakdowns) and refreshed in
+the background by a Celery task once they are older than their freshness; the
+open spike's own breakdown is read fresh.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest
+from django.utils.html import format_html_join
+
+from pages.breakdowns import (
+    BREAKDOWNS,
+    DEFAULT_MAP_WINDOW,
+    RegionRow,
+    Share,
+    breakdown_key,
+    store_breakdown,
+)
+from pages.tasks import refresh_breakdown
+from reports.catalog import get_catalog
+from reports.models import ProblemType, Region, Service
+from reports.regions import preferred_region
+from spikes.models import Spike
+
+logger = logging.getLogger(__name__)
+
+# A field people never see and bots that fill every input do.
+HONEYPOT_FIELD = "website"
+
+
+def cached_breakdown(kind: str, service: Service, now: datetime):
+    """The cached breakdown, refreshed in the background once it is older than its
+    freshness; computed here only when there is none, or none recent enough."""
+    key = breakdown_key(kind, service.pk)
+    hit = cache.get(key)
+    freshness = BREAKDOWNS[kind][1]
+    if hit is None or now - hit[0] >= timedelta(seconds=freshness.stale):
+        return store_breakdown(kind, service, now)
+    computed_at, value = hit
+    if now - computed_at >= timedelta(seconds=freshness.fresh) and cache.add(
+        f"{key}:refreshing", 1, timeout=60
+    ):
+        try:
+            refresh_breakdown.apply_async((kind, service.pk), retry=False)
+        except Exception:  # a broker outage must not fail a page: it stays stale
+            logger.warning(
+                "could not queue the %s breakdown refresh of %s", kind, service.slug, exc_info=True
+            )
+            cache.delete(f"{key}:refreshing")
+    return value
+
+
+def problem_shares(service: Service, now: datetime, spike: Spike | None = None) -> list[Share]:
+    """The most reported problems, largest first: the open spike's breakdown while
+    there is one (that is the story), else the last 24 hours of counts."""
+    names = dict(ProblemType.objects.filter(services=service).values_list("slug", "name"))
+    if spike is not None and spike.problems:
+        shares = dict(spike.problems)
+    else:
+        shares = cached_breakdown("problems", service, now)
+    return sorted(
+        (
+            Share(slug, names.get(slug, slug.replace("-", " ").capitalize()), share)
+            for slug, share in shares.items()
+        ),
+        key=lambda s: (-s.share, s.name),
+    )
+
+
+def region_rows(
+    service: Service, now: datetime, region_names: dict[str, str], window: str = DEFAULT_MAP_WINDOW
+) -> list[RegionRow]:
+    """Distinct reporters per region over the last `window` of counted minutes,
+    beside what each region's baseline expected for that window, for regions with
+    any report."""
+    raw = cached_breakdown(f"regions-{window}", service, now)
+    return [RegionRow(code, region_names.get(code, code), n, expected) for code, n, expected in raw]
+
+
+def report_form(
+    request: HttpRequest,
+    service: Service,
+    *,
+    errors: dict[str, list[str]] | None = None,
+    submitted: dict[str, str] | None = None,
+) -> dict:
+    """What the report form (pages/includes/report_form.html) needs: blank, or after
+    a refused report with what was sent and what was wrong."""
+    submitted = submitted or {}
+    regions = list(Region.objects.values_list("code", "name"))
+    selected = submitted.get("region") or preferred_region(request, get_catalog().regions)
+    return {
+        "service": service,
+        "problems": service.ordered_problem_types(),
+        "regions": regions,
+        # Built here, not in a template loop: 250 options cost ~10 ms as template nodes.
+        "region_options": format_html_join(
+            "",
+            '<option value="{}"{}>{}</option>',
+            ((code, " selected" if code == selected else "", name) for code, name in regions),
+        ),
+        "selected_region": selected,
+        "comment": submitted.get("comment", ""),
+        "errors": errors or {},
+        "honeypot_field": HONEYPOT_FIELD,
+        "repeat_minutes": settings.REPORT_REPEAT_WINDOW_SECONDS // 60,
+    }
