@@ -1,4 +1,7 @@
 from django.apps import AppConfig
+from django.core.checks import Tags, register
+
+from outagewatch import checks
 
 
 class OutagewatchConfig(AppConfig):
@@ -8,5 +11,4 @@ class OutagewatchConfig(AppConfig):
     verbose_name = "outagewatch"
 
     def ready(self) -> None:
-        # Importing the module registers its checks (Django's idiom).
-        from outagewatch import checks  # noqa: F401
+        register(checks.admin_path_is_not_the_default, Tags.security, deploy=True)
