@@ -28,30 +28,26 @@ class Category(models.TextChoices):
     OTHER = "other", "Other"
 
 
-class ServiceGroup(models.Model):
+class Named(models.Model):
+    """A catalog entry known by a slug in URLs and the API, and a name on the site."""
+
+    slug = models.SlugField(unique=True)
+    name = models.CharField(max_length=100)
+
+    class Meta:
+        abstract = True
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ServiceGroup(Named):
     """The owner of several services (Meta, Alphabet...): their outages often come together."""
 
-    slug = models.SlugField(unique=True)
-    name = models.CharField(max_length=100)
 
-    class Meta:
-        ordering = ["name"]
-
-    def __str__(self) -> str:
-        return self.name
-
-
-class ProblemType(models.Model):
+class ProblemType(Named):
     """A kind of failure users report ("Pictures", "Login"), shared across services."""
-
-    slug = models.SlugField(unique=True)
-    name = models.CharField(max_length=100)
-
-    class Meta:
-        ordering = ["name"]
-
-    def __str__(self) -> str:
-        return self.name
 
 
 class Region(models.Model):
