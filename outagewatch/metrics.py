@@ -66,8 +66,14 @@ REJECTION_REASONS = {
     429: "rate_limited",
     503: "unavailable",
 }
-# The views that take reports, and how their success looks.
-REPORT_VIEWS = {"api-report-create": ("api", 201), "report-problem": ("web", 302)}
+# The views that take reports, by URL name: their source label and the status of a
+# success. The apps that own them register them (AppConfig.ready).
+REPORT_VIEWS: dict[str, tuple[str, int]] = {}
+
+
+def register_report_view(url_name: str, source: str, success_status: int) -> None:
+    """Count the answers of the view named `url_name` as reports from `source`."""
+    REPORT_VIEWS[url_name] = (source, success_status)
 
 
 def count_report_response(url_name: str | None, status: int) -> None:

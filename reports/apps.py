@@ -1,5 +1,7 @@
 from django.apps import AppConfig
 
+from outagewatch import metrics
+
 
 class ReportsConfig(AppConfig):
     name = "reports"
@@ -9,3 +11,5 @@ class ReportsConfig(AppConfig):
         from reports import catalog  # it reads the models: importable once they are ready
 
         catalog.watch_catalog_rows()
+        # The report API's answers, counted by /metrics.
+        metrics.register_report_view("api-report-create", "api", 201)

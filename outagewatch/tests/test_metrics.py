@@ -140,7 +140,7 @@ def test_in_multiprocess_mode_it_adds_up_every_process(tmp_path, db):
         "DJANGO_SETTINGS_MODULE": "outagewatch.settings",
     }
     count = (
-        "from outagewatch.metrics import count_report_response; "
+        "import django; django.setup(); from outagewatch.metrics import count_report_response; "
         "count_report_response('api-report-create', 201)"
     )
     scrape_it = (
