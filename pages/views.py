@@ -14,7 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 
 from outagewatch.clients import client_from_request
 from outagewatch.security import embeddable
@@ -180,6 +180,10 @@ def _service_page(
         )
     answer = Spike.objects.status_for(service)
     context = servicepage.report_form(request, service, errors=errors, submitted=submitted)
+    page_path = reverse("service-detail", args=[service.slug])
+    if request.path != page_path:
+        # Shown at the form's target after a refused report: its links name its path.
+        context["page_path"] = page_path
     names = dict(context["regions"])
     regions = sorted(servicepage.region_rows(service, now, names, window), key=breakdowns.REGION_SORTS[sort])
     context.update(
@@ -227,15 +231,18 @@ def _service_page(
     return render(request, "pages/service.html", context, status=status)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def report_problem(request: HttpRequest, slug: str) -> HttpResponse:
     """The report form's target: accept the report and redirect to the service page,
     which thanks the reporter; a refused report shows the service page again with
-    what was wrong (400, or 429 with Retry-After).
+    what was wrong (400, or 429 with Retry-After). A GET (the address of that page
+    entered again) goes to the service page.
 
     When the report can be neither committed nor queued, a 503 page that needs no
     database says so and when to try again: never a 500, never half a report.
     """
+    if request.method == "GET":
+        return redirect("service-detail", slug=slug)
     try:
         return _report_problem(request, slug)
     except (DatabaseError, intake.Unavailable) as exc:

@@ -127,6 +127,9 @@ def test_a_refused_report_shows_the_whole_service_page_again_with_what_was_sent(
     assert '<option value="DE" selected>' in html  # what was sent
     assert ">Still nothing</textarea>" in html
     assert "Your report was not sent" in html and "WhatsApp has no problem type" in html
+    # Shown at the form's target, its links still lead to the service page.
+    assert 'href="/status/whatsapp/?range=7d"' in html
+    assert 'href="/status/whatsapp/?map=24h#regions-heading"' in html
 
 
 def test_the_thanks_say_how_long_repeats_count_once(client, whatsapp, settings):
@@ -137,8 +140,11 @@ def test_the_thanks_say_how_long_repeats_count_once(client, whatsapp, settings):
     assert "reports from the same person within 30 minutes count once" in response.content.decode()
 
 
-def test_a_get_on_the_form_target_is_not_allowed(client, whatsapp):
-    assert client.get(FORM).status_code == 405
+def test_a_get_on_the_form_target_goes_to_the_service_page(client, whatsapp):
+    response = client.get(FORM)
+
+    assert (response.status_code, response["Location"]) == (302, PAGE)
+    assert client.put(FORM).status_code == 405
 
 
 def test_an_inactive_or_unknown_service_has_no_page(client, db):
