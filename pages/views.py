@@ -29,7 +29,7 @@ from reports.views import report_form_context
 from spikes import timeseries
 from spikes.baselines import HISTORY
 from spikes.detection import DetectorConfig
-from spikes.incidents import WIDESPREAD_SERVICES
+from spikes.incidents import WIDESPREAD_OWNERS
 from spikes.incidents import WINDOW as INCIDENT_WINDOW
 from spikes.models import Incident, Spike
 
@@ -92,7 +92,7 @@ def methodology(request: HttpRequest) -> HttpResponse:
             "resolve_minutes": round(config.resolve_after_seconds / 60),
             "history_days": HISTORY.days,
             "incident_minutes": round(INCIDENT_WINDOW.total_seconds() / 60),
-            "widespread": WIDESPREAD_SERVICES,
+            "widespread": WIDESPREAD_OWNERS,
             "band_sds": timeseries.BAND_SDS,
             "repeat_minutes": settings.REPORT_REPEAT_WINDOW_SECONDS // 60,
         },
