@@ -413,24 +413,25 @@ def spike_detail(request: HttpRequest, pk: int) -> HttpResponse:
             ),
             "region_name": names.get(spike.region, ""),
             "region_names": names,
-            **_where_in_country(spike, country, map_countries, now),
+            **_where_in_country(spike, country, map_countries, now, names),
         },
     )
 
 
-def _where_in_country(spike: Spike, country: str, map_countries: list[str], now) -> dict:
+def _where_in_country(
+    spike: Spike, country: str, map_countries: list[str], now, names: dict[str, str]
+) -> dict:
     """The spike page's breakdown by subdivision of one of its countries, and its map."""
     if not country:
         return {}
     rows = spikepage.where_in_country(spike, country, now)
+    country_map = countrymap.country_map(country, rows)
     return {
-        "map_country": editions.edition_for(country),
-        "map_countries": [editions.edition_for(code) for code in map_countries],
+        "map_country": Edition(country, names.get(country, country)),
+        "map_countries": [Edition(code, names.get(code, code)) for code in map_countries],
         "subdivisions_table": rows,
-        "country_map": countrymap.country_map(country, rows),
-        "map_paths": fast.map_paths(countrymap.country_map(country, rows))
-        if countrymap.has_map(country)
-        else "",
+        "country_map": country_map,
+        "map_paths": fast.map_paths(country_map) if country_map else "",
         "legend": countrymap.LEGEND,
     }
 
