@@ -245,6 +245,11 @@ def service_detail(request: HttpRequest, slug: str, cc: str | None = None) -> Ht
     return render(request, "pages/service.html", context)
 
 
+def _offered(service: Service, country: str) -> bool:
+    entry = get_catalog().services.get(service.slug)  # None: added since the snapshot was read
+    return entry is None or entry.is_offered_in(country)
+
+
 def _country_context(service: Service, edition: Edition, now, window: str, sort: str) -> dict:
     """What the country service page shows instead of the world: where in the
     country (subdivisions, map and table), the service's spikes there."""
@@ -259,7 +264,7 @@ def _country_context(service: Service, edition: Edition, now, window: str, sort:
         "map_paths": fast.map_paths(country_map) if country_map else "",
         "legend": countrymap.LEGEND,
         "country_spikes": editions.recent_spikes(service, edition.code),
-        "offered_here": get_catalog().services[service.slug].is_offered_in(edition.code),
+        "offered_here": _offered(service, edition.code),
     }
 
 
