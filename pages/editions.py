@@ -234,6 +234,14 @@ def services_of(country: str) -> tuple[list[Service], list[Service]]:
     return local, everywhere
 
 
+def country_status(status: ServiceStatus, country: str) -> ServiceStatus:
+    """What a country's page says of a service (from Spike.objects.status_for(service,
+    country), its spikes there and in all regions): the country's own spikes when it
+    has any ("problems detected at WhatsApp in Brazil"), else the all-regions ones."""
+    own = [s for s in status.spikes if s.region == country]
+    return ServiceStatus.of(own) if own else status
+
+
 def recent_spikes(service: Service, country: str, limit: int = 10) -> list[Spike]:
     """The service's latest spikes in the country: the country service page's list."""
     return list(

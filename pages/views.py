@@ -196,6 +196,8 @@ def service_detail(request: HttpRequest, slug: str, cc: str | None = None) -> Ht
     if window not in status.MAP_WINDOWS:
         return bad_request(request, f"map must be one of {', '.join(status.MAP_WINDOWS)}, not {window!r}.")
     answer = Spike.objects.status_for(service, region=country or None)
+    if edition is not None:
+        answer = editions.country_status(answer, edition.code)
     context = report_form_context(request, service, edition=country)
     names = dict(context["regions"])
     context.update(

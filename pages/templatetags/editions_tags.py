@@ -12,23 +12,25 @@ register = template.Library()
 
 @register.inclusion_tag("pages/includes/edition_switch.html", takes_context=True)
 def edition_switch(context: template.Context) -> dict:
-    """The header's link to the switch, naming the edition of this page; and, when
-    the reader's remembered choice or browser language suggests another edition,
-    a link to this same page there (a suggestion: nothing redirects)."""
+    """The header's link to the switch (/editions/), naming this page's edition."""
     request = context.get("request")
     if request is None:  # the 500 page is drawn without a request
         return {}
-    current = getattr(request, "edition", None)
+    return {"current": getattr(request, "edition", None), "switch_path": request.get_full_path()}
+
+
+@register.inclusion_tag("pages/includes/edition_suggestion.html", takes_context=True)
+def edition_suggestion(context: template.Context) -> dict:
+    """When the reader's remembered choice or browser language points to another
+    edition than this page's, a link to this same page there: a suggestion, as
+    nothing redirects."""
+    request = context.get("request")
+    if request is None:
+        return {}
     try:
         suggestion = editions.suggested(request)
     except DatabaseError:  # an error page must draw with the database down
-        suggestion = None
-    path = request.get_full_path()
-    return {
-        "current": current,
-        "switch_path": path,
-        "suggestion": suggestion if suggestion != current else None,
-        "suggestion_url": editions.path_in(request.path, suggestion)
-        if suggestion and suggestion != current
-        else "",
-    }
+        return {}
+    if suggestion is None or suggestion == getattr(request, "edition", None):
+        return {}
+    return {"suggestion": suggestion, "suggestion_url": editions.path_in(request.get_full_path(), suggestion)}
