@@ -16,7 +16,7 @@ from pages import editions
 from pages import home as home_data
 from pages.editions import EDITION_COOKIE, EDITION_COOKIE_MAX_AGE, GLOBAL, Edition
 from pages.outages import region_names
-from reports.models import Category, Service
+from reports.models import Service
 
 
 def not_an_edition(request: HttpRequest, code: str) -> HttpResponse:
@@ -61,22 +61,15 @@ def edition_home(request: HttpRequest, cc: str) -> HttpResponse:
         context["matches"] = [services[s] for s in slugs if s in services]
         return render(request, "pages/edition_home.html", context)
     names = region_names()
-    local, everywhere = editions.services_of(edition.code)
+    local, everywhere = editions.services_of(edition)
     context.update(
         outages=editions.outages_in(edition.code, names),
         top=editions.top_services_in(edition.code, timezone.now()),
         resolved=editions.recent_resolved_in(edition.code, names),
-        local_by_category=_by_category(local),
-        everywhere_by_category=_by_category(everywhere),
+        local_by_category=local,
+        everywhere_by_category=everywhere,
     )
     return render(request, "pages/edition_home.html", context)
-
-
-def _by_category(services: list[Service]) -> dict[str, list[Service]]:
-    grouped: dict[str, list[Service]] = {}
-    for service in services:
-        grouped.setdefault(Category(service.category).label, []).append(service)
-    return grouped
 
 
 @require_http_methods(["GET", "POST"])

@@ -4,6 +4,10 @@ worldmap), render."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
+
 from django.conf import settings
 from django.core.cache import cache
 from django.core.paginator import Paginator
@@ -139,27 +143,43 @@ def _service_range(
     return chart_range, rows
 
 
-def _edition_and_service(request: HttpRequest, slug: str, cc: str | None) -> tuple[Edition | None, Service]:
-    """The edition of a /<cc>/status/<slug>/ address (None for the global one) and
-    its service; raises _Answer with the redirect or 404 to send instead."""
-    edition = None
-    if cc is not None:
-        edition = edition_or_response(request, cc)
-        if isinstance(edition, HttpResponse):
-            raise _Answer(edition)
-        request.edition = edition
-    service = _service(request, slug)
-    if isinstance(service, HttpResponse):
-        raise _Answer(service)
-    return edition, service
+@dataclass(frozen=True)
+class Scope:
+    """Where a service page looks: the world (the global edition) or one country's."""
+
+    edition: Edition | None
+
+    @property
+    def country(self) -> str:
+        """The country's code, or ALL_REGIONS ("") for the world."""
+        return self.edition.code if self.edition else ALL_REGIONS
+
+    @property
+    def words(self) -> str:
+        """What titles add: " in Brazil", or nothing."""
+        return f" in {self.edition.name}" if self.edition else ""
 
 
-class _Answer(Exception):
-    """A response to send instead of the page (a redirect, a 404)."""
+def service_view(view: Callable[[HttpRequest, Service, Scope], HttpResponse]):
+    """A service's page or download at /status/<slug>/... or /<cc>/status/<slug>/...:
+    the view gets the service and its scope, or the reader the redirect or the 404
+    that the address calls for instead (an edition or a service in the wrong case,
+    an unknown country, an unknown service)."""
 
-    def __init__(self, response: HttpResponse):
-        super().__init__(response.status_code)
-        self.response = response
+    @wraps(view)
+    def resolved(request: HttpRequest, slug: str, cc: str | None = None) -> HttpResponse:
+        edition = None
+        if cc is not None:
+            edition = edition_or_response(request, cc)
+            if isinstance(edition, HttpResponse):
+                return edition
+            request.edition = edition
+        service = _service(request, slug)
+        if isinstance(service, HttpResponse):
+            return service
+        return view(request, service, Scope(edition))
+
+    return resolved
 
 
 EDITION_NAMES = {
@@ -170,20 +190,17 @@ EDITION_NAMES = {
 }
 
 
-def _in(edition: Edition | None, name: str, slug: str) -> str:
-    """The URL of a service's page (or download) in the edition, or the global one."""
+def _in(scope: Scope, name: str, slug: str) -> str:
+    """The URL of a service's page (or download) in the scope's edition, or the global one."""
+    edition = scope.edition
     if edition is None:
         return reverse(name, args=[slug])
     return reverse(EDITION_NAMES[name], kwargs={"cc": edition.slug, "slug": slug})
 
 
-def service_detail(request: HttpRequest, slug: str, cc: str | None = None) -> HttpResponse:
-    try:
-        edition, service = _edition_and_service(request, slug, cc)
-    except _Answer as answer:
-        return answer.response
-    country = edition.code if edition else ALL_REGIONS
-    where = f" in {edition.name}" if edition else ""
+@service_view
+def service_detail(request: HttpRequest, service: Service, scope: Scope) -> HttpResponse:
+    edition, country, where = scope.edition, scope.country, scope.words
     now = timezone.now()
     try:
         chart_range, rows = _service_range(request, service, country)
@@ -234,13 +251,13 @@ def service_detail(request: HttpRequest, slug: str, cc: str | None = None) -> Ht
         map_windows=list(status.MAP_WINDOWS),
         map_words=status.MAP_WINDOW_WORDS[window],
         region_names=names,
-        png_url=request.build_absolute_uri(_in(edition, "service-png", service.slug) + f"?{query}"),
-        csv_url=_in(edition, "service-csv", service.slug) + f"?{query}",
+        png_url=request.build_absolute_uri(_in(scope, "service-png", service.slug) + f"?{query}"),
+        csv_url=_in(scope, "service-csv", service.slug) + f"?{query}",
         embed_snippet=downloads.embed_snippet(
-            request.build_absolute_uri(_in(edition, "service-embed", service.slug)),
+            request.build_absolute_uri(_in(scope, "service-embed", service.slug)),
             f"{service.name}{where} user reports on outagewatch",
         ),
-        permalink=request.build_absolute_uri(_in(edition, "service-detail", service.slug)),
+        permalink=request.build_absolute_uri(_in(scope, "service-detail", service.slug)),
         recent_comments=comments.with_visible_comments().select_related("problem", "region")[:10],
         related=related.order_by("name") if service.group_id else [],
     )
@@ -270,26 +287,22 @@ def _country_context(service: Service, edition: Edition, now, window: str, sort:
     }
 
 
-def service_csv(request: HttpRequest, slug: str, cc: str | None = None) -> HttpResponse:
+@service_view
+def service_csv(request: HttpRequest, service: Service, scope: Scope) -> HttpResponse:
     try:
-        edition, service = _edition_and_service(request, slug, cc)
-    except _Answer as answer:
-        return answer.response
-    try:
-        _, rows = _service_range(request, service, edition.code if edition else ALL_REGIONS)
+        _, rows = _service_range(request, service, scope.country)
     except timeseries.RangeError as error:
         return bad_request(request, f"This series cannot be downloaded: {error}.")
-    suffix = f"-{edition.slug}" if edition else ""
-    return downloads.csv_response(rows, f"outagewatch-{service.slug}{suffix}")
+    return downloads.csv_response(rows, _download_name(service, scope))
 
 
-def service_png(request: HttpRequest, slug: str, cc: str | None = None) -> HttpResponse:
-    try:
-        edition, service = _edition_and_service(request, slug, cc)
-    except _Answer as answer:
-        return answer.response
-    country = edition.code if edition else ALL_REGIONS
-    where = f" in {edition.name}" if edition else ""
+def _download_name(service: Service, scope: Scope) -> str:
+    return f"outagewatch-{service.slug}" + (f"-{scope.edition.slug}" if scope.edition else "")
+
+
+@service_view
+def service_png(request: HttpRequest, service: Service, scope: Scope) -> HttpResponse:
+    country, where = scope.country, scope.words
     try:
         chart_range = parse_chart_range(request.GET, timezone.now())
     except timeseries.RangeError as error:
@@ -305,18 +318,14 @@ def service_png(request: HttpRequest, slug: str, cc: str | None = None) -> HttpR
         title = f"{service.name}{where}: user reports in the last {chart_range.range}"
         body = chart_png(title, rows, chart_range.seconds, timezone.get_current_timezone(), zone_name)
         cache.set(key, body, PNG_CACHE_SECONDS)
-    return downloads.png_response(body, f"outagewatch-{service.slug}{'-' + edition.slug if edition else ''}")
+    return downloads.png_response(body, _download_name(service, scope))
 
 
 @embeddable
-def service_embed(request: HttpRequest, slug: str, cc: str | None = None) -> HttpResponse:
+@service_view
+def service_embed(request: HttpRequest, service: Service, scope: Scope) -> HttpResponse:
     """The live widget of a service (its last 24 hours) for other sites' iframes."""
-    try:
-        edition, service = _edition_and_service(request, slug, cc)
-    except _Answer as answer:
-        return answer.response
-    country = edition.code if edition else ALL_REGIONS
-    where = f" in {edition.name}" if edition else ""
+    country, where = scope.country, scope.words
     chart_range, rows = _service_range(request, service, country)
     answer = Spike.objects.status_for(service, region=country or None)
     chart = charts.line_chart(rows, width=560, height=220, zone=timezone.get_current_timezone())
@@ -330,7 +339,7 @@ def service_embed(request: HttpRequest, slug: str, cc: str | None = None) -> Htt
             "chart_svg": fast.chart_svg(
                 chart, rows, title, INTERVAL_WORDS[chart_range.interval], chart_range.is_long, table=False
             ),
-            "permalink": request.build_absolute_uri(_in(edition, "service-detail", service.slug)),
+            "permalink": request.build_absolute_uri(_in(scope, "service-detail", service.slug)),
         },
     )
 

@@ -407,6 +407,9 @@ class Spike(models.Model):
         indexes = [
             models.Index(fields=["service", "-started_at"], name="spike_service_idx"),
             models.Index(fields=["-started_at"], name="spike_started_idx"),
+            # Recently ended outages (the home page, a country's edition): the newest
+            # ends first, until ten match (9 of an edition page's 25 ms without it).
+            models.Index(fields=["-ended_at"], name="spike_ended_idx"),
         ]
         constraints = [
             # One open spike per series: a second worker on the same pass cannot
