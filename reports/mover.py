@@ -110,6 +110,7 @@ def _row(entry: Entry, is_repeat: bool) -> Report:
         service_id=entry.service_id,
         problem_id=entry.problem_id,
         region_id=entry.region,
+        subdivision=entry.subdivision,
         created_at=entry.created_at,
         comment=entry.comment,
         source=entry.source,

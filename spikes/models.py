@@ -75,6 +75,40 @@ class SeriesMinute(models.Model):
         return f"series {self.series_id} at {self.minute:%Y-%m-%d %H:%M}: {self.reporters}"
 
 
+class SubdivisionMinute(models.Model):
+    """Reports and distinct reporters in one minute for one service in one
+    subdivision of a country (Report.subdivision): where in the country a
+    country's series comes from. Only reports that name a subdivision are counted
+    here. Detection does not read it; the country pages and spike pages do.
+
+    Its own rollup rather than a subdivision in MinuteCount's key: the problem
+    breakdowns and the detector's counts keep their size, and a country's
+    breakdown by subdivision is one index range (service, country, minutes)."""
+
+    minute = models.DateTimeField()
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="+")
+    region = models.CharField(max_length=2)
+    subdivision = models.CharField(max_length=6)
+    reports = models.PositiveIntegerField()
+    reporters = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            # Also what the breakdown reads: one service in one country over a range
+            # of minutes, the subdivision and reporters in the index (index-only).
+            models.UniqueConstraint(
+                fields=["service", "region", "minute", "subdivision"],
+                include=["reporters"],
+                name="unique_subdivision_minute",
+            )
+        ]
+        # Recounting a range of minutes deletes and rewrites them by time.
+        indexes = [models.Index(fields=["minute"], name="subdivisionminute_minute_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.service_id}/{self.subdivision} at {self.minute:%Y-%m-%d %H:%M}: {self.reporters}"
+
+
 class SeriesQuerySet(models.QuerySet):
     def active(self, now=None) -> SeriesQuerySet:
         """Series with a report in the last ACTIVE_DAYS: the ones a pass looks at."""
@@ -373,6 +407,9 @@ class Spike(models.Model):
         indexes = [
             models.Index(fields=["service", "-started_at"], name="spike_service_idx"),
             models.Index(fields=["-started_at"], name="spike_started_idx"),
+            # Recently ended outages (the home page, a country's edition): the newest
+            # ends first, until ten match (9 of an edition page's 25 ms without it).
+            models.Index(fields=["-ended_at"], name="spike_ended_idx"),
         ]
         constraints = [
             # One open spike per series: a second worker on the same pass cannot

@@ -19,6 +19,7 @@ def accepted_report(report: Accepted, valid: ValidReport) -> dict[str, Any]:
         "service": valid.service_slug,
         "problem": valid.problem_slug,
         "region": report.region,
+        "subdivision": report.subdivision,
         "comment": report.comment,
         "source": report.source,
         "created_at": report.created_at.isoformat().replace("+00:00", "Z"),
