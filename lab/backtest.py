@@ -244,28 +244,7 @@ def _refit_due(now: datetime, loaded: Preloaded) -> None:
     pipeline.refit_baselines(due, now, history=loaded)
 
 
-def spike_record(spike: Spike) -> dict[str, Any]:
-    def iso(value: datetime | None) -> str | None:
-        return value.isoformat().replace("+00:00", "Z") if value else None
-
-    return {
-        "service": spike.service.slug,
-        "region": spike.region or None,
-        "level": spike.level,
-        "started_at": iso(spike.started_at),
-        "detected_at": iso(spike.detected_at),
-        "peak_at": iso(spike.peak_at),
-        "ended_at": iso(spike.ended_at),
-        "peak_reports": spike.peak_reports,
-        "expected_reports": round(spike.expected_reports, 2),
-        "problems": spike.problems,
-        "regions": spike.regions,
-        "incident": spike.incident_id,
-        "related_to": spike.related_to_id,
-        "id": spike.pk,
-    }
-
-
 def export_spikes() -> list[dict[str, Any]]:
+    """Every spike found, in its one JSON form (Spike.as_json), as lab/evaluate.py reads it."""
     spikes = Spike.objects.select_related("service").order_by("detected_at", "pk")
-    return [spike_record(spike) for spike in spikes]
+    return [spike.as_json() for spike in spikes]

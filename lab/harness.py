@@ -52,6 +52,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "outagewatch.settings")
 
 from lab.evaluate import _t, evaluate, markdown_table  # noqa: E402
 from lab.reference_rule import _codes, load_reports, reference_spikes  # noqa: E402
+from outagewatch.times import iso_utc  # noqa: E402
 from reports.repeats import RepeatMarker, repeat_window  # noqa: E402
 from spikes import detection as _detection_package  # noqa: E402
 from spikes.detection import DetectorConfig, Profile, country_zone  # noqa: E402
@@ -247,10 +248,6 @@ def _read_fits(path: Path) -> dict[int, list[Fit]]:
 # ---------------------------------------------------------------- detection
 
 
-def _iso(moment: datetime | None) -> str | None:
-    return None if moment is None else moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def spikes_of(sid: int, decisions: list[Decision], state) -> list[dict[str, Any]]:
     """A series' decisions as spikes, as spikes.detecting stores them."""
     spikes: list[dict[str, Any]] = []
@@ -309,15 +306,19 @@ def _breakdowns(d: Data, raw: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
         out.append(
             {
+                # Spike.as_json's shape (spikes/models.py): what `manage.py backtest` writes.
+                "id": None,
                 "service": d.services[svc],
-                "region": None if reg < 0 else d.regions[reg],
+                "service_name": d.services[svc],
+                "region": "" if reg < 0 else d.regions[reg],
                 "level": sp["level"],
-                "started_at": _iso(sp["started_at"]),
-                "detected_at": _iso(sp["detected_at"]),
-                "peak_at": _iso(sp["peak_at"]),
-                "ended_at": _iso(sp["ended_at"]),
+                "status": "suspected" if sp["ended_at"] is None else "resolved",
+                "started_at": iso_utc(sp["started_at"]),
+                "detected_at": iso_utc(sp["detected_at"]),
+                "peak_at": iso_utc(sp["peak_at"]),
                 "peak_reports": int(sp["peak_reports"]),
                 "expected_reports": float(sp["expected_reports"]),
+                "ended_at": iso_utc(sp["ended_at"]),
                 "problems": shares(d.problem[rows], d.problems),
                 "regions": shares(d.region[rows], d.regions),
                 "incident": None,
@@ -445,7 +446,7 @@ def _print_false_alarms(truth: dict[str, Any], spikes: list[dict[str, Any]]) -> 
             continue
         hit = any(
             ev["service"] == sp["service"]
-            and (ev.get("region") is None or sp["region"] in (None, ev.get("region")))
+            and (ev.get("region") is None or sp["region"] in ("", ev.get("region")))
             and a <= _t(ev["ended_at"]) + 1800
             and _t(ev["started_at"]) <= b
             for ev in events

@@ -12,6 +12,7 @@ from datetime import timedelta
 from django.db import models
 from django.utils import timezone
 
+from outagewatch.times import iso_utc
 from reports.models import ProblemType, Service, ServiceGroup
 
 ALL_REGIONS = ""
@@ -241,6 +242,28 @@ class Spike(models.Model):
     @property
     def is_open(self) -> bool:
         return self.ended_at is None
+
+    def as_json(self) -> dict:
+        """The spike's one JSON form: the partner API, the webhooks and the backtest's
+        export all write it (needs `service`; select_related it for many spikes)."""
+        return {
+            "id": self.pk,
+            "service": self.service.slug,
+            "service_name": self.service.name,
+            "region": self.region,
+            "level": self.level,
+            "status": self.status,
+            "started_at": iso_utc(self.started_at),
+            "detected_at": iso_utc(self.detected_at),
+            "peak_at": iso_utc(self.peak_at),
+            "peak_reports": self.peak_reports,
+            "expected_reports": self.expected_reports,
+            "ended_at": iso_utc(self.ended_at),
+            "problems": self.problems,
+            "regions": self.regions,
+            "incident": self.incident_id,
+            "related_to": self.related_to_id,
+        }
 
 
 class SpikeChange(models.Model):

@@ -8,6 +8,7 @@ import pytest
 
 from outagewatch.celery import app
 from partners import keys, signing, webhooks
+from partners.api.serializers import SpikeSerializer
 from partners.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
 from partners.tasks import deliver_webhook, emit_webhook_events
 from partners.tests.conftest import T0, make_incident, make_spike
@@ -68,6 +69,8 @@ class TestOutbox:
         assert WebhookDelivery.objects.filter(endpoint=endpoint).count() == 3
         payload = WebhookEvent.objects.order_by("pk").first().payload
         assert payload["type"] == "spike.opened" and payload["data"]["service"] == "whatsapp"
+        # One JSON form of a spike: the webhook carries what the API returns for it.
+        assert payload["data"] == SpikeSerializer(spike).data
 
     def test_history_from_before_the_first_run_is_not_sent(self, partner, receiver, whatsapp):
         endpoint_for(partner, receiver)
