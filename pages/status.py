@@ -16,14 +16,13 @@ from django.core.cache import cache
 from django.db.models import Sum
 
 from reports.models import ProblemType, Service
-from spikes.baselines import BUCKET_SECONDS
-from spikes.detection import Profile
+from spikes.baselines import BUCKET_SECONDS, stored_profiles
 from spikes.models import (
     ALL_REGIONS,
     ConfirmedBy,
     Level,
     MinuteCount,
-    SeriesBaseline,
+    Series,
     SeriesMinute,
     Spike,
     Status,
@@ -221,10 +220,10 @@ def _region_counts(service: Service, now: datetime) -> list[tuple[str, int, floa
         int((end - start).total_seconds()) // 60, dtype=float
     )
     expected: dict[str, float] = {}
-    for region, profile in SeriesBaseline.objects.filter(
-        series__service=service, series__region__in=list(totals)
-    ).values_list("series__region", "profile"):
-        expected[region] = round(float(Profile.from_dict(profile).expected_many(minutes).sum()), 1)
+    regional = list(Series.objects.filter(service=service, region__in=list(totals)))
+    for series, profile in zip(regional, stored_profiles(regional).values()):
+        if profile is not None:
+            expected[series.region] = round(float(profile.expected_many(minutes).sum()), 1)
     return [(code, int(n), expected.get(code)) for code, n in totals.items() if n]
 
 
