@@ -135,7 +135,9 @@ class Policy:
         )
         if prior is not None:
             profile.extra["prior_days"] = prior.n_days
-        return profile
+        # As stored: the live pass judges against the profile read back from its
+        # JSON form (means to 6 decimals), and so must every replay of it.
+        return Profile.from_dict(profile.to_dict())
 
     def is_ready(self, profile: Profile | None) -> bool:
         return (
