@@ -92,12 +92,10 @@ class Data:
 def mark_repeats(service: np.ndarray, reporter: np.ndarray, seconds: np.ndarray) -> np.ndarray:
     """Each report: a repeat (reports.repeats) or not, going through them in time order."""
     marker = RepeatMarker(repeat_window().total_seconds())
-    repeat = np.zeros(len(seconds), dtype=bool)
     order = np.argsort(seconds, kind="stable")
-    for i, s, r, t in zip(
-        order.tolist(), service[order].tolist(), reporter[order].tolist(), seconds[order].tolist()
-    ):
-        repeat[i] = marker.mark((s, r), t)
+    keys = (service.astype(np.int64) * (int(reporter.max(initial=0)) + 1) + reporter)[order]
+    repeat = np.zeros(len(seconds), dtype=bool)
+    repeat[order] = [marker.mark(k, t) for k, t in zip(keys.tolist(), seconds[order].tolist())]
     return repeat
 
 

@@ -91,9 +91,17 @@ def _mark_repeats(entries: list[Entry]) -> list[tuple[Entry, bool]]:
         created_at__gt=entries[0].created_at - window,
         created_at__lte=entries[-1].created_at,
     ).values_list("service_id", "fingerprint", "created_at", "intake_id")
+    # Stored reports and the batch in time order, the stored first at equal times.
     # A redelivered entry is not its own predecessor.
-    marker = RepeatMarker(window, (((s, fp), at) for s, fp, at, intake_id in stored if intake_id not in ids))
-    return [(e, marker.mark((e.service_id, e.fingerprint), e.created_at)) for e in entries]
+    timeline = [(at, 0, (s, fp), None) for s, fp, at, intake_id in stored if intake_id not in ids]
+    timeline += [(e.created_at, 1, (e.service_id, e.fingerprint), e) for e in entries]
+    marker = RepeatMarker(window)
+    marked = []
+    for at, _, key, entry in sorted(timeline, key=lambda row: row[:2]):
+        repeat = marker.mark(key, at)
+        if entry is not None:
+            marked.append((entry, repeat))
+    return marked
 
 
 def _row(entry: Entry, is_repeat: bool) -> Report:

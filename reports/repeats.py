@@ -8,12 +8,13 @@ one person cannot raise a spike by reporting again and again.
 The intake asks the database (`Report.objects.is_repeat_of`); whatever marks a
 stream of reports in time order (the mover's batches, the backtest's import, the
 harness) uses `RepeatMarker`. Both take the window from `repeat_window()`.
+In time order, the latest earlier report of a reporter for a service is the one
+that decides.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Hashable, Iterable
+from collections.abc import Hashable
 from datetime import timedelta
 from typing import Any
 
@@ -31,24 +32,15 @@ def within(at: Any, earlier: Any, window: Any) -> bool:
 
 
 class RepeatMarker:
-    """Marks reports, fed roughly in time order, as repeats or not.
+    """Marks reports, fed in time order, as repeats or not. ``key``: (service,
+    reporter), or any value standing for the pair."""
 
-    ``key`` is (service, reporter); ``earlier`` seeds reports already stored.
-    """
-
-    # Times of a key older than the window are dropped once this many pile up.
-    _PRUNE_AT = 8
-
-    def __init__(self, window: Any = None, earlier: Iterable[tuple[Hashable, Any]] = ()) -> None:
+    def __init__(self, window: Any = None) -> None:
         self.window = repeat_window() if window is None else window
-        self._times: dict[Hashable, list[Any]] = defaultdict(list)
-        for key, at in earlier:
-            self._times[key].append(at)
+        self._latest: dict[Hashable, Any] = {}
 
     def mark(self, key: Hashable, at: Any) -> bool:
-        times = self._times[key]
-        repeat = any(within(at, t, self.window) for t in times)
-        times.append(at)
-        if len(times) > self._PRUNE_AT:
-            times[:] = [t for t in times if t > at - self.window]
-        return repeat
+        """Whether this report is a repeat; it then counts as the key's latest."""
+        previous = self._latest.get(key)
+        self._latest[key] = at
+        return previous is not None and within(at, previous, self.window)
