@@ -52,18 +52,20 @@ def outage(values: np.ndarray, at: int, minutes: int = 30, extra: float = 40.0) 
 
 def test_a_series_is_fitted_once_its_first_minute_is_over_then_every_refit_interval():
     first = START + 90 * 60
-    fits = DEFAULT.fit_times(first, START + 3 * 86400, every=60, origin=START + 60)
+    end = START + 3 * 86400
+    fits = DEFAULT.fit_times(first, end, every=60, origin=START + 60)
     assert fits[0] == first + 60
     assert np.diff(fits).tolist() == [DEFAULT.refit_every_seconds] * (len(fits) - 1)
+    assert fits[-1] + DEFAULT.refit_every_seconds >= end
 
 
 def test_fits_checked_every_ten_minutes_come_at_the_first_check_after_they_are_due():
-    first = START + 7 * 60
-    fits = DEFAULT.fit_times(first, START + 2 * 86400, every=600, origin=START)
-    assert fits == [START + 600, START + 600 + DEFAULT.refit_every_seconds]
-    assert DEFAULT.refit_due(None, START)
-    assert not DEFAULT.refit_due(fits[0], fits[1] - 60)
-    assert DEFAULT.refit_due(fits[0], fits[1])
+    daily = replace(DEFAULT, refit_every_seconds=86400 + 60)
+    fits = daily.fit_times(START + 7 * 60, START + 2 * 86400 + 3600, every=600, origin=START)
+    assert fits == [START + 600, START + 600 + 86400 + 600, START + 600 + 2 * (86400 + 600)]
+    assert daily.refit_due(None, START)
+    assert not daily.refit_due(fits[0], fits[0] + 86400)
+    assert daily.refit_due(fits[0], fits[0] + 86400 + 60)
 
 
 def test_each_fit_reads_only_the_minutes_before_it():
@@ -72,10 +74,13 @@ def test_each_fit_reads_only_the_minutes_before_it():
     for fit in fits:
         seen = (fit.at - START) / 86400
         assert abs(fit.profile.n_days - seen) < 1e-9
-    # A fit just before an outage has not seen it: its expectation is the usual level.
-    hit = outage(values, 2 * DAY + 1, extra=500.0)
-    before = replay_fits(DEFAULT, hit, START, START, every_minute(len(values)))
-    assert before[-1].profile.expected(fits[-1].at) == fits[-1].profile.expected(fits[-1].at)
+    # An outage from the minute of a fit on: that fit has not seen it, the next has.
+    k = len(fits) // 2
+    hit = outage(values, int((fits[k].at - START) // 60), extra=500.0)
+    refits = replay_fits(DEFAULT, hit, START, START, every_minute(len(values)))
+    at, after = fits[k].at, fits[k + 1].at
+    assert refits[k].profile.expected(at) == fits[k].profile.expected(at)
+    assert refits[k + 1].profile.expected(after) != fits[k + 1].profile.expected(after)
 
 
 def test_the_history_is_the_last_four_weeks_at_most():
