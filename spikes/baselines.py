@@ -20,6 +20,13 @@ from spikes.detection.policy import dense, grid, regional_prior
 from spikes.models import ALL_REGIONS, IntakeGap, PipelineState, Series, SeriesBaseline, SeriesMinute
 
 BUCKET_SECONDS = POLICY.bucket_seconds
+# The policy's history, for the pages that tell readers how baselines are learned.
+HISTORY = POLICY.history
+
+
+def is_ready(profile: Profile | None) -> bool:
+    """Whether a stored baseline may judge its series yet (the policy's warm-up)."""
+    return POLICY.is_ready(profile)
 
 
 def minute_grid(start: datetime, end: datetime) -> np.ndarray:
