@@ -17,16 +17,8 @@ from django.core.cache import cache
 from django.db.models import Sum
 
 from reports.models import ProblemType, Service
-from spikes.baselines import BUCKET_SECONDS
-from spikes.detection import Profile
-from spikes.models import (
-    ALL_REGIONS,
-    MinuteCount,
-    SeriesBaseline,
-    SeriesMinute,
-    Spike,
-    SubdivisionMinute,
-)
+from spikes.baselines import BUCKET_SECONDS, stored_profile, stored_profiles
+from spikes.models import ALL_REGIONS, MinuteCount, Series, SeriesMinute, Spike, SubdivisionMinute
 from spikes.timeseries import counted_edge
 
 logger = logging.getLogger(__name__)
@@ -212,10 +204,10 @@ def _region_counts(service: Service, now: datetime, window: timedelta) -> list[t
         int((end - start).total_seconds()) // 60, dtype=float
     )
     expected: dict[str, float] = {}
-    for region, profile in SeriesBaseline.objects.filter(
-        series__service=service, series__region__in=list(totals)
-    ).values_list("series__region", "profile"):
-        expected[region] = round(float(Profile.from_dict(profile).expected_many(minutes).sum()), 1)
+    regional = list(Series.objects.filter(service=service, region__in=list(totals)))
+    for series, profile in zip(regional, stored_profiles(regional).values()):
+        if profile is not None:
+            expected[series.region] = round(float(profile.expected_many(minutes).sum()), 1)
     return [(code, int(n), expected.get(code)) for code, n in totals.items() if n]
 
 
@@ -255,17 +247,13 @@ def subdivisions_between(
 
 
 def _expected_between(service: Service, country: str, start: datetime, end: datetime) -> float | None:
-    profile = (
-        SeriesBaseline.objects.filter(series__service=service, series__region=country)
-        .values_list("profile", flat=True)
-        .first()
-    )
+    profile = stored_profile(Series.objects.filter(service=service, region=country).first())
     if profile is None:
         return None
     minutes = start.timestamp() + BUCKET_SECONDS * np.arange(
         int((end - start).total_seconds()) // BUCKET_SECONDS, dtype=float
     )
-    return float(Profile.from_dict(profile).expected_many(minutes).sum())
+    return float(profile.expected_many(minutes).sum())
 
 
 # The usual shares are learned from a week of counts ending a day ago: long enough

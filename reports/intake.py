@@ -24,7 +24,7 @@ import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -244,7 +244,6 @@ def file_report(
     now = now or timezone.now()
     if reporter is None:
         reporter = fingerprint.reporter_fingerprint(client.address, client.user_agent, now)
-    window = timedelta(seconds=settings.REPORT_REPEAT_WINDOW_SECONDS)
     return Report.objects.create(
         intake_id=intake_id or uuid.uuid4(),
         service_id=report.service_id,
@@ -255,7 +254,7 @@ def file_report(
         comment=report.comment,
         source=source,
         fingerprint=reporter,
-        is_repeat=Report.objects.is_repeat_of(report.service_id, reporter, now, window),
+        is_repeat=Report.objects.is_repeat_of(report.service_id, reporter, now),
     )
 
 

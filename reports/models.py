@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime
 
 from django.db import models
 from django.utils import timezone
+
+from reports.repeats import repeat_window
 
 
 class Category(models.TextChoices):
@@ -154,11 +156,12 @@ class ReportQuerySet(models.QuerySet):
     def with_visible_comments(self) -> ReportQuerySet:
         return self.exclude(comment="").filter(comment_hidden=False)
 
-    def is_repeat_of(
-        self, service_id: int, fingerprint: str, at: timezone.datetime, window: timedelta
-    ) -> bool:
+    def is_repeat_of(self, service_id: int, fingerprint: str, at: datetime) -> bool:
+        """Whether a report by this reporter for this service at `at` is a repeat
+        (reports.repeats: an earlier one within the repeat window)."""
+        window = repeat_window()
         return self.filter(
-            service_id=service_id, fingerprint=fingerprint, created_at__gt=at - window
+            service_id=service_id, fingerprint=fingerprint, created_at__gt=at - window, created_at__lte=at
         ).exists()
 
 

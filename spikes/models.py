@@ -15,6 +15,7 @@ from django.db import models
 from django.db.models.fields.json import KeyTextTransform
 from django.utils import timezone
 
+from outagewatch.times import iso_utc
 from reports.models import ProblemType, Report, Service, ServiceGroup
 
 ALL_REGIONS = ""
@@ -311,15 +312,11 @@ class ServiceStatus:
         lead = self.lead
         return {
             "level": self.level,
-            "since": _iso(self.since),
-            "recovering_since": _iso(self.recovering_since),
+            "since": iso_utc(self.since),
+            "recovering_since": iso_utc(self.recovering_since),
             "regions": self.regions,
             "spike": lead.pk if lead else None,
         }
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return None if moment is None else moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 class SpikeQuerySet(models.QuerySet):
@@ -425,6 +422,28 @@ class Spike(models.Model):
     @property
     def is_open(self) -> bool:
         return self.ended_at is None
+
+    def as_json(self) -> dict:
+        """The spike's one JSON form: the partner API, the webhooks and the backtest's
+        export all write it (needs `service`; select_related it for many spikes)."""
+        return {
+            "id": self.pk,
+            "service": self.service.slug,
+            "service_name": self.service.name,
+            "region": self.region,
+            "level": self.level,
+            "status": self.status,
+            "started_at": iso_utc(self.started_at),
+            "detected_at": iso_utc(self.detected_at),
+            "peak_at": iso_utc(self.peak_at),
+            "peak_reports": self.peak_reports,
+            "expected_reports": self.expected_reports,
+            "ended_at": iso_utc(self.ended_at),
+            "problems": self.problems,
+            "regions": self.regions,
+            "incident": self.incident_id,
+            "related_to": self.related_to_id,
+        }
 
     @property
     def back_to_normal_at(self) -> datetime | None:

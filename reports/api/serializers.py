@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from outagewatch.times import iso_utc
 from reports.intake import Accepted, ValidReport
 
 
@@ -22,7 +23,7 @@ def accepted_report(report: Accepted, valid: ValidReport) -> dict[str, Any]:
         "subdivision": report.subdivision,
         "comment": report.comment,
         "source": report.source,
-        "created_at": report.created_at.isoformat().replace("+00:00", "Z"),
+        "created_at": iso_utc(report.created_at),
         "is_repeat": report.is_repeat,
         "stored": report.stored,
     }
