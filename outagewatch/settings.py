@@ -230,6 +230,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     "purge-fingerprint-keys": {"task": "reports.tasks.purge_fingerprint_keys", "schedule": 3600.0},
     # Every minute: count the new reports and run the detector over every series.
     "detection-pass": {"task": "spikes.tasks.detection_pass", "schedule": 60.0, "options": {"expires": 55}},
+    # Every 10 minutes: refit the baselines that are due; each is refitted every 6
+    # hours (the detection policy, spikes/detection/policy.py), so at most 10 minutes late.
     "refresh-baselines": {"task": "spikes.tasks.refresh_baselines", "schedule": 600.0},
 }
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)

@@ -10,4 +10,5 @@ class PagesConfig(AppConfig):
 
     def ready(self) -> None:
         # The report form's answers, counted by /metrics (a success redirects).
-        metrics.register_report_view("report-problem", "web", 302)
+        for url_name in ("report-problem", "edition-report-problem"):
+            metrics.register_report_view(url_name, "web", 302)

@@ -10,6 +10,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 
+from pages.editions import in_country
 from reports.models import Region, Service, ServiceGroup
 from spikes.models import ALL_REGIONS, Level, Spike, Status
 
@@ -92,7 +93,7 @@ class SpikeFilter(django_filters.FilterSet):
     def filter_region(self, queryset, name: str, value: str):
         if value == "all":
             return queryset.filter(region=ALL_REGIONS)
-        return queryset.filter(Q(region=value) | Q(parts__region=value)).distinct()
+        return queryset.filter(in_country(value))
 
     def filter_level(self, queryset, name: str, value: str):
         return queryset.filter(Q(level=value) | Q(parts__level=value)).distinct()

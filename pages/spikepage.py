@@ -14,9 +14,12 @@ from datetime import datetime, timedelta
 
 from django.db.models import Q
 
+from pages import breakdowns, countrymap
+from pages.breakdowns import RegionRow
 from pages.charts import expected_phrase
+from reports.subdivisions import first_level
 from spikes import timeseries
-from spikes.models import Level, Spike, SpikeChange
+from spikes.models import ALL_REGIONS, Level, Spike, SpikeChange
 
 # Hours of normal reports drawn either side of the spike, for contrast.
 CONTEXT = timedelta(hours=3)
@@ -186,3 +189,29 @@ def related_spikes(spike: Spike) -> list[Spike]:
     for other in spike.sympathetic_spikes.select_related("service"):
         found[other.pk] = other
     return sorted(found.values(), key=lambda s: s.started_at)
+
+
+def map_countries(spike: Spike) -> list[str]:
+    """The countries of the spike whose subdivisions can be shown, most reports
+    first: its own country, or the countries of an all-regions spike with a map."""
+    if spike.region != ALL_REGIONS:
+        return [spike.region] if first_level(spike.region) else []
+    ranked = sorted(spike.regions.items(), key=lambda kv: -kv[1])
+    return [code for code, _ in ranked if countrymap.has_map(code)]
+
+
+def where_in_country(spike: Spike, country: str, now: datetime) -> list[RegionRow]:
+    """Distinct reporters by subdivision of `country` from the spike's onset to its
+    end (or the last counted minute), against what was expected there, most first."""
+    start = timeseries.floor_to(spike.started_at, 60)
+    end = timeseries.counted_edge(now, 60)
+    if spike.ended_at is not None:
+        end = min(end, timeseries.floor_to(spike.ended_at, 60) + timedelta(minutes=1))
+    if end <= start:
+        return []
+    names = first_level(country)
+    rows = [
+        RegionRow(code, names.get(code, code), n, expected)
+        for code, n, expected in breakdowns.subdivisions_between(spike.service, country, start, end)
+    ]
+    return sorted(rows, key=breakdowns.REGION_SORTS["reports"])

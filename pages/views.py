@@ -1,64 +1,44 @@
-"""The public site's pages, and the report form's target. Thin: parse the request,
-ask the domain modules (spikes.models for the status, reports.intake for a report,
-servicepage, breakdowns, home, outages, spikepage, charts, worldmap), render."""
+"""The public site's pages but a service's own (pages.service_views): home, the
+archive, spike and incident pages, methodology, the time zone. Thin: parse the
+request, ask the domain modules (homepage, outages, spikepage, incidentpage,
+charts), render."""
 
 from __future__ import annotations
 
 from django.conf import settings
-from django.contrib import messages
-from django.core.cache import cache
 from django.core.paginator import Paginator
-from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
-from outagewatch.clients import client_from_request
 from outagewatch.security import embeddable
-from pages import (
-    breakdowns,
-    charts,
-    downloads,
-    guides,
-    homepage,
-    html_parts,
-    incidentpage,
-    servicepage,
-    spikepage,
-    worldmap,
-)
+from pages import charts, countrymap, downloads, guides, homepage, html_parts, incidentpage, spikepage
+from pages.edition_views import edition_or_response
+from pages.editions import Edition
 from pages.filters import SpikeFilter
 from pages.outages import entries, heads, region_names
 from pages.png import chart_png
-from pages.ranges import RANGES, ChartRange, parse_chart_range
 from pages.templatetags.pages_tags import INTERVAL_WORDS
 from pages.timezones import TZ_COOKIE, TZ_COOKIE_MAX_AGE, parse_zone, suggested, zone_choices
-from reports import intake
-from reports.models import Category, ProblemType, Region, Report, Service, Source
-from reports.regions import REGION_COOKIE
+from reports.models import Category, Region, Service
 from spikes import timeseries
 from spikes.baselines import HISTORY
 from spikes.detection import DetectorConfig
-from spikes.incidents import WIDESPREAD_SERVICES
+from spikes.incidents import WIDESPREAD_OWNERS
 from spikes.incidents import WINDOW as INCIDENT_WINDOW
 from spikes.models import Incident, Spike
 
 ARCHIVE_PAGE_SIZE = 25
-# A service's PNG is drawn once a minute at most per range and zone (the counts
-# change once a minute; a shared link's preview is fetched by every chat app).
-PNG_CACHE_SECONDS = 60
-# The report form remembers the reporter's region for a year.
-REGION_COOKIE_MAX_AGE = 365 * 24 * 3600
 
 
 def bad_request(request: HttpRequest, message: str) -> HttpResponse:
     return render(request, "400.html", {"message": message}, status=400)
 
 
-def _chart_context(rows: list[timeseries.Bucket], title: str, interval: str, long_range: bool) -> dict:
+def chart_context(rows: list[timeseries.Bucket], title: str, interval: str, long_range: bool) -> dict:
     chart = charts.line_chart(rows, zone=timezone.get_current_timezone())
     per = INTERVAL_WORDS[interval]
     return {
@@ -107,7 +87,7 @@ def methodology(request: HttpRequest) -> HttpResponse:
             "resolve_minutes": round(config.resolve_after_seconds / 60),
             "history_days": HISTORY.days,
             "incident_minutes": round(INCIDENT_WINDOW.total_seconds() / 60),
-            "widespread": WIDESPREAD_SERVICES,
+            "widespread": WIDESPREAD_OWNERS,
             "band_sds": timeseries.BAND_SDS,
             "repeat_minutes": settings.REPORT_REPEAT_WINDOW_SECONDS // 60,
         },
@@ -119,257 +99,25 @@ def developers(request: HttpRequest) -> HttpResponse:
     return render(request, "pages/developers.html", {"guide": guides.partner_api()})
 
 
-def _service(request: HttpRequest, slug: str) -> Service | HttpResponse:
-    """The service of a /status/<slug>/ URL; a redirect when only the case is
-    wrong (/status/WhatsApp/); a 404 naming the services it may have meant."""
-    services = Service.objects.active().select_related("group")
-    service = services.filter(slug=slug).first()
-    if service is not None:
-        return service
-    if services.filter(slug=slug.lower()).exists():
-        return HttpResponseRedirect(
-            request.get_full_path().replace(f"/{slug}/", f"/{slug.lower()}/", 1), status=301
-        )
-    near = homepage.search(slug.replace("-", " "), limit=5)
-    suggestions = list(Service.objects.active().filter(slug__in=near).order_by("name"))
-    return render(
-        request,
-        "404.html",
-        {"what": f"There is no service “{slug}” here.", "suggestions": suggestions},
-        status=404,
-    )
-
-
-def _service_range(request: HttpRequest, service: Service) -> tuple[ChartRange, list[timeseries.Bucket]]:
-    chart_range = parse_chart_range(request.GET, timezone.now())
-    rows = timeseries.buckets(service, chart_range.start, chart_range.end, chart_range.seconds)
-    return chart_range, rows
-
-
-def service_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    service = _service(request, slug)
-    if isinstance(service, HttpResponse):
-        return service
-    return _service_page(request, service)
-
-
-def _service_page(
-    request: HttpRequest,
-    service: Service,
-    *,
-    errors: dict[str, list[str]] | None = None,
-    submitted: dict[str, str] | None = None,
-    status: int = 200,
-) -> HttpResponse:
-    """The service page; after a refused report, the same page with the form as it
-    was sent and what was wrong."""
-    now = timezone.now()
-    try:
-        chart_range, rows = _service_range(request, service)
-    except timeseries.RangeError as error:
-        return bad_request(request, f"This chart cannot be drawn: {error}.")
-    sort = request.GET.get("sort") or "reports"
-    if sort not in breakdowns.REGION_SORTS:
-        return bad_request(
-            request, f"sort must be one of {', '.join(breakdowns.REGION_SORTS)}, not {sort!r}."
-        )
-    window = request.GET.get("map") or breakdowns.DEFAULT_MAP_WINDOW
-    if window not in breakdowns.MAP_WINDOWS:
-        return bad_request(
-            request, f"map must be one of {', '.join(breakdowns.MAP_WINDOWS)}, not {window!r}."
-        )
-    answer = Spike.objects.status_for(service)
-    context = servicepage.report_form(request, service, errors=errors, submitted=submitted)
-    page_path = reverse("service-detail", args=[service.slug])
-    if request.path != page_path:
-        # Shown at the form's target after a refused report: its links name its path.
-        context["page_path"] = page_path
-    names = dict(context["regions"])
-    regions = sorted(servicepage.region_rows(service, now, names, window), key=breakdowns.REGION_SORTS[sort])
-    context.update(
-        _chart_context(
-            rows,
-            f"{service.name}: user reports in the last {chart_range.range}",
-            chart_range.interval,
-            chart_range.is_long,
-        )
-    )
-    world = worldmap.world_map(regions)
-    query = request.GET.urlencode()
-    context.update(
-        status=answer,
-        countries=sorted(names.get(code, code) for code in answer.regions),
-        chart_range=chart_range,
-        ranges=list(RANGES),
-        problem_shares=servicepage.problem_shares(service, now, answer.lead),
-        regions_table=regions,
-        region_sort=sort,
-        map_window=window,
-        map_windows=list(breakdowns.MAP_WINDOWS),
-        map_words=breakdowns.MAP_WINDOW_WORDS[window],
-        world=world,
-        map_paths=html_parts.map_paths(world),
-        legend=worldmap.LEGEND,
-        region_names=names,
-        png_url=request.build_absolute_uri(reverse("service-png", args=[service.slug]) + f"?{query}"),
-        csv_url=reverse("service-csv", args=[service.slug]) + f"?{query}",
-        embed_snippet=downloads.embed_snippet(
-            request.build_absolute_uri(reverse("service-embed", args=[service.slug])),
-            f"{service.name} user reports on outagewatch",
-        ),
-        permalink=request.build_absolute_uri(reverse("service-detail", args=[service.slug])),
-        recent_comments=Report.objects.filter(service=service)
-        .with_visible_comments()
-        .select_related("problem", "region")[:10],
-        related=Service.objects.active()
-        .filter(group_id=service.group_id)
-        .exclude(pk=service.pk)
-        .order_by("name")
-        if service.group_id
-        else [],
-    )
-    return render(request, "pages/service.html", context, status=status)
-
-
-@require_http_methods(["GET", "POST"])
-def report_problem(request: HttpRequest, slug: str) -> HttpResponse:
-    """The report form's target: accept the report and redirect to the service page,
-    which thanks the reporter; a refused report shows the service page again with
-    what was wrong (400, or 429 with Retry-After). A GET (the address of that page
-    entered again) goes to the service page.
-
-    When the report can be neither committed nor queued, a 503 page that needs no
-    database says so and when to try again: never a 500, never half a report.
-    """
-    if request.method == "GET":
-        return redirect("service-detail", slug=slug)
-    try:
-        return _report_problem(request, slug)
-    except (DatabaseError, intake.Unavailable) as exc:
-        retry_after = getattr(exc, "retry_after", settings.REPORT_RETRY_AFTER_SECONDS)
-        response = HttpResponse(
-            "<!doctype html><title>Reports paused</title><h1>We cannot take reports right now</h1>"
-            "<p>Our database is unavailable for a moment, so your report was <strong>not</strong> "
-            f"recorded. Please go back and send it again in {retry_after} seconds.</p>",
-            status=503,
-        )
-        response["Retry-After"] = str(retry_after)
-        return response
-
-
-def _report_problem(request: HttpRequest, slug: str) -> HttpResponse:
-    service = get_object_or_404(Service.objects.active().select_related("group"), slug=slug)
-    submitted = {
-        "service": service.slug,
-        "problem": request.POST.get("problem", ""),
-        "region": request.POST.get("region", ""),
-        "comment": request.POST.get("comment", ""),
-    }
-    if request.POST.get(servicepage.HONEYPOT_FIELD):
-        # People never see this field; a bot that fills every input does. Say so
-        # plainly rather than pretend: a confirmation must mean a stored report.
-        errors = {"__all__": ["This looks like an automated submission (a hidden field was filled in)."]}
-        return _service_page(request, service, errors=errors, submitted=submitted, status=400)
-    client = client_from_request(request)
-    try:
-        try:
-            valid = intake.validate_report(submitted)
-        except intake.InvalidReport:
-            intake.check_rate_limit(client)  # bad requests count towards the limit too
-            raise
-        # Read before accepting: once accepted, nothing may fail and invite a resend.
-        problem_name = ProblemType.objects.values_list("name", flat=True).get(pk=valid.problem_id)
-        region_name = Region.objects.values_list("name", flat=True).get(pk=valid.region)
-        intake.accept_report(valid, client, Source.WEB)
-    except intake.RateLimited as limited:
-        errors = {
-            "__all__": [
-                f"Too many reports from your connection. Please try again in {limited.retry_after} seconds."
-            ]
-        }
-        response = _service_page(request, service, errors=errors, submitted=submitted, status=429)
-        response["Retry-After"] = str(limited.retry_after)
-        return response
-    except intake.InvalidReport as invalid:
-        return _service_page(request, service, errors=invalid.errors, submitted=submitted, status=400)
-    messages.success(
-        request,
-        f"Thank you: your report of {problem_name.lower()} problems with {service.name} "
-        f"in {region_name} is recorded.",
-    )
-    response = redirect(reverse("service-detail", args=[service.slug]) + "#report")
-    response.set_cookie(
-        REGION_COOKIE, valid.region, max_age=REGION_COOKIE_MAX_AGE, samesite="Lax", httponly=True
-    )
-    return response
-
-
-def service_csv(request: HttpRequest, slug: str) -> HttpResponse:
-    service = _service(request, slug)
-    if isinstance(service, HttpResponse):
-        return service
-    try:
-        _, rows = _service_range(request, service)
-    except timeseries.RangeError as error:
-        return bad_request(request, f"This series cannot be downloaded: {error}.")
-    return downloads.csv_response(rows, f"outagewatch-{service.slug}")
-
-
-def service_png(request: HttpRequest, slug: str) -> HttpResponse:
-    service = _service(request, slug)
-    if isinstance(service, HttpResponse):
-        return service
-    try:
-        chart_range = parse_chart_range(request.GET, timezone.now())
-    except timeseries.RangeError as error:
-        return bad_request(request, f"This chart cannot be drawn: {error}.")
-    zone_name = timezone.get_current_timezone_name()
-    edge = timeseries.counted_until(timezone.now())
-    key = f"pages:png:{service.pk}:{chart_range.range}:{chart_range.interval}:{zone_name}:{edge}"
-    body = cache.get(key)
-    if body is None:
-        rows = timeseries.buckets(
-            service, chart_range.start, chart_range.end, chart_range.seconds, counted=edge
-        )
-        title = f"{service.name}: user reports in the last {chart_range.range}"
-        body = chart_png(title, rows, chart_range.seconds, timezone.get_current_timezone(), zone_name)
-        cache.set(key, body, PNG_CACHE_SECONDS)
-    return downloads.png_response(body, f"outagewatch-{service.slug}")
-
-
-@embeddable
-def service_embed(request: HttpRequest, slug: str) -> HttpResponse:
-    """The live widget of a service (its last 24 hours) for other sites' iframes."""
-    service = _service(request, slug)
-    if isinstance(service, HttpResponse):
-        return service
-    chart_range, rows = _service_range(request, service)
-    answer = Spike.objects.status_for(service)
-    chart = charts.line_chart(rows, width=560, height=220, zone=timezone.get_current_timezone())
-    title = f"{service.name}: user reports in the last {chart_range.range}"
-    return render(
-        request,
-        "pages/embed.html",
-        {
-            "title": service.name,
-            "status": answer,
-            "chart_svg": html_parts.chart_svg(
-                chart, rows, title, INTERVAL_WORDS[chart_range.interval], chart_range.is_long, table=False
-            ),
-            "permalink": request.build_absolute_uri(reverse("service-detail", args=[service.slug])),
-        },
-    )
-
-
-def outage_list(request: HttpRequest) -> HttpResponse:
-    archive = SpikeFilter(request.GET, queryset=heads().order_by("-started_at"))
+def outage_list(request: HttpRequest, cc: str | None = None) -> HttpResponse:
+    """The archive; in an edition (/<cc>/outages/), of the outages with a spike in
+    its country."""
+    params = request.GET
+    edition = None
+    if cc is not None:
+        edition = edition_or_response(request, cc)
+        if isinstance(edition, HttpResponse):
+            return edition
+        request.edition = edition
+        params = request.GET.copy()
+        params["region"] = edition.code
+    archive = SpikeFilter(params, queryset=heads().order_by("-started_at"))
+    context = {"filter": archive, "edition": edition}
     if not archive.is_valid():
-        return render(request, "pages/outages.html", {"filter": archive, "page": None}, status=400)
+        return render(request, "pages/outages.html", {**context, "page": None}, status=400)
     page = Paginator(archive.qs, ARCHIVE_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
-        request,
-        "pages/outages.html",
-        {"filter": archive, "page": page, "outages": entries(list(page.object_list))},
+        request, "pages/outages.html", {**context, "page": page, "outages": entries(list(page.object_list))}
     )
 
 
@@ -385,6 +133,14 @@ def _spike(pk: int) -> Spike:
 def spike_detail(request: HttpRequest, pk: int) -> HttpResponse:
     spike = _spike(pk)
     now = timezone.now()
+    map_countries = spikepage.map_countries(spike)
+    country = request.GET.get("country") or (map_countries[0] if map_countries else "")
+    if country and country not in map_countries:
+        return bad_request(
+            request,
+            f"country must be one of this outage's countries with a map ({', '.join(map_countries) or 'none'}), "
+            f"not {country[:12]!r}.",
+        )
     window, rows = spikepage.series(spike, now)
     names = region_names()
     problem_names = dict(spike.service.problem_types.values_list("slug", "name"))
@@ -402,7 +158,7 @@ def spike_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "spike": spike,
             "window": window,
-            **_chart_context(
+            **chart_context(
                 rows, f"{spike.service.name}: user reports around the outage", window.interval, True
             ),
             "timeline": spikepage.timeline(spike, changes, peaks),
@@ -428,8 +184,27 @@ def spike_detail(request: HttpRequest, pk: int) -> HttpResponse:
             ),
             "region_name": names.get(spike.region, ""),
             "region_names": names,
+            **_where_in_country(spike, country, map_countries, now, names),
         },
     )
+
+
+def _where_in_country(
+    spike: Spike, country: str, map_countries: list[str], now, names: dict[str, str]
+) -> dict:
+    """The spike page's breakdown by subdivision of one of its countries, and its map."""
+    if not country:
+        return {}
+    rows = spikepage.where_in_country(spike, country, now)
+    country_map = countrymap.country_map(country, rows)
+    return {
+        "map_country": Edition(country, names.get(country, country)),
+        "map_countries": [Edition(code, names.get(code, code)) for code in map_countries],
+        "subdivisions_table": rows,
+        "country_map": country_map,
+        "map_paths": html_parts.map_paths(country_map) if country_map else "",
+        "legend": countrymap.LEGEND,
+    }
 
 
 def spike_url(spike: Spike) -> str:

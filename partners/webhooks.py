@@ -27,6 +27,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from outagewatch import safehttp
+from outagewatch.times import iso_utc
 from partners import outbound, signing
 from partners.models import (
     DeliveryStatus,
@@ -55,28 +56,10 @@ BACKOFF_BASE_SECONDS = 10
 BACKOFF_MAX_SECONDS = 3600
 
 
-def _iso(moment: datetime | None) -> str | None:
-    return None if moment is None else moment.isoformat().replace("+00:00", "Z")
-
-
 def spike_payload(spike: Spike) -> dict:
-    return {
-        "id": spike.pk,
-        "service": spike.service.slug,
-        "service_name": spike.service.name,
-        "region": spike.region,
-        "level": spike.level,
-        "status": spike.status,
-        "started_at": _iso(spike.started_at),
-        "detected_at": _iso(spike.detected_at),
-        "peak_reports": spike.peak_reports,
-        "expected_reports": spike.expected_reports,
-        "ended_at": _iso(spike.ended_at),
-        "problems": spike.problems,
-        "incident": spike.incident_id,
-        # The service's answer to "is it down?" as the event happens, as the site shows it.
-        "service_status": Spike.objects.status_for(spike.service_id).as_dict(),
-    }
+    # The spike's one JSON form, and the service's answer to "is it down?" as the
+    # event happens, as the site shows it.
+    return spike.as_json() | {"service_status": Spike.objects.status_for(spike.service_id).as_dict()}
 
 
 def incident_payload(incident: Incident) -> dict:
@@ -84,13 +67,13 @@ def incident_payload(incident: Incident) -> dict:
         "id": incident.pk,
         "kind": incident.kind,
         "group": incident.group.slug if incident.group_id else None,
-        "started_at": _iso(incident.started_at),
+        "started_at": iso_utc(incident.started_at),
         "services": sorted({s.service.slug for s in incident.spikes.all()}),
     }
 
 
 def envelope(kind: str, at: datetime, data: dict) -> dict:
-    return {"type": kind, "created_at": _iso(at), "data": data}
+    return {"type": kind, "created_at": iso_utc(at), "data": data}
 
 
 # --- outbox ------------------------------------------------------------------------

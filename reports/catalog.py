@@ -17,7 +17,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError, transaction
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import m2m_changed, post_delete, post_save
 
 from reports.models import ProblemType, Region, Service, ServiceGroup, ServiceProblem
 
@@ -31,6 +31,11 @@ class ServiceEntry:
     name: str
     is_active: bool
     problems: dict[str, int]  # problem slug -> ProblemType id, in the service's order
+    # Where it is offered (ISO 3166-1 codes); empty for a service offered worldwide.
+    countries: frozenset[str] = frozenset()
+
+    def is_offered_in(self, country: str) -> bool:
+        return not self.countries or country in self.countries
 
 
 @dataclass(frozen=True)
@@ -45,13 +50,16 @@ _snapshot: CatalogSnapshot | None = None
 
 
 def _read_snapshot() -> CatalogSnapshot:
+    countries: dict[int, set[str]] = {}
+    for service_id, code in Service.countries.through.objects.values_list("service_id", "region_id"):
+        countries.setdefault(service_id, set()).add(code)
     problems: dict[int, dict[str, int]] = {}
     for service_id, slug, problem_id in ServiceProblem.objects.order_by(
         "service_id", "position", "id"
     ).values_list("service_id", "problem_type__slug", "problem_type_id"):
         problems.setdefault(service_id, {})[slug] = problem_id
     services = {
-        slug: ServiceEntry(pk, slug, name, active, problems.get(pk, {}))
+        slug: ServiceEntry(pk, slug, name, active, problems.get(pk, {}), frozenset(countries.get(pk, ())))
         for pk, slug, name, active in Service.objects.values_list("pk", "slug", "name", "is_active")
     }
     regions = frozenset(Region.objects.values_list("code", flat=True))
@@ -84,10 +92,14 @@ SNAPSHOT_MODELS = (Service, ServiceProblem, ProblemType, Region)
 
 
 def watch_catalog_rows() -> None:
-    """Forget the snapshot whenever this process saves or deletes a row it reads."""
+    """Forget the snapshot whenever this process saves or deletes a row it reads, or
+    changes the countries a service is offered in."""
     for model in SNAPSHOT_MODELS:
         for signal in (post_save, post_delete):
             signal.connect(invalidate_catalog, sender=model, dispatch_uid=f"catalog-{model.__name__}")
+    m2m_changed.connect(
+        invalidate_catalog, sender=Service.countries.through, dispatch_uid="catalog-countries"
+    )
 
 
 @dataclass
@@ -123,12 +135,14 @@ def load_catalog(path: Path = DEFAULT_CATALOG_FILE) -> dict[str, LoadSummary]:
 
     Idempotent: a second run changes nothing. Rows that the file does not mention
     (a service an operator added in the admin) are left alone; `is_active` is only
-    set on creation, so an operator's deactivation survives a reload.
+    set on creation, so an operator's deactivation survives a reload. A service's
+    `countries` (where it is offered; left out for worldwide) are set to the file's.
     """
     data = json.loads(Path(path).read_text())
     summaries = {name: LoadSummary() for name in ("groups", "problem types", "services")}
 
     groups, problems = {}, {}
+    known_regions = set(Region.objects.values_list("code", flat=True))
     for entry in data["groups"]:
         groups[entry["slug"]], outcome = _upsert(
             ServiceGroup, {"slug": entry["slug"]}, {"name": entry["name"]}
@@ -159,6 +173,14 @@ def load_catalog(path: Path = DEFAULT_CATALOG_FILE) -> dict[str, LoadSummary]:
             ServiceProblem.objects.bulk_create(
                 ServiceProblem(service=service, problem_type_id=pk, position=i) for i, pk in enumerate(wanted)
             )
+            if outcome == "unchanged":
+                outcome = "updated"
+        wanted_countries = set(entry.get("countries") or ())
+        unknown = wanted_countries - known_regions
+        if unknown:
+            raise ValueError(f"{entry['slug']}: unknown country codes {sorted(unknown)} in {path}")
+        if set(service.countries.values_list("code", flat=True)) != wanted_countries:
+            service.countries.set(sorted(wanted_countries))
             if outcome == "unchanged":
                 outcome = "updated"
         summaries["services"].count(outcome)

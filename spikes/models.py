@@ -15,6 +15,7 @@ from django.db import models
 from django.db.models.fields.json import KeyTextTransform
 from django.utils import timezone
 
+from outagewatch.times import iso_utc
 from reports.models import ProblemType, Report, Service, ServiceGroup
 
 ALL_REGIONS = ""
@@ -73,6 +74,40 @@ class SeriesMinute(models.Model):
 
     def __str__(self) -> str:
         return f"series {self.series_id} at {self.minute:%Y-%m-%d %H:%M}: {self.reporters}"
+
+
+class SubdivisionMinute(models.Model):
+    """Reports and distinct reporters in one minute for one service in one
+    subdivision of a country (Report.subdivision): where in the country a
+    country's series comes from. Only reports that name a subdivision are counted
+    here. Detection does not read it; the country pages and spike pages do.
+
+    Its own rollup rather than a subdivision in MinuteCount's key: the problem
+    breakdowns and the detector's counts keep their size, and a country's
+    breakdown by subdivision is one index range (service, country, minutes)."""
+
+    minute = models.DateTimeField()
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="+")
+    region = models.CharField(max_length=2)
+    subdivision = models.CharField(max_length=6)
+    reports = models.PositiveIntegerField()
+    reporters = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            # Also what the breakdown reads: one service in one country over a range
+            # of minutes, the subdivision and reporters in the index (index-only).
+            models.UniqueConstraint(
+                fields=["service", "region", "minute", "subdivision"],
+                include=["reporters"],
+                name="unique_subdivision_minute",
+            )
+        ]
+        # Recounting a range of minutes deletes and rewrites them by time.
+        indexes = [models.Index(fields=["minute"], name="subdivisionminute_minute_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.service_id}/{self.subdivision} at {self.minute:%Y-%m-%d %H:%M}: {self.reporters}"
 
 
 class SeriesQuerySet(models.QuerySet):
@@ -277,15 +312,11 @@ class ServiceStatus:
         lead = self.lead
         return {
             "level": self.level,
-            "since": _iso(self.since),
-            "recovering_since": _iso(self.recovering_since),
+            "since": iso_utc(self.since),
+            "recovering_since": iso_utc(self.recovering_since),
             "regions": self.regions,
             "spike": lead.pk if lead else None,
         }
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return None if moment is None else moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 class SpikeQuerySet(models.QuerySet):
@@ -373,6 +404,9 @@ class Spike(models.Model):
         indexes = [
             models.Index(fields=["service", "-started_at"], name="spike_service_idx"),
             models.Index(fields=["-started_at"], name="spike_started_idx"),
+            # Recently ended outages (the home page, a country's edition): the newest
+            # ends first, until ten match (9 of an edition page's 25 ms without it).
+            models.Index(fields=["-ended_at"], name="spike_ended_idx"),
         ]
         constraints = [
             # One open spike per series: a second worker on the same pass cannot
@@ -388,6 +422,28 @@ class Spike(models.Model):
     @property
     def is_open(self) -> bool:
         return self.ended_at is None
+
+    def as_json(self) -> dict:
+        """The spike's one JSON form: the partner API, the webhooks and the backtest's
+        export all write it (needs `service`; select_related it for many spikes)."""
+        return {
+            "id": self.pk,
+            "service": self.service.slug,
+            "service_name": self.service.name,
+            "region": self.region,
+            "level": self.level,
+            "status": self.status,
+            "started_at": iso_utc(self.started_at),
+            "detected_at": iso_utc(self.detected_at),
+            "peak_at": iso_utc(self.peak_at),
+            "peak_reports": self.peak_reports,
+            "expected_reports": self.expected_reports,
+            "ended_at": iso_utc(self.ended_at),
+            "problems": self.problems,
+            "regions": self.regions,
+            "incident": self.incident_id,
+            "related_to": self.related_to_id,
+        }
 
     @property
     def back_to_normal_at(self) -> datetime | None:

@@ -54,7 +54,8 @@ def test_seeding_leaves_baselines_past_spikes_and_an_incident_that_a_reset_delet
     found = Spike.objects.filter(region=ALL_REGIONS).select_related("service")
     assert {spike.service.slug for spike in found} == {"facebook", "instagram"}
     for spike in Spike.objects.all():  # nothing else: no false alarm in two days
-        assert OUTAGE_AT < spike.detected_at <= OUTAGE_AT + timedelta(minutes=20)
+        # During the hour-long outage (a quiet region's share of it can take a while).
+        assert OUTAGE_AT < spike.detected_at <= OUTAGE_AT + timedelta(minutes=60)
         assert spike.ended_at is not None
     incident = Incident.objects.get()
     assert incident.kind == Incident.Kind.GROUP and incident.group.slug == "meta"

@@ -8,6 +8,7 @@ import numpy as np
 from django.utils import timezone
 from rest_framework import serializers
 
+from outagewatch.times import iso_utc
 from partners import readmodels
 from reports.models import ProblemType, Region, Service
 from spikes.models import Incident, ServiceStatus, Spike, SpikeChange, StatusLevel
@@ -73,10 +74,10 @@ class ServiceStatusFields(serializers.Serializer):
         return None if status.is_ok else status.level
 
     def get_since(self, service: Service) -> str | None:
-        return iso(self.status_of(service).since)
+        return iso_utc(self.status_of(service).since)
 
     def get_recovering_since(self, service: Service) -> str | None:
-        return iso(self.status_of(service).recovering_since)
+        return iso_utc(self.status_of(service).recovering_since)
 
     def get_regions(self, service: Service) -> list[str]:
         return self.status_of(service).regions
@@ -135,11 +136,6 @@ class LiveStatusSerializer(ServiceStatusFields, serializers.ModelSerializer):
         return readmodels.status_of(service)
 
 
-def iso(moment: datetime | None) -> str | None:
-    """A time as DRF's DateTimeField writes it in UTC: ISO 8601 with a Z."""
-    return None if moment is None else moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
 class SpikeSerializer(serializers.ModelSerializer):
     """A spike. to_representation reads the attributes directly: a page is 50 to
     200 spikes, and DRF's field-by-field path was most of the request's time."""
@@ -159,24 +155,7 @@ class SpikeSerializer(serializers.ModelSerializer):
         ]  # fmt: skip
 
     def to_representation(self, spike: Spike) -> dict:
-        return {
-            "id": spike.pk,
-            "service": spike.service.slug,
-            "service_name": spike.service.name,
-            "region": spike.region,
-            "level": spike.level,
-            "status": spike.status,
-            "started_at": iso(spike.started_at),
-            "detected_at": iso(spike.detected_at),
-            "peak_at": iso(spike.peak_at),
-            "peak_reports": spike.peak_reports,
-            "expected_reports": spike.expected_reports,
-            "ended_at": iso(spike.ended_at),
-            "problems": spike.problems,
-            "regions": spike.regions,
-            "incident": spike.incident_id,
-            "related_to": spike.related_to_id,
-        }
+        return spike.as_json()
 
 
 class SpikeChangeSerializer(serializers.ModelSerializer):

@@ -8,7 +8,7 @@ from reports.models import Report, Service
 from spikes.db import insert_many
 
 COLUMNS = ["service_id", "problem_id", "region_id", "created_at", "comment", "comment_hidden"]
-COLUMNS += ["source", "fingerprint", "is_repeat"]
+COLUMNS += ["source", "fingerprint", "is_repeat", "subdivision"]
 
 
 def add_reports(
@@ -19,8 +19,10 @@ def add_reports(
     region: str = "US",
     problem: str | None = None,
     reporter: str = "r",
+    subdivision: str = "",
 ) -> int:
-    """`per_minute` distinct reporters in every minute of [start, start + minutes)."""
+    """`per_minute` distinct reporters in every minute of [start, start + minutes)
+    (in `subdivision` of the region, if given)."""
     problems = {p.slug: p.pk for p in service.ordered_problem_types()}
     problem_id = problems[problem] if problem else next(iter(problems.values()))
     rows = [
@@ -34,6 +36,7 @@ def add_reports(
             "api",
             f"{reporter}-{service.pk}-{m}-{i}"[:32],
             False,
+            subdivision,
         )
         for m in range(minutes)
         for i in range(per_minute)
