@@ -17,7 +17,7 @@ from django.core.cache import cache
 from django.db.models import Sum
 
 from reports.models import Service
-from spikes.baselines import BUCKET_SECONDS, stored_profile, stored_profiles
+from spikes.fitting import BUCKET_SECONDS, stored_profile, stored_profiles
 from spikes.models import ALL_REGIONS, MinuteCount, Series, SeriesMinute, SubdivisionMinute
 from spikes.timeseries import counted_edge
 

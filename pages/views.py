@@ -25,8 +25,8 @@ from pages.templatetags.pages_tags import INTERVAL_WORDS
 from pages.timezones import TZ_COOKIE, TZ_COOKIE_MAX_AGE, parse_zone, suggested, zone_choices
 from reports.models import Category, Region, Service
 from spikes import timeseries
-from spikes.baselines import HISTORY
 from spikes.detection import DetectorConfig
+from spikes.fitting import HISTORY
 from spikes.incidents import WIDESPREAD_OWNERS
 from spikes.incidents import WINDOW as INCIDENT_WINDOW
 from spikes.models import Incident, Spike
