@@ -319,7 +319,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"LevelEnum": "spikes.models.Level"},
+    "ENUM_NAME_OVERRIDES": {
+        "LevelEnum": "spikes.models.Level",
+        "DismissReasonEnum": "spikes.models.DismissReason",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         # The report POST is a plain Django view (the intake's hot path).

@@ -10,16 +10,14 @@ from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 
 from reports.models import Service, ServiceGroup
-from spikes.models import Spike, Status
+from spikes.models import Spike
 
 FEED_ITEMS = 50
 
 
 def _spikes() -> QuerySet[Spike]:
     return (
-        Spike.objects.exclude(status=Status.DISMISSED)
-        .select_related("service", "related_to__service")
-        .order_by("-started_at")
+        Spike.objects.not_dismissed().select_related("service", "related_to__service").order_by("-started_at")
     )
 
 
@@ -48,7 +46,7 @@ class AllOutagesFeed(Feed):
         ]
         if item.related_to_id:
             parts.append(f"Possibly related to the {item.related_to.service.name} outage.")
-        if item.status == Status.CONFIRMED:
+        if item.is_confirmed:
             parts.append(f"Confirmed by {item.get_confirmed_by_display().lower() or 'staff'}.")
         return " ".join(parts)
 

@@ -13,7 +13,7 @@ from pages.charts import sparkline
 from reports.catalog import get_catalog
 from reports.models import Service
 from spikes import timeseries
-from spikes.models import ALL_REGIONS, Incident, Level, SeriesMinute, Spike, Status
+from spikes.models import ALL_REGIONS, Incident, Level, SeriesMinute, Spike
 
 TOP_SERVICES = 10
 RECENT_RESOLVED = 10
@@ -121,7 +121,7 @@ def top_services(now: datetime, limit: int = TOP_SERVICES) -> list[TopService]:
 def recent_resolved(limit: int = RECENT_RESOLVED) -> list[Spike]:
     return list(
         Spike.objects.filter(ended_at__isnull=False, region=ALL_REGIONS)
-        .exclude(status=Status.DISMISSED)
+        .not_dismissed()
         .select_related("service")
         .order_by("-ended_at")[:limit]
     )

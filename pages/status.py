@@ -26,7 +26,7 @@ from spikes.models import (
     SeriesBaseline,
     SeriesMinute,
     Spike,
-    Status,
+    Verdict,
 )
 from spikes.timeseries import floor_to
 
@@ -48,7 +48,7 @@ class Banner:
     def confirmed_by_provider(self) -> bool:
         return bool(
             self.spike
-            and self.spike.status == Status.CONFIRMED
+            and self.spike.verdict == Verdict.CONFIRMED
             and self.spike.confirmed_by == ConfirmedBy.PROVIDER
         )
 
@@ -56,7 +56,7 @@ class Banner:
     def confirmed_by_staff(self) -> bool:
         return bool(
             self.spike
-            and self.spike.status == Status.CONFIRMED
+            and self.spike.verdict == Verdict.CONFIRMED
             and self.spike.confirmed_by == ConfirmedBy.STAFF
         )
 

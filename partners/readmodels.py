@@ -21,7 +21,7 @@ def open_spikes_by_service() -> dict[int, Spike]:
     spikes = (
         Spike.objects.open()
         .filter(region=ALL_REGIONS)
-        .only("pk", "service_id", "level", "status", "started_at")
+        .only("pk", "service_id", "level", "verdict", "started_at")
     )
     return {spike.service_id: spike for spike in sorted(spikes, key=lambda s: s.started_at)}
 

@@ -22,7 +22,7 @@ from spikes import incidents
 from spikes.baselines import BUCKET_SECONDS, gap_epochs, is_ready, minute_grid
 from spikes.db import update_many
 from spikes.detection import DetectorConfig, DetectorState, Profile, SpikeEvent, step
-from spikes.models import ALL_REGIONS, MinuteCount, Series, SeriesMinute, Spike, SpikeChange, Status
+from spikes.models import ALL_REGIONS, MinuteCount, Series, SeriesMinute, Spike, SpikeChange
 
 CONFIG = DetectorConfig(bucket_seconds=BUCKET_SECONDS)
 # After downtime a series catches up at most this far back: older minutes would
@@ -152,11 +152,12 @@ def _apply(series: Series, spike: Spike | None, event: SpikeEvent) -> Spike:
             spike=spike, at=decided_at, kind=SpikeChange.Kind.LEVEL_CHANGED, level=event.level
         )
     elif event.kind == "resolved":
+        # The end of a spike is its lifecycle; its verdict (a confirmation, a
+        # dismissal) is left as it is.
         spike.ended_at = event.end or event.time
-        if spike.status != Status.DISMISSED:
-            spike.status = Status.RESOLVED
         _copy_peak(spike, event.peak_time, event.peak_observed, event.peak_expected)
-        spike.save()
+        # Only the fields the detector owns: a verdict given meanwhile stays.
+        spike.save(update_fields=["ended_at", "peak_at", "peak_reports", "expected_reports"])
         SpikeChange.objects.create(
             spike=spike, at=decided_at, kind=SpikeChange.Kind.RESOLVED, level=spike.level
         )

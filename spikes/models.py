@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
@@ -151,16 +152,33 @@ class Level(models.TextChoices):
     DANGER = "danger", "Problems detected"
 
 
-class Status(models.TextChoices):
+class Verdict(models.TextChoices):
+    """What we hold a spike to be, apart from whether it is still going on (its
+    lifecycle is `ended_at`): a confirmation or a dismissal outlives the spike."""
+
     SUSPECTED = "suspected", "Suspected"
     CONFIRMED = "confirmed", "Confirmed"
     DISMISSED = "dismissed", "Dismissed"
-    RESOLVED = "resolved", "Resolved"
 
 
 class ConfirmedBy(models.TextChoices):
     STAFF = "staff", "Our staff"
     PROVIDER = "provider", "The provider"
+
+
+class DismissReason(models.TextChoices):
+    REPORT_BOMBING = "report_bombing", "Report bombing"
+    NEWS_CURIOSITY = "news_curiosity", "News-driven curiosity"
+    TEST = "test", "Test"
+    OTHER = "other", "Other"
+
+
+class Actor(models.TextChoices):
+    """Who or what made a change to a spike."""
+
+    DETECTOR = "detector", "The detector"
+    STAFF = "staff", "Our staff"
+    PROVIDER = "provider", "The provider's status page"
 
 
 class Incident(models.Model):
@@ -186,8 +204,21 @@ class Incident(models.Model):
 
 
 class SpikeQuerySet(models.QuerySet):
+    def not_dismissed(self) -> SpikeQuerySet:
+        """What the public sees as outages: a dismissed spike keeps its permalink only."""
+        return self.exclude(verdict=Verdict.DISMISSED)
+
     def open(self) -> SpikeQuerySet:
-        return self.filter(ended_at__isnull=True).exclude(status=Status.DISMISSED)
+        """Outages going on now: open spikes that nobody dismissed."""
+        return self.filter(ended_at__isnull=True).not_dismissed()
+
+    def awaiting_verdict(self) -> SpikeQuerySet:
+        """The triage queue: open spikes without a verdict, the largest first."""
+        return (
+            self.filter(ended_at__isnull=True, verdict=Verdict.SUSPECTED)
+            .annotate(excess=models.F("peak_reports") - models.F("expected_reports"))
+            .order_by("-excess", "started_at")
+        )
 
 
 class Spike(models.Model):
@@ -197,8 +228,16 @@ class Spike(models.Model):
     service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="spikes")
     region = models.CharField(max_length=2, blank=True, help_text='"" for all regions')
     level = models.CharField(max_length=8, choices=Level.choices)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.SUSPECTED)
+    verdict = models.CharField(max_length=10, choices=Verdict.choices, default=Verdict.SUSPECTED)
     confirmed_by = models.CharField(max_length=8, choices=ConfirmedBy.choices, blank=True)
+    dismissed_reason = models.CharField(max_length=16, choices=DismissReason.choices, blank=True)
+    verdict_note = models.CharField(
+        max_length=300, blank=True, help_text="Why: staff's words, or the provider's incident title"
+    )
+    verdict_url = models.URLField(
+        blank=True, help_text="The provider's incident, when the provider confirmed"
+    )
+    verdict_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(help_text="Estimated onset")
     detected_at = models.DateTimeField()
     peak_at = models.DateTimeField()
@@ -227,6 +266,7 @@ class Spike(models.Model):
             models.Index(fields=["service", "-started_at"], name="spike_service_idx"),
             models.Index(fields=["-started_at"], name="spike_started_idx"),
         ]
+        permissions = [("triage_spike", "Can triage spikes (confirm, dismiss, reopen)")]
         constraints = [
             # One open spike per series: a second worker on the same pass cannot
             # open a duplicate.
@@ -242,9 +282,17 @@ class Spike(models.Model):
     def is_open(self) -> bool:
         return self.ended_at is None
 
+    @property
+    def is_confirmed(self) -> bool:
+        return self.verdict == Verdict.CONFIRMED
+
+    @property
+    def is_dismissed(self) -> bool:
+        return self.verdict == Verdict.DISMISSED
+
 
 class SpikeChange(models.Model):
-    """The history of a spike: every change, with its time."""
+    """The history of a spike: every change, with its time and who or what made it."""
 
     class Kind(models.TextChoices):
         OPENED = "opened", "Opened"
@@ -252,6 +300,7 @@ class SpikeChange(models.Model):
         RESOLVED = "resolved", "Resolved"
         CONFIRMED = "confirmed", "Confirmed"
         DISMISSED = "dismissed", "Dismissed"
+        REOPENED = "reopened", "Reopened (back to suspected)"
         GROUPED = "grouped", "Grouped into an incident"
         RELATED = "related", "Marked possibly related"
 
@@ -259,10 +308,24 @@ class SpikeChange(models.Model):
     at = models.DateTimeField()
     kind = models.CharField(max_length=14, choices=Kind.choices)
     level = models.CharField(max_length=8, choices=Level.choices, blank=True)
-    note = models.CharField(max_length=200, blank=True)
+    note = models.CharField(max_length=300, blank=True)
+    actor = models.CharField(max_length=10, choices=Actor.choices, default=Actor.DETECTOR)
+    # The staff member, or the status source, by name: kept as text so the history
+    # outlives a deleted account or source.
+    actor_name = models.CharField(max_length=150, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reason = models.CharField(max_length=16, choices=DismissReason.choices, blank=True)
 
     class Meta:
         ordering = ["at", "id"]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} at {self.at:%Y-%m-%d %H:%M}"
+
+    @property
+    def made_by(self) -> str:
+        """Who made the change, e.g. "Our staff (alice)" or "The detector"."""
+        who = self.get_actor_display()
+        return f"{who} ({self.actor_name})" if self.actor_name else who

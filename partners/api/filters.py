@@ -7,7 +7,7 @@ import django_filters as filters
 from django import forms
 
 from reports.models import Category, Region, Service, ServiceGroup
-from spikes.models import Incident, Level, Spike, Status
+from spikes.models import Incident, Level, Spike, Verdict
 
 
 def _unknown(what: str, listing: str) -> dict[str, str]:
@@ -65,7 +65,7 @@ class SpikeFilter(filters.FilterSet):
     )
     region = RegionFilter(field_name="region", help_text="ISO code, or 'all' for all regions together")
     level = filters.ChoiceFilter(choices=Level.choices)
-    status = filters.ChoiceFilter(choices=Status.choices)
+    verdict = filters.ChoiceFilter(choices=Verdict.choices)
     since = filters.IsoDateTimeFilter(
         field_name="started_at", lookup_expr="gte", help_text="Started at or after"
     )
@@ -73,7 +73,7 @@ class SpikeFilter(filters.FilterSet):
 
     class Meta:
         model = Spike
-        fields = ["service", "group", "region", "level", "status", "since", "until"]
+        fields = ["service", "group", "region", "level", "verdict", "since", "until"]
 
 
 class IncidentFilter(filters.FilterSet):

@@ -112,7 +112,12 @@ SPIKE = {
     "service_name": "WhatsApp",
     "region": "",
     "level": "danger",
-    "status": "suspected",
+    "verdict": "confirmed",
+    "confirmed_by": "provider",
+    "dismissed_reason": None,
+    "verdict_note": "Media messages delayed",
+    "verdict_url": "https://metastatus.com/incidents/01HQ",
+    "verdict_at": "2026-03-05T18:01:00Z",
     "started_at": "2026-03-05T17:42:00Z",
     "detected_at": "2026-03-05T17:45:00Z",
     "peak_at": "2026-03-05T18:03:00Z",
@@ -125,15 +130,14 @@ SPIKE = {
     "related_to": None,
 }
 HISTORY = [
-    {"at": "2026-03-05T17:45:00Z", "kind": "opened", "level": "warning", "note": ""},
-    {"at": "2026-03-05T17:49:00Z", "kind": "level_changed", "level": "danger", "note": ""},
-    {
-        "at": "2026-03-05T17:52:00Z",
-        "kind": "grouped",
-        "level": "",
-        "note": "Meta incident of 2026-03-05 17:42",
-    },
-]
+    {"at": "2026-03-05T17:45:00Z", "kind": "opened", "level": "warning", "note": "", "actor": "detector", "reason": ""},
+    {"at": "2026-03-05T17:49:00Z", "kind": "level_changed", "level": "danger", "note": "", "actor": "detector",
+     "reason": ""},
+    {"at": "2026-03-05T17:52:00Z", "kind": "grouped", "level": "", "note": "Meta incident of 2026-03-05 17:42",
+     "actor": "detector", "reason": ""},
+    {"at": "2026-03-05T18:01:00Z", "kind": "confirmed", "level": "", "note": "Media messages delayed",
+     "actor": "provider", "reason": ""},
+]  # fmt: skip
 INCIDENT = {
     "id": 97,
     "kind": "group",
@@ -141,9 +145,9 @@ INCIDENT = {
     "started_at": "2026-03-05T17:42:00Z",
     "ended_at": None,
     "spikes": [
-        {"id": 812, "service": "whatsapp", "region": "", "level": "danger", "status": "suspected",
+        {"id": 812, "service": "whatsapp", "region": "", "level": "danger", "verdict": "confirmed",
          "started_at": "2026-03-05T17:42:00Z", "ended_at": None},
-        {"id": 815, "service": "instagram", "region": "", "level": "warning", "status": "suspected",
+        {"id": 815, "service": "instagram", "region": "", "level": "warning", "verdict": "suspected",
          "started_at": "2026-03-05T17:44:00Z", "ended_at": None},
     ],
 }  # fmt: skip
@@ -259,7 +263,7 @@ live_status = extend_schema_view(
             200: _ok(
                 api.LiveStatusSerializer,
                 [{"slug": "whatsapp", "name": "WhatsApp", "level": "danger", "spikes": [
-                    {"id": 812, "region": "", "level": "danger", "status": "suspected",
+                    {"id": 812, "region": "", "level": "danger", "verdict": "suspected",
                      "started_at": "2026-03-05T17:42:00Z", "peak_reports": 1240, "expected_reports": 21.5}]}],
                 many=True,
             ),

@@ -10,7 +10,7 @@ from rest_framework import serializers
 
 from partners import readmodels
 from reports.models import ProblemType, Region, Service
-from spikes.models import Incident, Spike, SpikeChange
+from spikes.models import ConfirmedBy, DismissReason, Incident, Spike, SpikeChange
 from spikes.timeseries import INTERVALS, Bucket
 
 # Far enough either side for any real question, near enough that no date
@@ -58,7 +58,7 @@ class ServiceSerializer(serializers.ModelSerializer):
 
     def get_status(self, service: Service) -> str:
         spike = self._spike(service)
-        return spike.status if spike else readmodels.OK
+        return spike.verdict if spike else readmodels.OK
 
     def get_level(self, service: Service) -> str | None:
         spike = self._spike(service)
@@ -72,7 +72,7 @@ class ServiceSerializer(serializers.ModelSerializer):
 class OpenSpikeSerializer(serializers.ModelSerializer):
     class Meta:
         model = Spike
-        fields = ["id", "region", "level", "status", "started_at", "peak_reports", "expected_reports"]
+        fields = ["id", "region", "level", "verdict", "started_at", "peak_reports", "expected_reports"]
 
 
 class LiveStatusSerializer(serializers.ModelSerializer):
@@ -103,11 +103,26 @@ class SpikeSerializer(serializers.ModelSerializer):
     region = serializers.CharField(help_text='ISO code, or "" for all regions together')
     problems = serializers.DictField(child=serializers.FloatField(), help_text="{problem slug: share}")
     regions = serializers.DictField(child=serializers.FloatField(), help_text="{region code: share}")
+    confirmed_by = serializers.ChoiceField(
+        choices=ConfirmedBy.choices,
+        allow_null=True,
+        help_text="Who confirmed it, when the verdict is confirmed",
+    )
+    dismissed_reason = serializers.ChoiceField(
+        choices=DismissReason.choices, allow_null=True, help_text="Why, when the verdict is dismissed"
+    )
+    verdict_note = serializers.CharField(
+        help_text="Staff's words on the verdict, or the provider's incident title; may be empty"
+    )
+    verdict_url = serializers.URLField(
+        allow_null=True, help_text="The provider's incident, when the provider confirmed"
+    )
 
     class Meta:
         model = Spike
         fields = [
-            "id", "service", "service_name", "region", "level", "status", "started_at", "detected_at",
+            "id", "service", "service_name", "region", "level", "verdict", "confirmed_by", "dismissed_reason",
+            "verdict_note", "verdict_url", "verdict_at", "started_at", "detected_at",
             "peak_at", "peak_reports", "expected_reports", "ended_at", "problems", "regions",
             "incident", "related_to",
         ]  # fmt: skip
@@ -119,7 +134,12 @@ class SpikeSerializer(serializers.ModelSerializer):
             "service_name": spike.service.name,
             "region": spike.region,
             "level": spike.level,
-            "status": spike.status,
+            "verdict": spike.verdict,
+            "confirmed_by": spike.confirmed_by or None,
+            "dismissed_reason": spike.dismissed_reason or None,
+            "verdict_note": spike.verdict_note,
+            "verdict_url": spike.verdict_url or None,
+            "verdict_at": iso(spike.verdict_at),
             "started_at": iso(spike.started_at),
             "detected_at": iso(spike.detected_at),
             "peak_at": iso(spike.peak_at),
@@ -136,7 +156,9 @@ class SpikeSerializer(serializers.ModelSerializer):
 class SpikeChangeSerializer(serializers.ModelSerializer):
     class Meta:
         model = SpikeChange
-        fields = ["at", "kind", "level", "note"]
+        # Who made a change is "detector", "staff" or "provider"; a staff member's
+        # name stays in the admin.
+        fields = ["at", "kind", "level", "note", "actor", "reason"]
 
 
 class SpikeDetailSerializer(SpikeSerializer):
@@ -155,7 +177,7 @@ class IncidentSpikeSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Spike
-        fields = ["id", "service", "region", "level", "status", "started_at", "ended_at"]
+        fields = ["id", "service", "region", "level", "verdict", "started_at", "ended_at"]
 
 
 class IncidentSerializer(serializers.ModelSerializer):
