@@ -185,7 +185,8 @@ class TestSpikeFormats:
         lines = api.get("/api/v1/spikes/?format=csv").content.decode().splitlines()
 
         assert lines[0].startswith(
-            "id,service,service_name,region,level,verdict,confirmed_by,dismissed_reason,started_at"
+            "id,service,service_name,region,level,verdict,confirmed_by,dismissed_reason,verdict_note,"
+            "verdict_url,verdict_at,started_at"
         )
         assert ",whatsapp,WhatsApp,,danger,suspected,,,,,,2026-03-02T00:00:00Z," in lines[1]
         assert '""pictures"": 0.7' in lines[1] and '""messages"": 0.3' in lines[1]  # shares as JSON
