@@ -291,6 +291,15 @@ class Spike(models.Model):
         return self.verdict == Verdict.DISMISSED
 
 
+class SpikeAwaitingVerdict(Spike):
+    """The triage queue in the admin: open spikes without a verdict, largest first."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "spike awaiting a verdict"
+        verbose_name_plural = "triage queue"
+
+
 class SpikeChange(models.Model):
     """The history of a spike: every change, with its time and who or what made it."""
 

@@ -144,4 +144,16 @@ class Migration(migrations.Migration):
             name="note",
             field=models.CharField(blank=True, max_length=300),
         ),
+        migrations.CreateModel(
+            name="SpikeAwaitingVerdict",
+            fields=[],
+            options={
+                "verbose_name": "spike awaiting a verdict",
+                "verbose_name_plural": "triage queue",
+                "proxy": True,
+                "indexes": [],
+                "constraints": [],
+            },
+            bases=("spikes.spike",),
+        ),
     ]

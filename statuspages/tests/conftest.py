@@ -1,0 +1,43 @@
+import ipaddress
+from datetime import UTC, datetime
+
+import pytest
+import time_machine
+
+from statuspages.models import SourceKind, StatusSource
+from statuspages.tests.server import StatusServer
+
+NOW = datetime(2026, 3, 5, 18, 20, tzinfo=UTC)
+
+
+@pytest.fixture
+def status_server(settings):
+    """A status server on 127.0.0.1, which the poller may reach (and only that address)."""
+    settings.STATUSPAGE_ALLOWED_NETWORKS = [ipaddress.ip_network("127.0.0.1/32")]
+    settings.STATUSPAGE_TOTAL_TIMEOUT = 3
+    settings.STATUSPAGE_READ_TIMEOUT = 2
+    server = StatusServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def frozen():
+    with time_machine.travel(NOW, tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def make_source(whatsapp):
+    def make(url: str, kind: str = SourceKind.STATUSPAGE, service=None, **fields) -> StatusSource:
+        service = service or whatsapp
+        return StatusSource.objects.create(
+            service=service,
+            name=f"{service.name}'s status page",
+            kind=kind,
+            url=url,
+            next_poll_at=NOW,
+            **fields,
+        )
+
+    return make
