@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.contrib import admin, messages
+from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
@@ -40,12 +41,12 @@ def _apply(
     done: str,
 ) -> None:
     applied, refused = 0, []
-    for spike in queryset.only("pk"):
+    for pk in queryset.values_list("pk", flat=True):
         try:
-            change(spike.pk)
+            change(pk)
             applied += 1
         except verdicts.VerdictError as why:
-            refused.append(f"#{spike.pk}: {why}")
+            refused.append(f"#{pk}: {why}")
     if applied:
         admin_.message_user(
             request, f"{applied} spike{'s' if applied != 1 else ''} {done}.", messages.SUCCESS
@@ -78,6 +79,7 @@ class TriageAdmin(admin.ModelAdmin):
     inlines = [SpikeChangeInline]
     actions = ["confirm_selected", "dismiss_selected", "reopen_selected"]
     exclude = ["series", "incident", "related_to", "problems", "regions"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     def has_triage_permission(self, request: HttpRequest) -> bool:
         return verdicts.can_triage(request.user)

@@ -4,16 +4,31 @@ an operator can act on."""
 from __future__ import annotations
 
 from django import forms
+from django.core.validators import URLValidator
 
 from reports.models import Region
 from statuspages.formats.generic import check_options
 from statuspages.models import SourceKind, StatusSource
 
+WEB_ONLY = URLValidator(schemes=["https", "http"])
+WEB_ONLY_MESSAGE = {"invalid": "Enter a web address starting with https://."}
+
 
 class StatusSourceForm(forms.ModelForm):
-    url = forms.URLField(max_length=500, assume_scheme="https", help_text=StatusSource.url.field.help_text)
+    url = forms.URLField(
+        max_length=500,
+        assume_scheme="https",
+        validators=[WEB_ONLY],
+        error_messages=WEB_ONLY_MESSAGE,
+        help_text=StatusSource.url.field.help_text,
+    )
     page_url = forms.URLField(
-        max_length=500, required=False, assume_scheme="https", help_text=StatusSource.page_url.field.help_text
+        max_length=500,
+        required=False,
+        assume_scheme="https",
+        validators=[WEB_ONLY],
+        error_messages=WEB_ONLY_MESSAGE,
+        help_text=StatusSource.page_url.field.help_text,
     )
 
     class Meta:

@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 import pytest
 import time_machine
 
+from outagewatch.celery import app
 from statuspages.models import SourceKind, StatusSource
 from statuspages.tests.server import StatusServer
 
@@ -41,3 +42,10 @@ def make_source(whatsapp):
         )
 
     return make
+
+
+@pytest.fixture
+def eager_celery():
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = False
