@@ -64,6 +64,17 @@ def _ours(source: StatusSource, names: list[str] | tuple[str, ...]) -> bool:
     return not source.components or bool(set(source.components) & set(names))
 
 
+def _concerns(source: StatusSource, incident: Incident) -> bool:
+    """Whether an incident is this source's service's: it names one of its
+    components, or names none (a feed entry then by its title)."""
+    if _ours(source, incident.components):
+        return True
+    if source.kind == SourceKind.FEED:
+        title = incident.title.lower()
+        return any(name.lower() in title for name in source.components)
+    return not incident.components
+
+
 def _components(source: StatusSource, snapshot: Snapshot) -> list[Component]:
     return [c for c in snapshot.components if _ours(source, [c.name, c.group])]
 
@@ -96,7 +107,7 @@ def record(
 ) -> list[int]:
     """Store the snapshot; returns the ids of the incidents that changed."""
     components = _components(source, snapshot)
-    incidents = [i for i in snapshot.incidents if _ours(source, i.components) or not i.components]
+    incidents = [i for i in snapshot.incidents if _concerns(source, i)]
     source.indicator = _indicator(source, snapshot, components, incidents)
     source.description = snapshot.description if not source.components else ""
     source.affected_components = [

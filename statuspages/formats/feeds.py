@@ -114,6 +114,10 @@ def _entry(entry, now: datetime) -> Incident:
     elif now - last_activity > STALE_AFTER:
         status, resolved_at = "stale", last_activity
     link = entry.get("link") or ""
+    # Categories name the products an entry is about (Google's dashboards use them).
+    tags = tuple(
+        plain_text(t.get("term"), TITLE_LENGTH) for t in entry.get("tags") or [] if isinstance(t, dict)
+    )
     return Incident(
         provider_id=ident,
         title=title,
@@ -125,6 +129,7 @@ def _entry(entry, now: datetime) -> Incident:
         resolved_at=resolved_at,
         url=link if isinstance(link, str) and link.startswith(("https://", "http://")) else "",
         is_maintenance=bool(MAINTENANCE_WORDS.search(title)),
+        components=tuple(t for t in tags if t),
         updates=updates,
     )
 

@@ -158,14 +158,15 @@ def rss(*items: dict) -> str:
 
 
 def atom(*entries: dict) -> str:
-    """entries: {"id", "title", "content" (HTML), "updated", "published"}."""
+    """entries: {"id", "title", "content" (HTML), "updated", "published", "category" (optional)}."""
     body = "".join(
         "<entry>"
         f"<id>{escape(e['id'])}</id><title>{escape(e['title'])}</title>"
         f"<published>{e['published'].isoformat()}</published><updated>{e['updated'].isoformat()}</updated>"
         f'<link rel="alternate" type="text/html" href="https://status.example.com/incidents/{escape(e["id"])}"/>'
         f'<content type="html">{escape(e["content"])}</content>'
-        "</entry>"
+        + (f'<category term="{escape(e["category"])}"/>' if e.get("category") else "")
+        + "</entry>"
         for e in entries
     )
     return (

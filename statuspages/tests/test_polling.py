@@ -484,3 +484,35 @@ def test_other_json_is_read_through_the_sources_paths(status_server, make_source
     )
     assert [u.body for u in current.updates.all()] == ["Mitigation in progress"]
     assert ProviderIncident.objects.get(provider_id="g0").resolved_at is not None
+
+
+def test_a_shared_feed_is_read_per_service_by_its_categories_or_titles(status_server, make_source, instagram):
+    status_server.serve(
+        "/feed.atom",
+        doc.atom(
+            {
+                "id": "w1",
+                "title": "Gmail: some users cannot send mail",
+                "content": "<p>We are investigating.</p>",
+                "published": NOW - timedelta(minutes=20),
+                "updated": NOW - timedelta(minutes=5),
+            },
+            {
+                "id": "w2",
+                "title": "Delays for some users",
+                "content": "<p>We are investigating.</p>",
+                "category": "Google Drive",
+                "published": NOW - timedelta(minutes=20),
+                "updated": NOW - timedelta(minutes=5),
+            },
+        ),
+        content_type="application/atom+xml",
+    )
+    url = status_server.url("/feed.atom")
+    poll(make_source(url, kind=SourceKind.FEED, components=["Gmail"]))
+    poll(make_source(url, kind=SourceKind.FEED, service=instagram, components=["Google Drive"]))
+
+    assert sorted(ProviderIncident.objects.values_list("provider_id", "service__slug")) == [
+        ("w1", "whatsapp"),
+        ("w2", "instagram"),
+    ]
