@@ -1,6 +1,6 @@
 from django.urls import path
 
-from pages import feeds, views
+from pages import feeds, triage, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -13,5 +13,6 @@ urlpatterns = [
     path("outages/<int:pk>/reports.csv", views.spike_csv, name="spike-csv"),
     path("outages/<int:pk>/chart.png", views.spike_png, name="spike-png"),
     path("outages/<int:pk>/embed/", views.spike_embed, name="spike-embed"),
+    path("outages/<int:pk>/triage/", triage.triage, name="spike-triage"),
     path("time-zone/", views.time_zone, name="time-zone"),
 ]
