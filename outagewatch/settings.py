@@ -333,13 +333,16 @@ SPECTACULAR_SETTINGS = {
 # --- Providers' status pages (statuspages/, docs/confirmation.md) -------------------
 INSTALLED_APPS += ["statuspages"]
 # Connect and read timeouts of one status-page fetch, and the whole exchange's limit.
+# A page that never answers holds a fetch thread this long: with 200 of 2,000 pages
+# hanging, a round took 21 s at 5/15 s and 64 threads, 71 s at 10/20 s and 32
+# (benchmarks/statuspages_poll.py, docs/confirmation.md).
 STATUSPAGE_CONNECT_TIMEOUT = env_int("STATUSPAGE_CONNECT_TIMEOUT", 5, minimum=1, maximum=60)
-STATUSPAGE_READ_TIMEOUT = env_int("STATUSPAGE_READ_TIMEOUT", 10, minimum=1, maximum=120)
-STATUSPAGE_TOTAL_TIMEOUT = env_int("STATUSPAGE_TOTAL_TIMEOUT", 20, minimum=2, maximum=300)
+STATUSPAGE_READ_TIMEOUT = env_int("STATUSPAGE_READ_TIMEOUT", 5, minimum=1, maximum=120)
+STATUSPAGE_TOTAL_TIMEOUT = env_int("STATUSPAGE_TOTAL_TIMEOUT", 15, minimum=2, maximum=300)
 # The largest answer read: a big Statuspage summary.json is ~100 kB.
 STATUSPAGE_MAX_BYTES = env_int("STATUSPAGE_MAX_BYTES", 2_000_000, minimum=10_000, maximum=50_000_000)
 # Fetches of one round run side by side in this many threads of one worker.
-STATUSPAGE_FETCH_THREADS = env_int("STATUSPAGE_FETCH_THREADS", 32, minimum=1, maximum=256)
+STATUSPAGE_FETCH_THREADS = env_int("STATUSPAGE_FETCH_THREADS", 64, minimum=1, maximum=256)
 # Sources one round claims at most (the rest wait for the next round).
 STATUSPAGE_ROUND_LIMIT = env_int("STATUSPAGE_ROUND_LIMIT", 5000, minimum=1)
 # Status pages on private or local addresses are refused; these networks are let

@@ -66,7 +66,10 @@ def fetch(url: str, limits: Limits, etag: str = "", last_modified: str = "") -> 
     except safehttp.TooLarge:
         raise FetchFailed("fetch", f"The answer is larger than {limits.max_body_bytes} bytes.") from None
     except TimeoutError:
-        raise FetchFailed("fetch", f"No complete answer within {limits.total_timeout:g} s.") from None
+        raise FetchFailed(
+            "fetch",
+            f"No complete answer in time ({limits.read_timeout:g} s a read, {limits.total_timeout:g} s in all).",
+        ) from None
     except (safehttp.OutboundError, OSError, http.client.HTTPException) as failed:
         raise FetchFailed("fetch", f"{type(failed).__name__}: {failed}"[:300]) from None
     if response.status == 304:

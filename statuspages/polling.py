@@ -20,13 +20,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Q
+from django.db import connection, transaction
+from django.db.models import F, Q, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 
+from spikes.db import update_many
 from statuspages import recording
 from statuspages.fetching import Fetched, FetchFailed, Limits, fetch
-from statuspages.formats import FormatError
+from statuspages.formats import FormatError, Snapshot
 from statuspages.models import SourceProblem, StatusSource
 
 logger = logging.getLogger(__name__)
@@ -44,9 +46,13 @@ def limits() -> Limits:
     )
 
 
-def claim_seconds() -> float:
-    # Longer than any fetch may take, plus the time to store a round's results.
-    return settings.STATUSPAGE_TOTAL_TIMEOUT + 60
+# A round ends within this (the poll task's hard time limit), and so do its claims:
+# a source is never polled by two rounds at once, and a killed worker's claims
+# lapse after it.
+ROUND_TIME_LIMIT = 240
+
+
+CLAIM_SECONDS = ROUND_TIME_LIMIT + 10
 
 
 def backoff_seconds(interval: int, failures: int, rng: random.Random | None = None) -> float:
@@ -72,7 +78,7 @@ def claim_due(now: datetime, limit: int) -> list[int]:
         # a claim must hold whatever the database.
         StatusSource.objects.filter(pk__in=ids).filter(
             Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
-        ).update(claimed_until=now + timedelta(seconds=claim_seconds()))
+        ).update(claimed_until=now + timedelta(seconds=CLAIM_SECONDS))
     return ids
 
 
@@ -81,7 +87,7 @@ def claim(source_id: int, now: datetime) -> bool:
     return bool(
         StatusSource.objects.filter(pk=source_id, is_active=True)
         .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
-        .update(claimed_until=now + timedelta(seconds=claim_seconds()))
+        .update(claimed_until=now + timedelta(seconds=CLAIM_SECONDS))
     )
 
 
@@ -104,49 +110,145 @@ def _fetch(source: StatusSource, how: Limits) -> Fetched | FetchFailed:
         return failed
 
 
+STATE_FIELDS = [
+    "failures",
+    "failing_since",
+    "last_error",
+    "last_polled_at",
+    "last_success_at",
+    "next_poll_at",
+    "claimed_until",
+    "etag",
+    "last_modified",
+    "indicator",
+    "description",
+    "affected_components",
+]
+# Results stored per transaction: each source's state, its problems and its
+# incidents are written in a few bulk statements per batch, not per source.
+STORE_BATCH = 100
+
+
+class _Batch:
+    def __init__(self, now: datetime, summary: RoundSummary) -> None:
+        self.now, self.summary = now, summary
+        self.sources: list[StatusSource] = []
+        self.readable: list[tuple[StatusSource, Snapshot]] = []
+        self.problems: list[SourceProblem] = []
+
+    def add(self, source: StatusSource, result: Fetched | FetchFailed) -> None:
+        self.sources.append(source)
+        self.summary.polled += 1
+        if isinstance(result, FetchFailed):
+            self.failed(source, result.kind, str(result))
+        elif result.status == 304:
+            self.succeeded(source)
+            self.summary.unchanged += 1
+        else:
+            try:
+                snapshot = recording.parse(source, result, self.now)
+            except FormatError as bad:
+                self.failed(
+                    source, SourceProblem.Kind.FORMAT, f"Not readable as {source.get_kind_display()}: {bad}"
+                )
+                return
+            source.etag, source.last_modified = result.etag, result.last_modified
+            self.readable.append((source, snapshot))
+
+    def problem(self, source: StatusSource, kind: str, reason: str) -> None:
+        self.problems.append(SourceProblem(source=source, at=self.now, kind=kind, reason=reason[:500]))
+
+    def succeeded(self, source: StatusSource, problems: list[str] = ()) -> None:
+        for reason in problems:
+            self.problem(source, SourceProblem.Kind.ENTRY, reason)
+        source.failures, source.failing_since, source.last_error = 0, None, ""
+        source.last_polled_at = source.last_success_at = self.now
+        source.next_poll_at = self.now + timedelta(seconds=source.interval_seconds)
+        source.claimed_until = None
+
+    def failed(self, source: StatusSource, kind: str, reason: str) -> None:
+        logger.info("status source %s (%s): %s", source.pk, source.url, reason)
+        self.problem(source, kind, reason)
+        self.summary.failed += 1
+        source.failures += 1
+        source.failing_since = source.failing_since or self.now
+        source.last_error = reason[:500]
+        source.last_polled_at = self.now
+        source.next_poll_at = self.now + timedelta(
+            seconds=backoff_seconds(source.interval_seconds, source.failures)
+        )
+        source.claimed_until = None
+
+    def flush(self) -> None:
+        with transaction.atomic():
+            if connection.vendor == "postgresql":
+                # A poll lost in a crash is read again at the next one: no need to
+                # wait for this commit to reach the disk.
+                with connection.cursor() as cursor:
+                    cursor.execute("SET LOCAL synchronous_commit TO OFF")
+            self._record()
+            update_many(
+                StatusSource,
+                STATE_FIELDS,
+                [[s.pk, *(getattr(s, f) for f in STATE_FIELDS)] for s in self.sources],
+            )
+            SourceProblem.objects.bulk_create(self.problems)
+            _prune({p.source_id for p in self.problems})
+        self.sources, self.readable, self.problems = [], [], []
+
+    def _record(self) -> None:
+        try:
+            with transaction.atomic():
+                changed = recording.record(self.readable, self.now, _fetch_more)
+        except Exception:
+            # One source's surprise must not cost the others theirs: again one by one.
+            logger.exception(
+                "storing a batch of %s status sources failed; storing them one by one", len(self.readable)
+            )
+            changed = []
+            for source, snapshot in self.readable:
+                try:
+                    with transaction.atomic():
+                        changed += recording.record([(source, snapshot)], self.now, _fetch_more)
+                except Exception:
+                    logger.exception("storing status source %s failed", source.pk)
+                    self.failed(source, SourceProblem.Kind.FORMAT, "What it said could not be stored.")
+                    self.readable = [r for r in self.readable if r[0] is not source]
+        for source, snapshot in self.readable:
+            self.succeeded(source, snapshot.problems)
+        self.summary.changed += len(self.readable)
+        self.summary.incidents.extend(changed)
+
+
+def _prune(source_ids: set[int]) -> None:
+    """Keep the last KEEP_PER_SOURCE problems of each source."""
+    if not source_ids:
+        return
+    ranked = SourceProblem.objects.filter(source_id__in=source_ids).annotate(
+        rank=Window(RowNumber(), partition_by=F("source_id"), order_by=[F("at").desc(), F("id").desc()])
+    )
+    old = [pk for pk, rank in ranked.values_list("pk", "rank") if rank > SourceProblem.KEEP_PER_SOURCE]
+    if old:
+        SourceProblem.objects.filter(pk__in=old).delete()
+
+
 def poll_claimed(ids: Iterable[int], now: datetime | None = None) -> RoundSummary:
     """Fetch and store the claimed sources `ids`, then release them."""
-    sources = list(StatusSource.objects.filter(pk__in=list(ids)).select_related("service"))
+    now = now or timezone.now()
+    sources = list(StatusSource.objects.filter(pk__in=list(ids)))
     summary = RoundSummary()
     if not sources:
         return summary
     how = limits()
     workers = max(1, min(settings.STATUSPAGE_FETCH_THREADS, len(sources)))
+    batch = _Batch(now, summary)
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="statuspage") as pool:
-        results = pool.map(lambda s: (s, _fetch(s, how)), sources)
-        for source, result in results:
-            summary.polled += 1
-            try:
-                store(source, result, now or timezone.now(), summary)
-            except Exception:
-                # One source's surprise must not stop the round or keep its claim.
-                logger.exception("storing status source %s failed", source.pk)
-                _failed(source, now or timezone.now(), SourceProblem.Kind.FORMAT, "could not be stored")
-                summary.failed += 1
+        for source, result in pool.map(lambda s: (s, _fetch(s, how)), sources):
+            batch.add(source, result)
+            if len(batch.sources) >= STORE_BATCH:
+                batch.flush()
+        batch.flush()
     return summary
-
-
-def store(source: StatusSource, result: Fetched | FetchFailed, now: datetime, summary: RoundSummary) -> None:
-    if isinstance(result, FetchFailed):
-        _failed(source, now, result.kind, str(result))
-        summary.failed += 1
-        return
-    if result.status == 304:
-        _succeeded(source, now, [])
-        summary.unchanged += 1
-        return
-    try:
-        snapshot = recording.parse(source, result, now)
-    except FormatError as bad:
-        _failed(source, now, SourceProblem.Kind.FORMAT, f"Not readable as {source.get_kind_display()}: {bad}")
-        summary.failed += 1
-        return
-    with transaction.atomic():
-        changed = recording.record(source, snapshot, now, lambda url: _fetch_more(url))
-        source.etag, source.last_modified = result.etag, result.last_modified
-        _succeeded(source, now, snapshot.problems)
-    summary.changed += 1
-    summary.incidents.extend(changed)
 
 
 def _fetch_more(url: str) -> bytes | None:
@@ -156,60 +258,6 @@ def _fetch_more(url: str) -> bytes | None:
     except FetchFailed:
         return None
     return fetched.body if fetched.status == 200 else None
-
-
-def _succeeded(source: StatusSource, now: datetime, problems: list[str]) -> None:
-    for reason in problems:
-        _problem(source, now, SourceProblem.Kind.ENTRY, reason)
-    source.failures, source.failing_since, source.last_error = 0, None, ""
-    source.last_polled_at = source.last_success_at = now
-    source.next_poll_at = now + timedelta(seconds=source.interval_seconds)
-    source.claimed_until = None
-    source.save(
-        update_fields=[
-            "failures",
-            "failing_since",
-            "last_error",
-            "last_polled_at",
-            "last_success_at",
-            "next_poll_at",
-            "claimed_until",
-            "etag",
-            "last_modified",
-            "indicator",
-            "description",
-            "affected_components",
-        ]
-    )
-
-
-def _failed(source: StatusSource, now: datetime, kind: str, reason: str) -> None:
-    logger.info("status source %s (%s): %s", source.pk, source.url, reason)
-    _problem(source, now, kind, reason)
-    source.failures += 1
-    source.failing_since = source.failing_since or now
-    source.last_error = reason[:500]
-    source.last_polled_at = now
-    source.next_poll_at = now + timedelta(seconds=backoff_seconds(source.interval_seconds, source.failures))
-    source.claimed_until = None
-    source.save(
-        update_fields=[
-            "failures",
-            "failing_since",
-            "last_error",
-            "last_polled_at",
-            "next_poll_at",
-            "claimed_until",
-        ]
-    )
-
-
-def _problem(source: StatusSource, now: datetime, kind: str, reason: str) -> None:
-    SourceProblem.objects.create(source=source, at=now, kind=kind, reason=reason[:500])
-    stale = SourceProblem.objects.filter(source=source).order_by("-at", "-id")[
-        SourceProblem.KEEP_PER_SOURCE :
-    ]
-    SourceProblem.objects.filter(pk__in=list(stale.values_list("pk", flat=True))).delete()
 
 
 def poll_round(now: datetime | None = None, limit: int | None = None) -> RoundSummary:

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+from django.db.models import Q
+
 from statuspages.fetching import Fetched
 from statuspages.formats import (
     CRITICAL,
@@ -102,12 +104,13 @@ def _regions(source: StatusSource, incident: Incident) -> list[str]:
     return sorted(named)
 
 
-def record(
-    source: StatusSource, snapshot: Snapshot, now: datetime, fetch_more: Callable[[str], bytes | None]
-) -> list[int]:
-    """Store the snapshot; returns the ids of the incidents that changed."""
+def read_state(source: StatusSource, snapshot: Snapshot) -> list[Incident]:
+    """Set the source's current word from the snapshot; returns its incidents."""
     components = _components(source, snapshot)
-    incidents = [i for i in snapshot.incidents if _concerns(source, i)]
+    # One incident per id, even if a page lists one twice.
+    incidents = list(
+        {i.provider_id: i for i in reversed(snapshot.incidents) if _concerns(source, i)}.values()
+    )
     source.indicator = _indicator(source, snapshot, components, incidents)
     source.description = snapshot.description if not source.components else ""
     source.affected_components = [
@@ -115,15 +118,11 @@ def record(
         for c in components
         if not c.is_operational
     ]
-    changed = [pk for incident in incidents if (pk := _store_incident(source, incident, now))]
-    if snapshot.lists_only_unresolved:
-        listed = {i.provider_id for i in snapshot.incidents}
-        changed += _resolve_unlisted(source, listed, now, fetch_more)
-    return changed
+    return incidents
 
 
-def _store_incident(source: StatusSource, parsed: Incident, now: datetime) -> int | None:
-    values = {
+def _values(source: StatusSource, parsed: Incident) -> dict:
+    return {
         "service_id": source.service_id,
         "title": parsed.title,
         "status": parsed.status,
@@ -139,89 +138,156 @@ def _store_incident(source: StatusSource, parsed: Incident, now: datetime) -> in
         "scheduled_until": parsed.scheduled_until,
         "url": parsed.url,
     }
-    incident = ProviderIncident.objects.filter(source=source, provider_id=parsed.provider_id).first()
-    kind = None
-    if incident is None:
-        incident = ProviderIncident.objects.create(
-            source=source, provider_id=parsed.provider_id, first_seen_at=now, **values
-        )
-        kind = ProviderIncidentChange.Kind.OPENED
-    else:
+
+
+class _Writes:
+    """What a batch changes, written at the end in a few bulk statements: a poll
+    round is thousands of sources, and one query per incident was most of its
+    time (measured with benchmarks/statuspages_poll.py)."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+        self.created: list[tuple[ProviderIncident, Incident]] = []
+        self.updated: dict[int, tuple[ProviderIncident, set[str], str]] = {}
+        self.updates: list[tuple[ProviderIncident, Incident, set[str]]] = []
+
+    def store(
+        self, source: StatusSource, parsed: Incident, incident: ProviderIncident | None, known: set
+    ) -> None:
+        values = _values(source, parsed)
+        if incident is None:
+            incident = ProviderIncident(
+                source=source, provider_id=parsed.provider_id, first_seen_at=self.now, **values
+            )
+            self.created.append((incident, parsed))
+            return
         # The first acknowledgement never moves later: a provider that edits its
         # incident keeps the time it first spoke.
         values["acknowledged_at"] = min(incident.acknowledged_at, parsed.acknowledged_at)
-        different = {k: v for k, v in values.items() if getattr(incident, k) != v}
-        if different:
-            was_resolved = incident.resolved_at is not None
-            for key, value in different.items():
-                setattr(incident, key, value)
-            incident.save(update_fields=list(different))
+        different = {k for k, v in values.items() if getattr(incident, k) != v}
+        was_resolved = incident.resolved_at is not None
+        for key in different:
+            setattr(incident, key, values[key])
+        fresh = [u for u in parsed.updates if u.provider_id not in known]
+        if different or fresh:
+            resolved_now = incident.resolved_at is not None and not was_resolved
             kind = (
-                ProviderIncidentChange.Kind.RESOLVED
-                if incident.resolved_at is not None and not was_resolved
-                else ProviderIncidentChange.Kind.UPDATED
+                ProviderIncidentChange.Kind.RESOLVED if resolved_now else ProviderIncidentChange.Kind.UPDATED
             )
-    new_updates = _store_updates(incident, parsed)
-    if kind is None and new_updates:
-        kind = ProviderIncidentChange.Kind.UPDATED
-    if kind is None:
-        return None
-    ProviderIncidentChange.objects.create(incident=incident, kind=kind, at=now, status=incident.status)
-    if kind == ProviderIncidentChange.Kind.OPENED and incident.resolved_at is not None:
-        # Published after the fact: opened and resolved at once.
-        ProviderIncidentChange.objects.create(
-            incident=incident, kind=ProviderIncidentChange.Kind.RESOLVED, at=now, status=incident.status
+            self.updated[incident.pk] = (incident, different, kind)
+        if fresh:
+            self.updates.append((incident, parsed, known))
+
+    def resolve(self, incident: ProviderIncident) -> None:
+        incident.status = "completed" if incident.is_maintenance else "resolved"
+        incident.resolved_at = self.now
+        self.updated[incident.pk] = (
+            incident,
+            {"status", "resolved_at"},
+            ProviderIncidentChange.Kind.RESOLVED,
         )
-    return incident.pk
+
+    def flush(self) -> list[int]:
+        ProviderIncident.objects.bulk_create([incident for incident, _ in self.created])
+        changes = []
+        for incident, parsed in self.created:
+            changes.append(
+                ProviderIncidentChange(incident=incident, kind="opened", at=self.now, status=incident.status)
+            )
+            if incident.resolved_at is not None:
+                # Published after the fact: opened and resolved at once.
+                changes.append(
+                    ProviderIncidentChange(
+                        incident=incident, kind="resolved", at=self.now, status=incident.status
+                    )
+                )
+            self.updates.append((incident, parsed, set()))
+        fields = sorted(set().union(*(different for _, different, _ in self.updated.values())))
+        if fields:
+            ProviderIncident.objects.bulk_update(
+                [incident for incident, different, _ in self.updated.values() if different], fields
+            )
+        changes += [
+            ProviderIncidentChange(incident=incident, kind=kind, at=self.now, status=incident.status)
+            for incident, _, kind in self.updated.values()
+        ]
+        ProviderIncidentChange.objects.bulk_create(changes)
+        ProviderIncidentUpdate.objects.bulk_create(
+            [
+                ProviderIncidentUpdate(
+                    incident=incident, provider_id=u.provider_id, status=u.status, body=u.body, at=u.at
+                )
+                for incident, parsed, known in self.updates
+                for u in parsed.updates
+                if u.provider_id not in known
+            ],
+            ignore_conflicts=True,
+        )
+        return list(dict.fromkeys(c.incident_id for c in changes))
 
 
-def _store_updates(incident: ProviderIncident, parsed: Incident) -> int:
-    known = set(incident.updates.values_list("provider_id", flat=True))
-    fresh = [
-        ProviderIncidentUpdate(
-            incident=incident, provider_id=u.provider_id, status=u.status, body=u.body, at=u.at
+def record(
+    batch: list[tuple[StatusSource, Snapshot]], now: datetime, fetch_more: Callable[[str], bytes | None]
+) -> list[int]:
+    """Store the snapshots of a batch of sources (their incidents, updates and
+    changes; the sources' own fields are set, for the caller to save). Returns the
+    ids of the incidents that changed."""
+    ours = {source.pk: read_state(source, snapshot) for source, snapshot in batch}
+    wanted = {i.provider_id for incidents in ours.values() for i in incidents}
+    # The known incidents of these sources: the ones listed now, and the unresolved
+    # (which a summary that no longer lists them resolves).
+    known = {
+        (i.source_id, i.provider_id): i
+        for i in ProviderIncident.objects.filter(source__in=[s for s, _ in batch]).filter(
+            Q(resolved_at__isnull=True) | Q(provider_id__in=wanted)
         )
-        for u in parsed.updates
-        if u.provider_id not in known
-    ]
-    ProviderIncidentUpdate.objects.bulk_create(fresh, ignore_conflicts=True)
-    return len(fresh)
+    }
+    seen_updates: dict[int, set[str]] = {}
+    for incident_id, provider_id in ProviderIncidentUpdate.objects.filter(
+        incident__in=list(known.values())
+    ).values_list("incident_id", "provider_id"):
+        seen_updates.setdefault(incident_id, set()).add(provider_id)
+    writes = _Writes(now)
+    for source, snapshot in batch:
+        for parsed in ours[source.pk]:
+            incident = known.get((source.pk, parsed.provider_id))
+            writes.store(
+                source, parsed, incident, seen_updates.get(incident.pk, set()) if incident else set()
+            )
+        if snapshot.lists_only_unresolved:
+            listed = {i.provider_id for i in snapshot.incidents}
+            gone = [
+                i
+                for (source_id, provider_id), i in known.items()
+                if source_id == source.pk and i.resolved_at is None and provider_id not in listed
+            ]
+            if gone:
+                _resolve_unlisted(source, gone, writes, seen_updates, fetch_more)
+    return writes.flush()
 
 
 def _resolve_unlisted(
-    source: StatusSource, listed: set[str], now: datetime, fetch_more: Callable[[str], bytes | None]
-) -> list[int]:
+    source: StatusSource,
+    gone: list[ProviderIncident],
+    writes: _Writes,
+    seen_updates: dict[int, set[str]],
+    fetch_more: Callable[[str], bytes | None],
+) -> None:
     """A Statuspage summary lists unresolved incidents only: one we know as
     unresolved that is no longer listed was resolved. incidents.json says when
     and with which last words; without it, it is resolved as of now."""
-    gone = list(
-        ProviderIncident.objects.filter(source=source, resolved_at__isnull=True).exclude(
-            provider_id__in=listed
-        )
-    )
-    if not gone:
-        return []
     details: dict[str, Incident] = {}
     url = incidents_url(source.url)
     body = fetch_more(url) if url else None
     if body is not None:
         try:
-            found, _ = parse_incidents(body, "application/json", now)
+            found, _ = parse_incidents(body, "application/json", writes.now)
             details = {i.provider_id: i for i in found}
         except FormatError:
             details = {}
-    changed = []
     for incident in gone:
         parsed = details.get(incident.provider_id)
         if parsed is not None and parsed.resolved_at is not None:
-            if _store_incident(source, parsed, now):
-                changed.append(incident.pk)
-            continue
-        incident.status = "completed" if incident.is_maintenance else "resolved"
-        incident.resolved_at = now
-        incident.save(update_fields=["status", "resolved_at"])
-        ProviderIncidentChange.objects.create(
-            incident=incident, kind=ProviderIncidentChange.Kind.RESOLVED, at=now, status=incident.status
-        )
-        changed.append(incident.pk)
-    return changed
+            writes.store(source, parsed, incident, seen_updates.get(incident.pk, set()))
+        else:
+            writes.resolve(incident)

@@ -21,7 +21,12 @@ def _match(incident_ids: list[int]) -> int:
     return sum(matching.match_incident(pk, now) for pk in dict.fromkeys(incident_ids))
 
 
-@shared_task(acks_late=True, time_limit=240, soft_time_limit=230, **RETRY)
+@shared_task(
+    acks_late=True,
+    time_limit=polling.ROUND_TIME_LIMIT,
+    soft_time_limit=polling.ROUND_TIME_LIMIT - 10,
+    **RETRY,
+)
 def poll_due_sources() -> dict:
     """Every 30 seconds: poll the sources that are due (each every interval)."""
     summary = polling.poll_round()
