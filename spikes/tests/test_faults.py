@@ -54,8 +54,9 @@ class HeldSpike:
         with self.session.cursor() as cursor:
             cursor.execute(
                 "INSERT INTO spikes_spike (series_id, service_id, region, level, verdict, confirmed_by,"
+                " dismissed_reason, verdict_note, verdict_url,"
                 " started_at, detected_at, peak_at, peak_reports, expected_reports, problems, regions)"
-                " VALUES (%s, %s, '', 'warning', 'suspected', '', now(), now(), now(), 1, 1, '{}', '{}')",
+                " VALUES (%s, %s, '', 'warning', 'suspected', '', '', '', '', now(), now(), now(), 1, 1, '{}', '{}')",
                 [series.pk, series.service_id],
             )
 
