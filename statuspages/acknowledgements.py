@@ -13,6 +13,7 @@ its provider.
 from __future__ import annotations
 
 import statistics
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -124,24 +125,39 @@ class Record:
         return f"{said}, {when} (last {self.days} days)."
 
 
+def records_for(services: Iterable[Service], now: datetime, days: int = RECORD_DAYS) -> dict[int, Record]:
+    """{service id: its provider's record} for the services with an active status
+    source, in two queries however many services."""
+    names: dict[int, str] = {}
+    for service_id, name in (
+        StatusSource.objects.filter(service__in=list(services), is_active=True)
+        .order_by("service_id", "pk")
+        .values_list("service_id", "name")
+    ):
+        names.setdefault(service_id, name)
+    lags: dict[int, list[int | None]] = {pk: [] for pk in names}
+    for service_id, lag in (
+        Acknowledgement.objects.filter(service_id__in=list(names))
+        .since(now - timedelta(days=days))
+        .values_list("service_id", "lag_seconds")
+    ):
+        lags[service_id].append(lag)
+    records = {}
+    for service_id, rows in lags.items():
+        known = [lag for lag in rows if lag is not None]
+        records[service_id] = Record(
+            source_name=names[service_id],
+            outages=len(rows),
+            acknowledged=len(known),
+            median_lag_minutes=statistics.median(known) / 60 if known else None,
+            days=days,
+        )
+    return records
+
+
 def record_for(service: Service, now: datetime, days: int = RECORD_DAYS) -> Record | None:
     """The provider's record, or None when the service has no status source."""
-    source = StatusSource.objects.filter(service=service, is_active=True).order_by("pk").first()
-    if source is None:
-        return None
-    rows = list(
-        Acknowledgement.objects.filter(service=service)
-        .since(now - timedelta(days=days))
-        .values_list("lag_seconds", flat=True)
-    )
-    lags = [lag for lag in rows if lag is not None]
-    return Record(
-        source_name=source.name,
-        outages=len(rows),
-        acknowledged=len(lags),
-        median_lag_minutes=statistics.median(lags) / 60 if lags else None,
-        days=days,
-    )
+    return records_for([service], now, days).get(service.pk)
 
 
 def first_acknowledgement(spike: Spike) -> datetime | None:

@@ -1,14 +1,11 @@
 import ipaddress
-from datetime import UTC, datetime
 
 import pytest
-import time_machine
 
 from outagewatch.celery import app
 from statuspages.models import SourceKind, StatusSource
+from statuspages.tests.factories import NOW
 from statuspages.tests.server import StatusServer
-
-NOW = datetime(2026, 3, 5, 18, 20, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -20,12 +17,6 @@ def status_server(settings):
     server = StatusServer().start()
     yield server
     server.stop()
-
-
-@pytest.fixture
-def frozen():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
 
 
 @pytest.fixture

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import factory
 
 from statuspages.models import ProviderIncident, SourceKind, StatusSource
-from statuspages.tests.conftest import NOW
+
+# A Thursday evening, 18:20 UTC.
+NOW = datetime(2026, 3, 5, 18, 20, tzinfo=UTC)
 
 
 class StatusSourceFactory(factory.django.DjangoModelFactory):

@@ -13,8 +13,7 @@ from spikes.models import Spike
 from spikes.tests.factories import ONSET, SpikeFactory, learn_history, outage
 from statuspages import acknowledgements, matching
 from statuspages.models import Acknowledgement, IncidentMatch
-from statuspages.tests.conftest import NOW
-from statuspages.tests.factories import ProviderIncidentFactory, StatusSourceFactory
+from statuspages.tests.factories import NOW, ProviderIncidentFactory, StatusSourceFactory
 
 
 @pytest.fixture

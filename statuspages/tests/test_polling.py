@@ -9,7 +9,7 @@ import pytest
 from statuspages import polling
 from statuspages.models import ProviderIncident, ProviderIncidentChange, SourceKind, StatusSource
 from statuspages.tests import documents as doc
-from statuspages.tests.conftest import NOW
+from statuspages.tests.factories import NOW
 
 SUMMARY = "/api/v2/summary.json"
 INCIDENTS = "/api/v2/incidents.json"

@@ -9,7 +9,7 @@ from spikes.tests.factories import SpikeFactory
 from statuspages import tasks
 from statuspages.models import ProviderIncident, SourceKind, StatusSource
 from statuspages.tests import documents as doc
-from statuspages.tests.conftest import NOW
+from statuspages.tests.factories import NOW
 
 SUMMARY = "/api/v2/summary.json"
 

@@ -5,8 +5,7 @@ from datetime import timedelta
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from statuspages.tests.conftest import NOW
-from statuspages.tests.factories import ProviderIncidentFactory, StatusSourceFactory
+from statuspages.tests.factories import NOW, ProviderIncidentFactory, StatusSourceFactory
 from statuspages.word import State, provider_word, words_for
 
 
