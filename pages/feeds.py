@@ -35,7 +35,8 @@ class AllOutagesFeed(Feed):
     def item_title(self, item: Spike) -> str:
         where = f" in {item.region}" if item.region else ""
         state = "resolved" if item.ended_at else item.get_level_display().lower()
-        return f"{item.service.name}{where}: {state}"
+        verdict = f", confirmed by {item.get_confirmed_by_display().lower()}" if item.is_confirmed else ""
+        return f"{item.service.name}{where}: {state}{verdict}"
 
     def item_description(self, item: Spike) -> str:
         parts = [
@@ -47,8 +48,19 @@ class AllOutagesFeed(Feed):
         if item.related_to_id:
             parts.append(f"Possibly related to the {item.related_to.service.name} outage.")
         if item.is_confirmed:
-            parts.append(f"Confirmed by {item.get_confirmed_by_display().lower() or 'staff'}.")
+            by = item.get_confirmed_by_display().lower() or "our staff"
+            parts.append(f"Confirmed by {by}" + (f": {item.verdict_note}." if item.verdict_note else "."))
+            if item.verdict_url:
+                parts.append(f"The provider's incident: {item.verdict_url}")
+        else:
+            parts.append("Suspected from user reports, not confirmed.")
         return " ".join(parts)
+
+    def item_categories(self, item: Spike) -> list[str]:
+        """The level and the verdict, for readers that filter on them."""
+        return [item.level, item.verdict] + (
+            [f"confirmed-by-{item.confirmed_by}"] if item.confirmed_by else []
+        )
 
     def item_link(self, item: Spike) -> str:
         return reverse("spike-detail", args=[item.pk])
