@@ -3,21 +3,17 @@ matched to) and what each provider's status page says now, with its record."""
 
 from __future__ import annotations
 
-from datetime import UTC
-
 import django_filters as filters
-from django import forms
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from django_filters.fields import IsoDateTimeField
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from partners.api import schema
 from partners.api.base import ParameterCursorPagination, PartnerBaseViewSet, PartnerViewSet
-from partners.api.serializers import EARLIEST, LATEST
+from partners.api.filters import UTCDateTimeFilter
 from partners.api.serializers_providers import (
     ProviderIncidentDetailSerializer,
     ProviderIncidentSerializer,
@@ -27,24 +23,6 @@ from reports.models import Service, ServiceGroup
 from statuspages.acknowledgements import records_for
 from statuspages.models import IncidentMatch, ProviderIncident
 from statuspages.word import words_for
-
-
-class _UTCDateTimeField(IsoDateTimeField):
-    """ISO 8601 handed on in UTC; a time outside 2000 to 2100 (or an offset
-    PostgreSQL refuses) is a 400, not a 500."""
-
-    def to_python(self, value):
-        moment = super().to_python(value)
-        if moment is None:
-            return None
-        moment = moment.astimezone(UTC)
-        if not EARLIEST <= moment < LATEST:
-            raise forms.ValidationError("Give a time from 2000 to 2100, e.g. 2026-03-05T18:00:00Z.")
-        return moment
-
-
-class _UTCDateTimeFilter(filters.IsoDateTimeFilter):
-    field_class = _UTCDateTimeField
 
 
 class ProviderIncidentFilter(filters.FilterSet):
@@ -67,8 +45,8 @@ class ProviderIncidentFilter(filters.FilterSet):
         method="filter_going_on",
         help_text="true: not resolved yet; false: resolved (or maintenance yet to come)",
     )
-    since = _UTCDateTimeFilter(field_name="started_at", lookup_expr="gte", help_text="Started at or after")
-    until = _UTCDateTimeFilter(field_name="started_at", lookup_expr="lt", help_text="Started before")
+    since = UTCDateTimeFilter(field_name="started_at", lookup_expr="gte", help_text="Started at or after")
+    until = UTCDateTimeFilter(field_name="started_at", lookup_expr="lt", help_text="Started before")
 
     class Meta:
         model = ProviderIncident
