@@ -4,17 +4,16 @@ with a reason or reopen; nobody else sees the form or gets through."""
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth.models import Permission, User
+from django.contrib.auth.models import User
 
 from pages.tests.conftest import NOW, make_spike
 from spikes.models import Spike
+from spikes.tests.factories import triager as triage_user
 
 
 @pytest.fixture
 def triager(client, db):
-    user = User.objects.create_user("tess", password="x", is_staff=True)
-    user.user_permissions.add(Permission.objects.get(codename="triage_spike"))
-    client.force_login(user)
+    client.force_login(triage_user())
     return client
 
 

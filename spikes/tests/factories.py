@@ -7,6 +7,7 @@ import json
 from datetime import datetime, timedelta
 
 import factory
+from django.contrib.auth.models import Permission, User
 
 from reports.models import Report, Service
 from spikes import pipeline
@@ -105,3 +106,11 @@ class SpikeFactory(factory.django.DjangoModelFactory):
             SpikeChange.objects.create(spike=self, at=self.detected_at, kind="opened", level=self.level)
             if self.ended_at:
                 SpikeChange.objects.create(spike=self, at=self.ended_at, kind="resolved", level=self.level)
+
+
+def triager(username: str = "tess", **fields) -> User:
+    """A staff member who may triage spikes (not a superuser); a fresh instance,
+    since a user's permissions are cached on it."""
+    user = User.objects.create_user(username, password="x", is_staff=True, **fields)
+    user.user_permissions.add(Permission.objects.get(codename="triage_spike"))
+    return User.objects.get(pk=user.pk)

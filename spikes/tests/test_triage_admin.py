@@ -2,10 +2,11 @@
 superuser) works the queue and confirms, dismisses or reopens spikes in bulk."""
 
 import pytest
-from django.contrib.auth.models import Permission, User
+from django.contrib.auth.models import User
 
 from spikes.models import Spike
 from spikes.tests.factories import SpikeFactory
+from spikes.tests.factories import triager as triage_user
 
 QUEUE = "/admin/spikes/spikeawaitingverdict/"
 SPIKES = "/admin/spikes/spike/"
@@ -13,9 +14,7 @@ SPIKES = "/admin/spikes/spike/"
 
 @pytest.fixture
 def triager(client, db):
-    user = User.objects.create_user("tess", password="x", is_staff=True)
-    user.user_permissions.add(Permission.objects.get(codename="triage_spike"))
-    client.force_login(user)
+    client.force_login(triage_user())
     return client
 
 

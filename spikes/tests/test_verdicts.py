@@ -4,22 +4,20 @@ what the history keeps."""
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth.models import Permission, User
+from django.contrib.auth.models import User
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
 from spikes import pipeline, verdicts
 from spikes.models import ALL_REGIONS, Spike
 from spikes.tests.conftest import T0
-from spikes.tests.factories import ONSET, SpikeFactory, add_reports, learn_history, outage
+from spikes.tests.factories import ONSET, SpikeFactory, add_reports, learn_history, outage, triager
 from spikes.verdicts import By, VerdictError
 
 
 @pytest.fixture
 def alice(db):
-    user = User.objects.create_user("alice", password="x", is_staff=True)
-    user.user_permissions.add(Permission.objects.get(codename="triage_spike"))
-    return User.objects.get(pk=user.pk)  # a fresh instance: permissions are cached
+    return triager("alice")
 
 
 def test_a_confirmation_survives_the_end_of_the_spike(whatsapp, alice):
@@ -158,8 +156,7 @@ def test_a_dismissed_spike_is_not_an_outage_going_on(whatsapp, instagram, alice)
 
 def test_only_active_users_with_the_triage_permission_can_triage(alice, db):
     nobody = User.objects.create_user("bob", password="x", is_staff=True)
-    gone = User.objects.create_user("carol", password="x", is_staff=True, is_active=False)
-    gone.user_permissions.add(Permission.objects.get(codename="triage_spike"))
+    gone = triager("carol", is_active=False)
 
     assert verdicts.can_triage(alice)
     assert not verdicts.can_triage(nobody)
