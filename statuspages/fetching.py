@@ -62,7 +62,7 @@ def fetch(url: str, limits: Limits, etag: str = "", last_modified: str = "") -> 
     try:
         response = safehttp.request("GET", url, headers=headers, policy=policy)
     except safehttp.Refused as refused:
-        raise FetchFailed("fetch", f"Refused: {refused}") from None
+        raise FetchFailed("fetch", str(refused)) from None
     except safehttp.TooLarge:
         raise FetchFailed("fetch", f"The answer is larger than {limits.max_body_bytes} bytes.") from None
     except TimeoutError:

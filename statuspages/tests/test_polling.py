@@ -252,7 +252,7 @@ def test_a_redirect_to_a_private_address_is_refused_before_anything_is_sent_ther
     )
     source = poll(make_source(status_server.url(SUMMARY)))
 
-    assert "Refused" in source.last_error and "169.254.169.254" in source.last_error
+    assert "169.254.169.254, a link-local address; only public addresses can be reached" in source.last_error
     assert source.failures == 1
 
 
