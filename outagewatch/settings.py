@@ -76,6 +76,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "outagewatch.logs.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Compressed pages (HTML, CSV, Atom); why BREACH is no risk: pages/middleware.py.
+    "pages.middleware.CompressedPagesMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -146,7 +148,19 @@ if REDIS_URL:
         }
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # The embedded default runs the web server and the Celery worker as separate
+    # processes, and the site's breakdowns (pages.status) are computed by the worker
+    # for the web to read: a per-process memory cache never showed the web a refresh.
+    # A file cache under DATA_DIR is shared by every process and needs no set-up step.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(DATA_DIR / "cache"),
+            # Django culls a third of the entries past 300: the catalog's breakdowns
+            # alone are ~175 services x 4 kinds.
+            "OPTIONS": {"MAX_ENTRIES": 20_000},
+        }
+    }
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -196,7 +210,9 @@ REPORT_MAX_BODY_BYTES = env_int("REPORT_MAX_BODY_BYTES", 4096, minimum=512)
 CATALOG_CACHE_SECONDS = env_int("CATALOG_CACHE_SECONDS", 30, minimum=0)
 
 # --- Celery --------------------------------------------------------------------
-CELERY_BROKER_URL = REDIS_URL or "filesystem://"
+# The filesystem transport ignores the host; naming one spares a warning in the log
+# every time a task is sent ("No hostname was supplied").
+CELERY_BROKER_URL = REDIS_URL or "filesystem://localhost//"
 CELERY_BROKER_TRANSPORT_OPTIONS = (
     {}
     if REDIS_URL
@@ -260,7 +276,9 @@ X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 # Who may put an @embeddable view (the status widget) in an iframe; every other page
 # refuses to be framed.
-EMBED_FRAME_ANCESTORS = env_list("EMBED_FRAME_ANCESTORS", ["https:"])
+# Default: any site, over http as well as https (a blog on plain http may embed
+# the widget); an operator can name sites instead ("https://news.example").
+EMBED_FRAME_ANCESTORS = env_list("EMBED_FRAME_ANCESTORS", ["*"])
 # 1 sends the policy as Content-Security-Policy-Report-Only (to try a change safely).
 CSP_REPORT_ONLY = env_bool("CSP_REPORT_ONLY", False)
 # The admin's URL prefix: somewhere other than /admin/ keeps most scanners away. The
@@ -328,7 +346,9 @@ CELERY_BEAT_SCHEDULE["webhook-outbox"] = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "outagewatch partner API",
-    "DESCRIPTION": "Services, their time series, spikes (suspected outages) and incidents. See docs/partner-api.md.",
+    "DESCRIPTION": "Services, their time series, spikes (suspected outages) and incidents. Keys, limits, "
+    "quotas and webhooks: [the partner API guide](/developers/); how outages are detected: "
+    "[methodology](/methodology/).",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",

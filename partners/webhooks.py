@@ -88,6 +88,8 @@ def spike_payload(spike: Spike) -> dict:
         "ended_at": _iso(spike.ended_at),
         "problems": spike.problems,
         "incident": spike.incident_id,
+        # The service's answer to "is it down?" as the event happens, as the site shows it.
+        "service_status": Spike.objects.status_for(spike.service_id).as_dict(),
     }
 
 

@@ -10,7 +10,7 @@ from rest_framework import serializers
 
 from partners import readmodels
 from reports.models import ProblemType, Region, Service
-from spikes.models import ConfirmedBy, DismissReason, Incident, Spike, SpikeChange
+from spikes.models import ConfirmedBy, DismissReason, Incident, ServiceStatus, Spike, SpikeChange, StatusLevel
 from spikes.timeseries import INTERVALS, Bucket
 
 # Far enough either side for any real question, near enough that no date
@@ -18,6 +18,7 @@ from spikes.timeseries import INTERVALS, Bucket
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 DEFAULT_SPAN = timedelta(hours=24)
+NO_PROBLEMS = ServiceStatus(StatusLevel.OK)
 # The offsets in use on Earth run from -12:00 to +14:00; PostgreSQL refuses some
 # that Python reads (-22:00), and nobody means them.
 OFFSETS = (timedelta(hours=-12), timedelta(hours=14))
@@ -50,41 +51,69 @@ class RegionSerializer(serializers.ModelSerializer):
         fields = ["code", "name"]
 
 
-class ServiceSerializer(serializers.ModelSerializer):
-    """A service with its current status. The view puts in the context every open
-    spike in all regions (`open_spikes`: {service id: spike}) and every service's
+class ServiceStatusFields(serializers.Serializer):
+    """The service's answer to "is it down?" (spikes.models.ServiceStatus), the
+    same the site's banner gives. Subclasses say where the status comes from."""
+
+    level = serializers.SerializerMethodField(
+        help_text='null (no problems), "warning", "danger", or "recovering" (every open spike is '
+        "back within its usual range; the spikes close after an hour of it)"
+    )
+    since = serializers.SerializerMethodField(help_text="Onset of the earliest open spike, or null")
+    recovering_since = serializers.SerializerMethodField(
+        help_text="While recovering: since when reports are back within their usual range"
+    )
+    regions = serializers.SerializerMethodField(help_text="Regions with an open spike of their own")
+
+    def status_of(self, service: Service) -> ServiceStatus:
+        raise NotImplementedError
+
+    def get_level(self, service: Service) -> str | None:
+        status = self.status_of(service)
+        return None if status.is_ok else status.level
+
+    def get_since(self, service: Service) -> str | None:
+        return iso(self.status_of(service).since)
+
+    def get_recovering_since(self, service: Service) -> str | None:
+        return iso(self.status_of(service).recovering_since)
+
+    def get_regions(self, service: Service) -> list[str]:
+        return self.status_of(service).regions
+
+
+class ServiceSerializer(ServiceStatusFields, serializers.ModelSerializer):
+    """A service with its current status. The view puts in the context every
+    service's status (`statuses`: {service id: ServiceStatus}, OK when missing) and
     problem types (`problem_types`: {service id: [slug]})."""
 
     group = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
     problem_types = serializers.SerializerMethodField()
     status = serializers.SerializerMethodField(help_text='"ok", or the status of the open spike')
-    level = serializers.SerializerMethodField(help_text='null, "warning" or "danger"')
-    open_spike = serializers.SerializerMethodField(help_text="The id of the open spike, or null")
+    open_spike = serializers.SerializerMethodField(
+        help_text="The open spike that speaks for the service (all regions, else the worst region), or null"
+    )
 
     class Meta:
         model = Service
         fields = [
             "slug", "name", "category", "group", "status_page_url",
-            "problem_types", "status", "level", "open_spike",
+            "problem_types", "status", "level", "since", "recovering_since", "regions", "open_spike",
         ]  # fmt: skip
 
-    def _spike(self, service: Service) -> Spike | None:
-        return self.context["open_spikes"].get(service.pk)
+    def status_of(self, service: Service) -> ServiceStatus:
+        return self.context["statuses"].get(service.pk) or NO_PROBLEMS
 
     def get_problem_types(self, service: Service) -> list[str]:
         return self.context["problem_types"].get(service.pk, [])
 
     def get_status(self, service: Service) -> str:
-        spike = self._spike(service)
-        return spike.verdict if spike else readmodels.OK
-
-    def get_level(self, service: Service) -> str | None:
-        spike = self._spike(service)
-        return spike.level if spike else None
+        lead = self.status_of(service).lead
+        return lead.verdict if lead else readmodels.OK
 
     def get_open_spike(self, service: Service) -> int | None:
-        spike = self._spike(service)
-        return spike.pk if spike else None
+        lead = self.status_of(service).lead
+        return lead.pk if lead else None
 
 
 class OpenSpikeSerializer(serializers.ModelSerializer):
@@ -93,18 +122,17 @@ class OpenSpikeSerializer(serializers.ModelSerializer):
         fields = ["id", "region", "level", "verdict", "started_at", "peak_reports", "expected_reports"]
 
 
-class LiveStatusSerializer(serializers.ModelSerializer):
-    """A service with problems: its worst level and each of its open spikes."""
+class LiveStatusSerializer(ServiceStatusFields, serializers.ModelSerializer):
+    """A service with problems: its status and each of its open spikes."""
 
-    level = serializers.SerializerMethodField()
     spikes = OpenSpikeSerializer(source="open_spikes", many=True, read_only=True)
 
     class Meta:
         model = Service
-        fields = ["slug", "name", "level", "spikes"]
+        fields = ["slug", "name", "level", "since", "recovering_since", "regions", "spikes"]
 
-    def get_level(self, service: Service) -> str:
-        return readmodels.level_of(service)
+    def status_of(self, service: Service) -> ServiceStatus:
+        return readmodels.status_of(service)
 
 
 def iso(moment: datetime | None) -> str | None:

@@ -167,8 +167,8 @@ def test_only_active_users_with_the_triage_permission_can_triage(alice, db):
 @pytest.mark.django_db(transaction=True)
 def test_the_migration_keeps_every_spike_and_its_history():
     before, after = (
-        [("spikes", "0002_seriesminute_covering_index")],
-        [("spikes", "0003_verdict_apart_from_lifecycle")],
+        [("spikes", "0004_group_existing_outages")],
+        [("spikes", "0005_verdict_apart_from_lifecycle")],
     )
     executor = MigrationExecutor(connection)
     executor.migrate(before)

@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ("reports", "0005_merge_20261122_0854"),
-        ("spikes", "0003_verdict_apart_from_lifecycle"),
+        ("spikes", "0005_verdict_apart_from_lifecycle"),
     ]
 
     operations = [

@@ -22,7 +22,7 @@ def suspected_to_resolved(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("spikes", "0002_seriesminute_covering_index"),
+        ("spikes", "0004_group_existing_outages"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
