@@ -2,9 +2,9 @@
 minutes from our detection to the provider's first word about it, or that it
 never said anything; and a provider's record over the last RECORD_DAYS.
 
-An outage here is a spike that reached "problems detected", was not dismissed,
-and is not one region of an outage that also shows in all regions together (one
-outage, counted once). It is decided once it has been over for GRACE (providers
+An outage here is what the site lists as one (a spike heading it, its regional
+spikes folded in: Spike.part_of) that reached "problems detected" and was not
+dismissed. It is decided once it has been over for GRACE (providers
 often post an incident after the fact), and only when the provider's status page
 was read after the outage ended: a page we could not read never counts against
 its provider.
@@ -17,11 +17,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Min, Q
-
 from reports.models import Service
-from spikes.models import ALL_REGIONS, Level, Spike
+from spikes.models import Level, Spike
+from statuspages.matching import incidents_of
 from statuspages.models import Acknowledgement, ProviderIncident, StatusSource
+from statuspages.word import sources_of
 
 GRACE = timedelta(hours=2)
 # Outages over for longer than this without a decision (the task was down) are
@@ -31,20 +31,10 @@ RECORD_DAYS = 90
 
 
 def _is_outage(spike: Spike) -> bool:
-    reached_danger = spike.level == Level.DANGER or spike.changes.filter(level=Level.DANGER).exists()
-    if not reached_danger:
-        return False
-    if spike.region == ALL_REGIONS:
-        return True
-    return (
-        not Spike.objects.filter(
-            service_id=spike.service_id,
-            region=ALL_REGIONS,
-            started_at__lte=spike.ended_at,
-        )
-        .filter(Q(ended_at__isnull=True) | Q(ended_at__gte=spike.started_at))
-        .exists()
-    )
+    """A spike heading an outage (its regional spikes are parts of it, counted once)
+    of which some spike reached "problems detected"."""
+    members = [spike, *spike.parts.all()]
+    return any(s.level == Level.DANGER or s.changes.filter(level=Level.DANGER).exists() for s in members)
 
 
 def _page_was_read_after(spike: Spike) -> bool:
@@ -61,6 +51,7 @@ def decide(now: datetime) -> int:
             ended_at__lte=now - GRACE,
             ended_at__gte=now - GRACE - DECIDE_WITHIN,
             acknowledgement__isnull=True,
+            part_of__isnull=True,
             service__status_sources__is_active=True,
         )
         .distinct()
@@ -70,7 +61,7 @@ def decide(now: datetime) -> int:
         if not _is_outage(spike) or not _page_was_read_after(spike):
             continue
         first = (
-            ProviderIncident.objects.filter(matches__spike=spike)
+            ProviderIncident.objects.filter(matches__spike__in=[spike, *spike.parts.all()])
             .order_by("acknowledged_at")
             .values_list("pk", "acknowledged_at")
             .first()
@@ -125,16 +116,19 @@ class Record:
         return f"{said}, {when} (last {self.days} days)."
 
 
-def records_for(services: Iterable[Service], now: datetime, days: int = RECORD_DAYS) -> dict[int, Record]:
+def records_for(
+    services: Iterable[Service], now: datetime, days: int = RECORD_DAYS, names: dict[int, str] | None = None
+) -> dict[int, Record]:
     """{service id: its provider's record} for the services with an active status
-    source, in two queries however many services."""
-    names: dict[int, str] = {}
-    for service_id, name in (
-        StatusSource.objects.filter(service__in=list(services), is_active=True)
-        .order_by("service_id", "pk")
-        .values_list("service_id", "name")
-    ):
-        names.setdefault(service_id, name)
+    source, in two queries however many services (one, given their sources' `names`)."""
+    if names is None:
+        names = {}
+        for service_id, name in (
+            StatusSource.objects.filter(service__in=list(services), is_active=True)
+            .order_by("service_id", "pk")
+            .values_list("service_id", "name")
+        ):
+            names.setdefault(service_id, name)
     lags: dict[int, list[int | None]] = {pk: [] for pk in names}
     for service_id, lag in (
         Acknowledgement.objects.filter(service_id__in=list(names))
@@ -157,9 +151,11 @@ def records_for(services: Iterable[Service], now: datetime, days: int = RECORD_D
 
 def record_for(service: Service, now: datetime, days: int = RECORD_DAYS) -> Record | None:
     """The provider's record, or None when the service has no status source."""
-    return records_for([service], now, days).get(service.pk)
+    sources = sources_of(service)
+    names = {service.pk: sources[0].name} if sources else {}
+    return records_for([service], now, days, names=names).get(service.pk)
 
 
 def first_acknowledgement(spike: Spike) -> datetime | None:
     """When the provider first spoke of this spike's outage (live, before it is decided)."""
-    return ProviderIncident.objects.filter(matches__spike=spike).aggregate(at=Min("acknowledged_at"))["at"]
+    return min((i.acknowledged_at for i in incidents_of(spike)), default=None)

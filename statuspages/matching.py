@@ -90,10 +90,13 @@ def match_recent(now: datetime) -> int:
 
 
 def incidents_of(spike: Spike) -> list[ProviderIncident]:
-    """The provider incidents matched to a spike, earliest first."""
-    return list(
-        ProviderIncident.objects.filter(matches__spike=spike)
-        .select_related("source")
-        .prefetch_related("updates")
-        .order_by("started_at")
-    )
+    """The provider incidents matched to a spike, earliest first. Kept on the spike
+    object: a page asks it for the timeline and for the first acknowledgement."""
+    if "_provider_incidents" not in spike.__dict__:
+        spike.__dict__["_provider_incidents"] = list(
+            ProviderIncident.objects.filter(matches__spike=spike)
+            .select_related("source")
+            .prefetch_related("updates")
+            .order_by("started_at")
+        )
+    return spike.__dict__["_provider_incidents"]

@@ -101,10 +101,19 @@ def _sources(services: Iterable[Service]):
     )
 
 
+def sources_of(service: Service) -> list[StatusSource]:
+    """The service's active status sources with their unresolved incidents, kept
+    on the service object: a page asks for its word and for its record."""
+    if "_status_sources" not in service.__dict__:
+        service.__dict__["_status_sources"] = list(_sources([service]))
+    return service.__dict__["_status_sources"]
+
+
 def provider_word(service: Service, now: datetime) -> ProviderWord | None:
     """The provider's word on `service`, from its first active status source; None
     when it has none."""
-    return words_for([service], now).get(service.pk)
+    sources = sources_of(service)
+    return _word(sources[0], sources[0].unresolved, now) if sources else None
 
 
 def words_for(services: Iterable[Service], now: datetime) -> dict[int, ProviderWord]:

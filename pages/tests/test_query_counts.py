@@ -16,9 +16,10 @@ from spikes.timeseries import forget_profiles
 
 # The pages and their ceilings: what each costs today, so a new query per row shows.
 PAGES = {
-    # The charts also read how far counting got and the intake gaps (two queries).
-    "service": ("/status/whatsapp/", 17),
-    "service_week": ("/status/whatsapp/?range=7d&interval=15m", 17),
+    # The charts also read how far counting got and the intake gaps (two queries);
+    # the provider's side, its status sources (one more, and two with a source).
+    "service": ("/status/whatsapp/", 18),
+    "service_week": ("/status/whatsapp/?range=7d&interval=15m", 18),
     "service_csv": ("/status/whatsapp/reports.csv", 8),
     "service_embed": ("/status/whatsapp/embed/", 8),
     "archive": ("/outages/?service=whatsapp", 8),

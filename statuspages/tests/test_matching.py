@@ -9,6 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from spikes import pipeline, verdicts
+from spikes.incidents import join_outage
 from spikes.models import Spike
 from spikes.tests.factories import ONSET, SpikeFactory, learn_history, outage
 from statuspages import acknowledgements, matching
@@ -162,7 +163,7 @@ def test_what_is_not_an_outage_or_not_over_long_enough_is_not_counted(source, wh
     over(whatsapp, 10, level="warning")  # never reached problems detected
     over(whatsapp, 1)  # over for less than the grace period
     over(whatsapp, 20)  # counted once: the whole...
-    over(whatsapp, 20, region="IN", minutes=30)  # ...not again for one of its regions
+    join_outage(over(whatsapp, 20, region="IN", minutes=30))  # ...not again for one of its regions
     over(instagram, 10)  # no status source
     dismissed = over(whatsapp, 30)
     verdicts.dismiss(
