@@ -250,7 +250,7 @@ def insert_spikes(now: datetime) -> None:
     regional spikes for the archive, and a few open ones."""
     import random
 
-    from spikes.models import ALL_REGIONS, Level, Series, Spike, SpikeChange, Status
+    from spikes.models import ALL_REGIONS, Level, Series, Spike, SpikeChange
 
     rng = random.Random(1)
     series = list(Series.objects.select_related("service").order_by("pk"))
@@ -267,7 +267,6 @@ def insert_spikes(now: datetime) -> None:
                 service=one.service,
                 region=one.region,
                 level=level,
-                status=Status.SUSPECTED if is_open else Status.RESOLVED,
                 started_at=now - timedelta(minutes=30) if is_open else onset,
                 detected_at=(now - timedelta(minutes=27)) if is_open else onset + timedelta(minutes=3),
                 peak_at=(now - timedelta(minutes=10)) if is_open else onset + timedelta(minutes=minutes // 3),

@@ -346,13 +346,45 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"LevelEnum": "spikes.models.Level"},
+    "ENUM_NAME_OVERRIDES": {
+        "LevelEnum": "spikes.models.Level",
+        "DismissReasonEnum": "spikes.models.DismissReason",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         # The report POST is a plain Django view (the intake's hot path).
         "reports.api.schema.describe_report_intake",
         "partners.api.schema.empty_query_parameters_are_absent",
     ],
+}
+
+# --- Providers' status pages (statuspages/, docs/confirmation.md) -------------------
+INSTALLED_APPS += ["statuspages"]
+# Connect and read timeouts of one status-page fetch, and the whole exchange's limit.
+# A page that never answers holds a fetch thread this long: with 200 of 2,000 pages
+# hanging, a round took 21 s at 5/15 s and 64 threads, 71 s at 10/20 s and 32
+# (benchmarks/statuspages_poll.py, docs/confirmation.md).
+STATUSPAGE_CONNECT_TIMEOUT = env_int("STATUSPAGE_CONNECT_TIMEOUT", 5, minimum=1, maximum=60)
+STATUSPAGE_READ_TIMEOUT = env_int("STATUSPAGE_READ_TIMEOUT", 5, minimum=1, maximum=120)
+STATUSPAGE_TOTAL_TIMEOUT = env_int("STATUSPAGE_TOTAL_TIMEOUT", 15, minimum=2, maximum=300)
+# The largest answer read: a big Statuspage summary.json is ~100 kB.
+STATUSPAGE_MAX_BYTES = env_int("STATUSPAGE_MAX_BYTES", 2_000_000, minimum=10_000, maximum=50_000_000)
+# Fetches of one round run side by side in this many threads of one worker.
+STATUSPAGE_FETCH_THREADS = env_int("STATUSPAGE_FETCH_THREADS", 64, minimum=1, maximum=256)
+# Sources one round claims at most (the rest wait for the next round).
+STATUSPAGE_ROUND_LIMIT = env_int("STATUSPAGE_ROUND_LIMIT", 5000, minimum=1)
+# Status pages on private or local addresses are refused; these networks are let
+# through (a closed deployment's own status server, the tests' server on 127.0.0.1).
+STATUSPAGE_ALLOWED_NETWORKS = env_networks("STATUSPAGE_ALLOWED_NETWORKS", [])
+CELERY_BEAT_SCHEDULE["poll-status-sources"] = {
+    "task": "statuspages.tasks.poll_due_sources",
+    "schedule": 30.0,
+    "options": {"expires": 25},
+}
+CELERY_BEAT_SCHEDULE["match-provider-incidents"] = {
+    "task": "statuspages.tasks.match_spikes",
+    "schedule": 60.0,
+    "options": {"expires": 55},
 }
 
 # --- Report intake: the Redis stream fast path (reports.stream, docs/intake-load.md) ---

@@ -31,7 +31,7 @@ from reports.catalog import get_catalog
 from reports.models import Category, Service
 from reports.regions import regions_from_accept_language
 from spikes import timeseries
-from spikes.models import ALL_REGIONS, SeriesMinute, ServiceStatus, Spike, Status
+from spikes.models import ALL_REGIONS, SeriesMinute, ServiceStatus, Spike
 
 EDITION_COOKIE = "edition"
 EDITION_COOKIE_MAX_AGE = 365 * 24 * 3600
@@ -214,7 +214,7 @@ def recent_resolved_in(country: str, names: dict[str, str], limit: int = RECENT_
             heads()
             .filter(in_country(country))
             .filter(ended_at__isnull=False)
-            .exclude(status=Status.DISMISSED)
+            .not_dismissed()
             .exclude(Exists(Spike.objects.filter(part_of=OuterRef("pk"), ended_at__isnull=True)))
             .order_by("-ended_at")[:limit]
         ),
@@ -265,7 +265,5 @@ def country_status(status: ServiceStatus, country: str) -> ServiceStatus:
 def recent_spikes(service: Service, country: str, limit: int = 10) -> list[Spike]:
     """The service's latest spikes in the country: the country service page's list."""
     return list(
-        Spike.objects.filter(service=service, region=country)
-        .exclude(status=Status.DISMISSED)
-        .order_by("-started_at")[:limit]
+        Spike.objects.filter(service=service, region=country).not_dismissed().order_by("-started_at")[:limit]
     )

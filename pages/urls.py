@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from pages import edition_views, feeds, service_views, views
+from pages import edition_views, feeds, service_views, triage, views
 
 # An edition is a country's two-letter code, in lower case (/br/); any other case is
 # redirected, and a code that names no country is a 404 listing the editions.
@@ -24,6 +24,7 @@ urlpatterns = [
     path("outages/<int:pk>/reports.csv", views.spike_csv, name="spike-csv"),
     path("outages/<int:pk>/chart.png", views.spike_png, name="spike-png"),
     path("outages/<int:pk>/embed/", views.spike_embed, name="spike-embed"),
+    path("outages/<int:pk>/triage/", triage.triage, name="spike-triage"),
     path("incidents/<int:pk>/", views.incident_detail, name="incident-detail"),
     path("time-zone/", views.time_zone, name="time-zone"),
     path("editions/", edition_views.choose_edition, name="editions"),

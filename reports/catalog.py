@@ -18,10 +18,16 @@ from typing import Any
 from django.conf import settings
 from django.db import DatabaseError, transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.dispatch import Signal
 
 from reports.models import ProblemType, Region, Service, ServiceGroup, ServiceProblem
 
 DEFAULT_CATALOG_FILE = Path(__file__).resolve().parent / "data" / "catalog.json"
+
+# Sent by load_catalog inside its transaction, with the file's data and the
+# summaries: apps above the intake (the status sources) load their part of the
+# catalog without the intake importing them. A receiver adds its own summary.
+catalog_loaded = Signal()
 
 
 @dataclass(frozen=True)
@@ -115,7 +121,7 @@ class LoadSummary:
         setattr(self, outcome, getattr(self, outcome) + 1)
 
 
-def _upsert(model, lookup: dict[str, Any], values: dict[str, Any]) -> tuple[Any, str]:
+def upsert(model, lookup: dict[str, Any], values: dict[str, Any]) -> tuple[Any, str]:
     """The row for `lookup` with `values`, and whether it was created, updated or unchanged."""
     obj = model.objects.filter(**lookup).first()
     if obj is None:
@@ -144,17 +150,17 @@ def load_catalog(path: Path = DEFAULT_CATALOG_FILE) -> dict[str, LoadSummary]:
     groups, problems = {}, {}
     known_regions = set(Region.objects.values_list("code", flat=True))
     for entry in data["groups"]:
-        groups[entry["slug"]], outcome = _upsert(
+        groups[entry["slug"]], outcome = upsert(
             ServiceGroup, {"slug": entry["slug"]}, {"name": entry["name"]}
         )
         summaries["groups"].count(outcome)
     for entry in data["problem_types"]:
-        problems[entry["slug"]], outcome = _upsert(
+        problems[entry["slug"]], outcome = upsert(
             ProblemType, {"slug": entry["slug"]}, {"name": entry["name"]}
         )
         summaries["problem types"].count(outcome)
     for entry in data["services"]:
-        service, outcome = _upsert(
+        service, outcome = upsert(
             Service,
             {"slug": entry["slug"]},
             {
@@ -184,5 +190,6 @@ def load_catalog(path: Path = DEFAULT_CATALOG_FILE) -> dict[str, LoadSummary]:
             if outcome == "unchanged":
                 outcome = "updated"
         summaries["services"].count(outcome)
+    catalog_loaded.send(sender=load_catalog, data=data, summaries=summaries)
     invalidate_catalog()
     return summaries

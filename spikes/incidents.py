@@ -21,7 +21,7 @@ from datetime import timedelta
 from django.db.models import Max, Q
 
 from reports.models import Category
-from spikes.models import ALL_REGIONS, Incident, Spike, SpikeChange, Status
+from spikes.models import ALL_REGIONS, Incident, Spike, SpikeChange
 
 # Meta's 2021 and 2024 outages hit its apps within a few minutes of each other;
 # ten minutes covers that and the detector's own delay on the smaller apps.
@@ -59,7 +59,7 @@ def join_outage(spike: Spike) -> None:
         Spike.objects.filter(service_id=spike.service_id, started_at__lte=spike.started_at + WINDOW)
         .filter(Q(ended_at__isnull=True) | Q(ended_at__gte=spike.started_at - WINDOW))
         .exclude(pk=spike.pk)
-        .exclude(status=Status.DISMISSED)
+        .not_dismissed()
         .only("pk", "part_of_id")
     )
     if not others:

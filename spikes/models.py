@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from django.conf import settings
 from django.db import models
 from django.db.models.fields.json import KeyTextTransform
 from django.utils import timezone
@@ -189,16 +190,33 @@ class Level(models.TextChoices):
     DANGER = "danger", "Problems detected"
 
 
-class Status(models.TextChoices):
+class Verdict(models.TextChoices):
+    """What we hold a spike to be, apart from whether it is still going on (its
+    lifecycle is `ended_at`): a confirmation or a dismissal outlives the spike."""
+
     SUSPECTED = "suspected", "Suspected"
     CONFIRMED = "confirmed", "Confirmed"
     DISMISSED = "dismissed", "Dismissed"
-    RESOLVED = "resolved", "Resolved"
 
 
 class ConfirmedBy(models.TextChoices):
     STAFF = "staff", "Our staff"
     PROVIDER = "provider", "The provider"
+
+
+class DismissReason(models.TextChoices):
+    REPORT_BOMBING = "report_bombing", "Report bombing"
+    NEWS_CURIOSITY = "news_curiosity", "News-driven curiosity"
+    TEST = "test", "Test"
+    OTHER = "other", "Other"
+
+
+class Actor(models.TextChoices):
+    """Who or what made a change to a spike."""
+
+    DETECTOR = "detector", "The detector"
+    STAFF = "staff", "Our staff"
+    PROVIDER = "provider", "The provider's status page"
 
 
 class Incident(models.Model):
@@ -262,7 +280,7 @@ class ServiceStatus:
     @classmethod
     def of(cls, spikes: Iterable[Spike]) -> ServiceStatus:
         counted = sorted(
-            (s for s in spikes if s.ended_at is None and s.status != Status.DISMISSED),
+            (s for s in spikes if s.ended_at is None and s.verdict != Verdict.DISMISSED),
             key=lambda s: (s.region != ALL_REGIONS, -_RANK.get(s.level, 0), s.started_at, s.region),
         )
         if not counted:
@@ -303,7 +321,7 @@ class ServiceStatus:
     def confirmed_by(self) -> str:
         """ "provider" or "staff" when the lead spike is confirmed, else ""."""
         lead = self.lead
-        if lead is None or lead.status != Status.CONFIRMED:
+        if lead is None or lead.verdict != Verdict.CONFIRMED:
             return ""
         return lead.confirmed_by or ConfirmedBy.STAFF
 
@@ -320,8 +338,21 @@ class ServiceStatus:
 
 
 class SpikeQuerySet(models.QuerySet):
+    def not_dismissed(self) -> SpikeQuerySet:
+        """What the public sees as outages: a dismissed spike keeps its permalink only."""
+        return self.exclude(verdict=Verdict.DISMISSED)
+
     def open(self) -> SpikeQuerySet:
-        return self.filter(ended_at__isnull=True).exclude(status=Status.DISMISSED)
+        """Outages going on now: open spikes that nobody dismissed."""
+        return self.filter(ended_at__isnull=True).not_dismissed()
+
+    def awaiting_verdict(self) -> SpikeQuerySet:
+        """The triage queue: open spikes without a verdict, the largest first."""
+        return (
+            self.filter(ended_at__isnull=True, verdict=Verdict.SUSPECTED)
+            .annotate(excess=models.F("peak_reports") - models.F("expected_reports"))
+            .order_by("-excess", "started_at")
+        )
 
     def with_recovery(self) -> SpikeQuerySet:
         """Annotated with the detector's "back to normal since" of each spike's
@@ -361,8 +392,16 @@ class Spike(models.Model):
     service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="spikes")
     region = models.CharField(max_length=2, blank=True, help_text='"" for all regions')
     level = models.CharField(max_length=8, choices=Level.choices)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.SUSPECTED)
+    verdict = models.CharField(max_length=10, choices=Verdict.choices, default=Verdict.SUSPECTED)
     confirmed_by = models.CharField(max_length=8, choices=ConfirmedBy.choices, blank=True)
+    dismissed_reason = models.CharField(max_length=16, choices=DismissReason.choices, blank=True)
+    verdict_note = models.CharField(
+        max_length=300, blank=True, help_text="Why: staff's words, or the provider's incident title"
+    )
+    verdict_url = models.URLField(
+        blank=True, help_text="The provider's incident, when the provider confirmed"
+    )
+    verdict_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(help_text="Estimated onset")
     detected_at = models.DateTimeField()
     peak_at = models.DateTimeField()
@@ -408,6 +447,7 @@ class Spike(models.Model):
             # ends first, until ten match (9 of an edition page's 25 ms without it).
             models.Index(fields=["-ended_at"], name="spike_ended_idx"),
         ]
+        permissions = [("triage_spike", "Can triage spikes (confirm, dismiss, reopen)")]
         constraints = [
             # One open spike per series: a second worker on the same pass cannot
             # open a duplicate.
@@ -432,7 +472,12 @@ class Spike(models.Model):
             "service_name": self.service.name,
             "region": self.region,
             "level": self.level,
-            "status": self.status,
+            "verdict": self.verdict,
+            "confirmed_by": self.confirmed_by or None,
+            "dismissed_reason": self.dismissed_reason or None,
+            "verdict_note": self.verdict_note,
+            "verdict_url": self.verdict_url or None,
+            "verdict_at": iso_utc(self.verdict_at),
             "started_at": iso_utc(self.started_at),
             "detected_at": iso_utc(self.detected_at),
             "peak_at": iso_utc(self.peak_at),
@@ -467,9 +512,26 @@ class Spike(models.Model):
             reports = reports.filter(region_id=self.region)
         return reports.values("fingerprint").distinct().count()
 
+    @property
+    def is_confirmed(self) -> bool:
+        return self.verdict == Verdict.CONFIRMED
+
+    @property
+    def is_dismissed(self) -> bool:
+        return self.verdict == Verdict.DISMISSED
+
+
+class SpikeAwaitingVerdict(Spike):
+    """The triage queue in the admin: open spikes without a verdict, largest first."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "spike awaiting a verdict"
+        verbose_name_plural = "triage queue"
+
 
 class SpikeChange(models.Model):
-    """The history of a spike: every change, with its time."""
+    """The history of a spike: every change, with its time and who or what made it."""
 
     class Kind(models.TextChoices):
         OPENED = "opened", "Opened"
@@ -477,6 +539,7 @@ class SpikeChange(models.Model):
         RESOLVED = "resolved", "Resolved"
         CONFIRMED = "confirmed", "Confirmed"
         DISMISSED = "dismissed", "Dismissed"
+        REOPENED = "reopened", "Reopened (back to suspected)"
         GROUPED = "grouped", "Grouped into an incident"
         RELATED = "related", "Marked possibly related"
 
@@ -484,10 +547,24 @@ class SpikeChange(models.Model):
     at = models.DateTimeField()
     kind = models.CharField(max_length=14, choices=Kind.choices)
     level = models.CharField(max_length=8, choices=Level.choices, blank=True)
-    note = models.CharField(max_length=200, blank=True)
+    note = models.CharField(max_length=300, blank=True)
+    actor = models.CharField(max_length=10, choices=Actor.choices, default=Actor.DETECTOR)
+    # The staff member, or the status source, by name: kept as text so the history
+    # outlives a deleted account or source.
+    actor_name = models.CharField(max_length=150, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reason = models.CharField(max_length=16, choices=DismissReason.choices, blank=True)
 
     class Meta:
         ordering = ["at", "id"]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} at {self.at:%Y-%m-%d %H:%M}"
+
+    @property
+    def made_by(self) -> str:
+        """Who made the change, e.g. "Our staff (alice)" or "The detector"."""
+        who = self.get_actor_display()
+        return f"{who} ({self.actor_name})" if self.actor_name else who

@@ -24,7 +24,7 @@ from spikes.db import update_many
 from spikes.detection import DetectorState
 from spikes.detection.policy import Decision, current_peak, dense
 from spikes.fitting import POLICY, gap_epochs, minute_grid, stored_profiles
-from spikes.models import ALL_REGIONS, MinuteCount, Series, SeriesMinute, Spike, SpikeChange, Status
+from spikes.models import ALL_REGIONS, MinuteCount, Series, SeriesMinute, Spike, SpikeChange
 
 # After downtime a series catches up at most this far back: older minutes would
 # only raise spikes that are long over.
@@ -125,12 +125,13 @@ def _apply(series: Series, spike: Spike | None, decision: Decision) -> Spike:
             spike=spike, at=decision.decided_at, kind=SpikeChange.Kind.LEVEL_CHANGED, level=decision.level
         )
     elif decision.kind == "resolved":
+        # The end of a spike is its lifecycle; its verdict (a confirmation, a
+        # dismissal) is left as it is.
         spike.ended_at = decision.ended_at
-        if spike.status != Status.DISMISSED:
-            spike.status = Status.RESOLVED
         spike.peak_at, spike.peak_reports = decision.peak_at, decision.peak_reports
         spike.expected_reports = decision.expected_reports
-        spike.save()
+        # Only the fields the detector owns: a verdict given meanwhile stays.
+        spike.save(update_fields=["ended_at", "peak_at", "peak_reports", "expected_reports"])
         SpikeChange.objects.create(
             spike=spike, at=decision.decided_at, kind=SpikeChange.Kind.RESOLVED, level=spike.level
         )

@@ -51,7 +51,7 @@ def comparable(spike: dict) -> tuple:
         spike["service"],
         spike["region"],
         spike["level"],
-        spike["status"],
+        spike["verdict"],
         spike["started_at"],
         spike["detected_at"],
         spike["peak_at"],

@@ -110,8 +110,6 @@ def make_spike(service, *, started_at, level="danger", region=ALL_REGIONS, ended
             spike=spike, at=spike.detected_at + timedelta(minutes=2), kind="level_changed", level="danger"
         )
     if ended_at:
-        spike.status = "resolved"
-        spike.save(update_fields=["status"])
         SpikeChange.objects.create(spike=spike, at=ended_at, kind="resolved")
     return spike
 

@@ -17,9 +17,10 @@ from spikes.fitting import forget_profiles
 # The pages and their ceilings: what each costs today, so a new query per row shows.
 PAGES = {
     # The charts also read how far counting got and the intake gaps (two queries);
-    # the catalog's snapshot (four, once a minute per process) is read cold here.
-    "service": ("/status/whatsapp/", 18),
-    "service_week": ("/status/whatsapp/?range=7d&interval=15m", 18),
+    # the catalog's snapshot (four, once a minute per process) is read cold here;
+    # the provider's side, its status sources (one more, and two with a source).
+    "service": ("/status/whatsapp/", 19),
+    "service_week": ("/status/whatsapp/?range=7d&interval=15m", 19),
     "service_csv": ("/status/whatsapp/reports.csv", 8),
     "service_embed": ("/status/whatsapp/embed/", 8),
     "archive": ("/outages/?service=whatsapp", 8),
@@ -31,7 +32,7 @@ PAGES = {
     "feed": ("/outages/feed/", 4),
     # A country's edition and its service page (pages/tests/test_editions.py).
     "edition": ("/in/", 14),
-    "edition_service": ("/in/status/whatsapp/", 19),
+    "edition_service": ("/in/status/whatsapp/", 20),
     "edition_archive": ("/in/outages/", 8),
 }
 

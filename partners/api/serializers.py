@@ -11,7 +11,7 @@ from rest_framework import serializers
 from outagewatch.times import iso_utc
 from partners import readmodels
 from reports.models import ProblemType, Region, Service
-from spikes.models import Incident, ServiceStatus, Spike, SpikeChange, StatusLevel
+from spikes.models import ConfirmedBy, DismissReason, Incident, ServiceStatus, Spike, SpikeChange, StatusLevel
 from spikes.timeseries import INTERVALS, Bucket
 
 # Far enough either side for any real question, near enough that no date
@@ -110,7 +110,7 @@ class ServiceSerializer(ServiceStatusFields, serializers.ModelSerializer):
 
     def get_status(self, service: Service) -> str:
         lead = self.status_of(service).lead
-        return lead.status if lead else readmodels.OK
+        return lead.verdict if lead else readmodels.OK
 
     def get_open_spike(self, service: Service) -> int | None:
         lead = self.status_of(service).lead
@@ -120,7 +120,7 @@ class ServiceSerializer(ServiceStatusFields, serializers.ModelSerializer):
 class OpenSpikeSerializer(serializers.ModelSerializer):
     class Meta:
         model = Spike
-        fields = ["id", "region", "level", "status", "started_at", "peak_reports", "expected_reports"]
+        fields = ["id", "region", "level", "verdict", "started_at", "peak_reports", "expected_reports"]
 
 
 class LiveStatusSerializer(ServiceStatusFields, serializers.ModelSerializer):
@@ -145,11 +145,26 @@ class SpikeSerializer(serializers.ModelSerializer):
     region = serializers.CharField(help_text='ISO code, or "" for all regions together')
     problems = serializers.DictField(child=serializers.FloatField(), help_text="{problem slug: share}")
     regions = serializers.DictField(child=serializers.FloatField(), help_text="{region code: share}")
+    confirmed_by = serializers.ChoiceField(
+        choices=ConfirmedBy.choices,
+        allow_null=True,
+        help_text="Who confirmed it, when the verdict is confirmed",
+    )
+    dismissed_reason = serializers.ChoiceField(
+        choices=DismissReason.choices, allow_null=True, help_text="Why, when the verdict is dismissed"
+    )
+    verdict_note = serializers.CharField(
+        help_text="Staff's words on the verdict, or the provider's incident title; may be empty"
+    )
+    verdict_url = serializers.URLField(
+        allow_null=True, help_text="The provider's incident, when the provider confirmed"
+    )
 
     class Meta:
         model = Spike
         fields = [
-            "id", "service", "service_name", "region", "level", "status", "started_at", "detected_at",
+            "id", "service", "service_name", "region", "level", "verdict", "confirmed_by", "dismissed_reason",
+            "verdict_note", "verdict_url", "verdict_at", "started_at", "detected_at",
             "peak_at", "peak_reports", "expected_reports", "ended_at", "problems", "regions",
             "incident", "related_to",
         ]  # fmt: skip
@@ -161,7 +176,9 @@ class SpikeSerializer(serializers.ModelSerializer):
 class SpikeChangeSerializer(serializers.ModelSerializer):
     class Meta:
         model = SpikeChange
-        fields = ["at", "kind", "level", "note"]
+        # Who made a change is "detector", "staff" or "provider"; a staff member's
+        # name stays in the admin.
+        fields = ["at", "kind", "level", "note", "actor", "reason"]
 
 
 class SpikeDetailSerializer(SpikeSerializer):
@@ -180,7 +197,7 @@ class IncidentSpikeSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Spike
-        fields = ["id", "service", "region", "level", "status", "started_at", "ended_at"]
+        fields = ["id", "service", "region", "level", "verdict", "started_at", "ended_at"]
 
 
 class IncidentSerializer(serializers.ModelSerializer):

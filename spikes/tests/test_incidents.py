@@ -5,7 +5,7 @@ from datetime import timedelta
 from reports.tests.factories import ServiceFactory, ServiceGroupFactory
 from spikes import pipeline
 from spikes.models import ALL_REGIONS, Incident, Spike
-from spikes.tests.test_pipeline import ONSET, learn_history, outage
+from spikes.tests.factories import ONSET, learn_history, outage
 
 
 def all_regions_spike(service):

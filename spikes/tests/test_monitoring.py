@@ -13,7 +13,9 @@ from django.utils import timezone
 from outagewatch.celery import app
 from outagewatch.tests.support import sample, scrape
 from spikes import tasks
-from spikes.models import Level, PipelineState, Series, Spike, Status
+from spikes.models import Level, PipelineState, Verdict
+from spikes.tests.conftest import T0
+from spikes.tests.factories import SpikeFactory
 from spikes.tests.processes import needs_postgres_and_redis, wait_until
 
 
@@ -69,30 +71,12 @@ def test_it_times_every_detection_pass(db):
     assert sample("outagewatch_detection_pass_seconds_count") == before + 1
 
 
-def _spike(service, region: str, level: str, status: str = Status.SUSPECTED, ended: bool = False) -> Spike:
-    series, _ = Series.objects.get_or_create(service=service, region=region)
-    at = datetime(2026, 3, 2, 12, tzinfo=UTC)
-    return Spike.objects.create(
-        series=series,
-        service=service,
-        region=region,
-        level=level,
-        status=status,
-        started_at=at,
-        detected_at=at,
-        peak_at=at,
-        peak_reports=50,
-        expected_reports=3.0,
-        ended_at=at + timedelta(hours=1) if ended else None,
-    )
-
-
 def test_it_shows_open_spikes_by_level_and_the_age_of_the_last_pass(client, whatsapp):
-    _spike(whatsapp, "", Level.DANGER)
-    _spike(whatsapp, "US", Level.WARNING)
-    _spike(whatsapp, "IN", Level.WARNING)
-    _spike(whatsapp, "GB", Level.DANGER, status=Status.DISMISSED)
-    _spike(whatsapp, "FR", Level.DANGER, ended=True)
+    SpikeFactory(service=whatsapp, level=Level.DANGER)
+    SpikeFactory(service=whatsapp, region="US", level=Level.WARNING)
+    SpikeFactory(service=whatsapp, region="IN", level=Level.WARNING)
+    SpikeFactory(service=whatsapp, region="GB", level=Level.DANGER, verdict=Verdict.DISMISSED)
+    SpikeFactory(service=whatsapp, region="FR", level=Level.DANGER, ended_at=T0 + timedelta(hours=1))
     PipelineState.objects.update_or_create(
         pk=1, defaults={"last_pass_at": datetime.now(UTC) - timedelta(seconds=42)}
     )
