@@ -35,15 +35,20 @@ def not_an_edition(request: HttpRequest, code: str) -> HttpResponse:
     )
 
 
-def edition_or_response(request: HttpRequest, cc: str) -> Edition | HttpResponse:
-    """The edition of a /<cc>/ address; a redirect to the lower-case address
-    (/BR/ to /br/); the 404 listing the editions for an unknown code."""
+def edition_or_response(request: HttpRequest, cc: str | None) -> Edition | HttpResponse | None:
+    """The edition of a /<cc>/ address, which the request then carries (for the
+    switch and the suggestion); None for an address of the global site (no `cc`); a
+    redirect to the lower-case address (/BR/ to /br/); the 404 listing the editions
+    for an unknown code."""
+    if cc is None:
+        return None
     edition = editions.edition_for(cc)
     if edition is None:
         return not_an_edition(request, cc)
     if cc != edition.slug:
         path = request.get_full_path()
         return HttpResponseRedirect(path.replace(f"/{cc}/", f"/{edition.slug}/", 1), status=301)
+    request.edition = edition
     return edition
 
 
@@ -51,7 +56,6 @@ def edition_home(request: HttpRequest, cc: str) -> HttpResponse:
     edition = edition_or_response(request, cc)
     if isinstance(edition, HttpResponse):
         return edition
-    request.edition = edition
     query = request.GET.get("q", "").strip()[:100]
     context = {"edition": edition, "query": query}
     if query:

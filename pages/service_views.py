@@ -112,12 +112,9 @@ def service_view(view: Callable[[HttpRequest, Service, Scope], HttpResponse]):
 
     @wraps(view)
     def resolved(request: HttpRequest, slug: str, cc: str | None = None) -> HttpResponse:
-        edition = None
-        if cc is not None:
-            edition = edition_or_response(request, cc)
-            if isinstance(edition, HttpResponse):
-                return edition
-            request.edition = edition
+        edition = edition_or_response(request, cc)
+        if isinstance(edition, HttpResponse):
+            return edition
         service = _service(request, slug)
         if isinstance(service, HttpResponse):
             return service

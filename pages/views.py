@@ -103,12 +103,10 @@ def outage_list(request: HttpRequest, cc: str | None = None) -> HttpResponse:
     """The archive; in an edition (/<cc>/outages/), of the outages with a spike in
     its country."""
     params = request.GET
-    edition = None
-    if cc is not None:
-        edition = edition_or_response(request, cc)
-        if isinstance(edition, HttpResponse):
-            return edition
-        request.edition = edition
+    edition = edition_or_response(request, cc)
+    if isinstance(edition, HttpResponse):
+        return edition
+    if edition is not None:
         params = request.GET.copy()
         params["region"] = edition.code
     archive = SpikeFilter(params, queryset=heads().order_by("-started_at"))
