@@ -1,0 +1,130 @@
+"""Celery tasks of the alerts. Thin: alerts.outbox, alerts.delivery, alerts.channels
+and alerts.retention do the work.
+
+Every task is idempotent: events are unique per spike and phase, messages per
+subscriber, topic and phase, and a sender only takes what it claimed from
+"pending". Fan-out happens in pages (ALERTS_BATCH_SIZE followers each): each page
+starts as many send batches as it made messages, so more workers send sooner.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from celery import shared_task
+from django.conf import settings
+from django.db import DatabaseError
+from django.utils import timezone
+
+from alerts import channels, delivery, mail, outbox, retention
+from alerts.links import FollowRequest
+from alerts.models import AlertEvent, Medium, NotificationStatus, Subscriber
+from partners.webhooks import backoff_seconds
+
+logger = logging.getLogger(__name__)
+
+RETRY = {"autoretry_for": (DatabaseError,), "retry_backoff": True, "retry_backoff_max": 60, "max_retries": 5}
+# A fan-out task hands the rest of a big audience to a new task after this long,
+# well inside its time limit.
+FAN_OUT_BUDGET_SECONDS = 40
+
+
+@shared_task(acks_late=True, time_limit=55, soft_time_limit=50, **RETRY)
+def collect_alert_events() -> int:
+    """Every 30 s (beat): new spike changes become alert events, each fanned out."""
+    event_ids = outbox.collect()
+    for event_id in event_ids:
+        fan_out_event.delay(event_id)
+    return len(event_ids)
+
+
+@shared_task(acks_late=True, time_limit=90, soft_time_limit=80, **RETRY)
+def fan_out_event(event_id: int) -> dict:
+    """Make an event's messages page by page, starting a send batch per page."""
+    event = AlertEvent.objects.select_related("spike__service").get(pk=event_id)
+    for delivery_id in channels.fan_out(event):
+        deliver_to_channel.delay(delivery_id)
+    started = time.monotonic()
+    made = 0
+    while time.monotonic() - started < FAN_OUT_BUDGET_SECONDS:
+        page = outbox.fan_out_page(event_id)
+        for medium, count in page.made.items():
+            made += count
+            for _ in range(-(-count // settings.ALERTS_BATCH_SIZE)):
+                send_batch.delay(medium)
+        if page.done:
+            return {"event": event_id, "messages": made, "done": True}
+    fan_out_event.delay(event_id)
+    return {"event": event_id, "messages": made, "done": False}
+
+
+@shared_task(acks_late=True, time_limit=240, soft_time_limit=230, **RETRY)
+def send_batch(medium: str) -> dict:
+    """Claim and send one batch of pending messages of a medium. A lost SMTP
+    connection hands the batch back to pending at once; the next batch retries."""
+    if medium not in Medium.values:
+        raise ValueError(f"unknown medium {medium!r}")
+    try:
+        return delivery.SENDERS[medium]().as_dict()
+    except OSError as trouble:
+        logger.warning("the %s batch stopped: %s", medium, type(trouble).__name__)
+        send_batch.apply_async((medium,), countdown=30)
+        return {"stopped": type(trouble).__name__}
+
+
+@shared_task(acks_late=True, time_limit=55, soft_time_limit=50, **RETRY)
+def sweep_unsent() -> dict:
+    """Every minute: hand back the claims of dead workers, and start senders for
+    messages left pending with no sender at work."""
+    wanted = delivery.sweep(timezone.now())
+    for medium, batches in wanted.items():
+        for _ in range(batches):
+            send_batch.delay(medium)
+    return wanted
+
+
+@shared_task(bind=True, acks_late=True, time_limit=60, soft_time_limit=50, max_retries=None)
+def deliver_to_channel(self, delivery_id: int) -> str:
+    """One attempt; while the delivery stays pending, again later with backoff and
+    jitter (channels.deliver counts attempts against WEBHOOK_MAX_ATTEMPTS)."""
+    try:
+        status = channels.deliver(delivery_id)
+    except DatabaseError as trouble:
+        raise self.retry(exc=trouble, countdown=backoff_seconds(self.request.retries)) from None
+    if status == NotificationStatus.PENDING and self.request.retries < settings.WEBHOOK_MAX_ATTEMPTS:
+        raise self.retry(countdown=backoff_seconds(self.request.retries))
+    return status
+
+
+@shared_task(
+    acks_late=True,
+    time_limit=60,
+    soft_time_limit=50,
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def send_confirmation(request: dict, what: str) -> None:
+    """The confirmation mail of a follow request (its address is not logged)."""
+    mail.confirmation_message(FollowRequest(**request), what).send()
+
+
+@shared_task(
+    acks_late=True,
+    time_limit=60,
+    soft_time_limit=50,
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def send_manage_link(subscriber_id: int) -> None:
+    subscriber = Subscriber.objects.active().filter(pk=subscriber_id, medium=Medium.EMAIL).first()
+    if subscriber is not None:
+        mail.manage_link_message(subscriber).send()
+
+
+@shared_task(acks_late=True, time_limit=3600, soft_time_limit=3550, **RETRY)
+def purge_alert_data() -> dict:
+    """Daily: delete addresses unsubscribed for ALERTS_RETENTION_DAYS, and old messages."""
+    return retention.purge(timezone.now())
