@@ -72,7 +72,7 @@ def alert_message(notification: Notification, alert: Alert) -> EmailMultiAlterna
         "unsubscribe_url": links.unsubscribe_url(subscriber),
     }
     headers = {"Message-ID": message_id("alert", notification.pk), **list_headers(subscriber)}
-    return _mail(f"{alert.title} · outagewatch", "alert", context, subscriber.email, headers)
+    return _mail(alert.title, "alert", context, subscriber.email, headers)
 
 
 def confirmation_message(request: links.FollowRequest, what: str) -> EmailMultiAlternatives:

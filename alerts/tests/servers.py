@@ -23,9 +23,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import http_ece
 from aiosmtpd.controller import Controller
-from cryptography.hazmat.primitives import serialization
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from py_vapid import Vapid
+from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 
 def free_port() -> int:
@@ -99,6 +100,22 @@ def _b64(raw: bytes) -> str:
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def _signed_by(jwt: str, key: str) -> bool:
+    """Whether the VAPID JWT carries an ES256 signature by `key` (RFC 8292)."""
+    try:
+        signed, _, signature = jwt.rpartition(".")
+        public = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), _unb64(key))
+        r, s = int.from_bytes(_unb64(signature)[:32], "big"), int.from_bytes(_unb64(signature)[32:], "big")
+        public.verify(encode_dss_signature(r, s), signed.encode(), ec.ECDSA(hashes.SHA256()))
+    except (ValueError, InvalidSignature):
+        return False
+    return True
+
+
 @dataclass
 class Browser:
     """A browser's push subscription: its own key pair and auth secret, as
@@ -133,17 +150,18 @@ class PushService:
         return browser
 
     def receive(self, name: str, headers: dict[str, str], body: bytes) -> int:
+        headers = {key.lower(): value for key, value in headers.items()}
         browser = self.browsers.get(name)
         if browser is None:
             return 404
         if browser.status >= 300:
             return browser.status
-        scheme, _, credentials = headers.get("Authorization", "").partition(" ")
+        scheme, _, credentials = headers.get("authorization", "").partition(" ")
         parts = dict(item.split("=", 1) for item in credentials.split(",") if "=" in item)
-        if scheme != "vapid" or not Vapid.verify(parts.get("k", ""), f"vapid {parts.get('t', '')}"):
-            self.problems.append(f"bad VAPID header {headers.get('Authorization')!r}")
+        if scheme != "vapid" or not _signed_by(parts.get("t", ""), parts.get("k", "")):
+            self.problems.append(f"bad VAPID header {headers.get('authorization')!r}")
             return 403
-        if headers.get("Content-Encoding") != "aes128gcm":
+        if headers.get("content-encoding") != "aes128gcm":
             self.problems.append("not aes128gcm")
             return 400
         plain = http_ece.decrypt(

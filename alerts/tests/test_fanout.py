@@ -33,7 +33,7 @@ def test_the_followers_of_a_service_are_told_once(outbox_started, whatsapp, inst
     run_alerts()
     run_alerts()
 
-    assert [m.subject for m in mails_to("ana@example.org")] == ["Problems at WhatsApp · outagewatch"]
+    assert [m.subject for m in mails_to("ana@example.org")] == ["Problems at WhatsApp"]
     assert mails_to("bo@example.org") == []
 
 
@@ -45,7 +45,7 @@ def test_a_country_follow_hears_only_of_that_country(outbox_started, whatsapp):
 
     run_alerts()
 
-    assert [m.subject for m in mails_to("in@example.org")] == ["Problems at WhatsApp in India · outagewatch"]
+    assert [m.subject for m in mails_to("in@example.org")] == ["Problems at WhatsApp in India"]
     assert mails_to("all@example.org") == []
 
 
@@ -81,7 +81,7 @@ def test_a_group_follower_gets_one_message_for_an_incident_of_two_services(
     run_alerts()
 
     [told] = mails_to("desk@example.org")
-    assert told.subject == "Problems at Meta (WhatsApp) · outagewatch"
+    assert told.subject == "Problems at Meta (WhatsApp)"
 
     change(whatsapp_spike, "resolved")
     run_alerts()
@@ -89,7 +89,7 @@ def test_a_group_follower_gets_one_message_for_an_incident_of_two_services(
     change(instagram_spike, "resolved", at=NOW + timedelta(minutes=50))
     run_alerts()
     closing = mails_to("desk@example.org")[-1]
-    assert closing.subject == "Meta (WhatsApp, Instagram): the problems are over · outagewatch"
+    assert closing.subject == "Meta (WhatsApp, Instagram): the problems are over"
     assert len(mails_to("desk@example.org")) == 2
 
 
@@ -102,8 +102,8 @@ def test_closings_go_only_to_those_told_of_the_opening(outbox_started, whatsapp)
     run_alerts()
 
     assert [m.subject for m in mails_to("early@example.org")] == [
-        "Problems at WhatsApp · outagewatch",
-        "WhatsApp: the problems are over · outagewatch",
+        "Problems at WhatsApp",
+        "WhatsApp: the problems are over",
     ]
     assert mails_to("late@example.org") == []
 
@@ -116,7 +116,7 @@ def test_a_dismissal_sends_a_correction_to_those_told(outbox_started, whatsapp):
     run_alerts()
 
     correction = mails_to("ana@example.org")[-1]
-    assert correction.subject == "Correction: no WhatsApp outage · outagewatch"
+    assert correction.subject == "Correction: no WhatsApp outage"
     assert "not an outage" in correction.body
 
 
@@ -130,8 +130,8 @@ def test_a_flapping_series_sends_at_most_the_hourly_limit_of_new_outages(outbox_
         run_alerts()
 
     subjects = [m.subject for m in mails_to("ana@example.org")]
-    assert subjects.count("Problems at WhatsApp · outagewatch") == 2
-    assert subjects.count("WhatsApp: the problems are over · outagewatch") == 2
+    assert subjects.count("Problems at WhatsApp") == 2
+    assert subjects.count("WhatsApp: the problems are over") == 2
     assert Notification.objects.filter(status="capped", phase=Phase.DETECTED).count() == 3
 
 
