@@ -10,6 +10,7 @@ starts as many send batches as it made messages, so more workers send sooner.
 from __future__ import annotations
 
 import logging
+import smtplib
 import time
 
 from celery import shared_task
@@ -19,7 +20,7 @@ from django.utils import timezone
 
 from alerts import channels, delivery, mail, outbox, retention
 from alerts.links import FollowRequest
-from alerts.models import AlertEvent, Medium, NotificationStatus, Subscriber
+from alerts.models import AlertEvent, Medium, NotificationStatus, Subscriber, SubscriberStatus
 from partners.webhooks import backoff_seconds
 
 logger = logging.getLogger(__name__)
@@ -97,31 +98,48 @@ def deliver_to_channel(self, delivery_id: int) -> str:
     return status
 
 
-@shared_task(
-    acks_late=True,
-    time_limit=60,
-    soft_time_limit=50,
-    autoretry_for=(OSError,),
-    retry_backoff=True,
-    max_retries=5,
-)
+class MailLater(Exception):
+    """The SMTP server asked us to try again; the message names no address."""
+
+
+def _send_transactional(message, subscriber_id: int | None = None) -> None:
+    """Send a confirmation or manage-link mail. Its exceptions are not logged as
+    smtplib words them (they quote the address); a refused address is marked."""
+    try:
+        message.send()
+    except smtplib.SMTPException as error:
+        outcome, code = mail.outcome_of(error)
+        if outcome is mail.Outcome.REFUSED:
+            if subscriber_id is not None:
+                Subscriber.objects.filter(pk=subscriber_id).update(
+                    status=SubscriberStatus.BOUNCED, bounced_at=timezone.now(), bounce_code=code
+                )
+            logger.info("a transactional mail was refused by the SMTP server (%s)", code)
+            return
+        raise MailLater(f"SMTP {code or 'connection lost'}: will try again") from None
+
+
+TRANSACTIONAL = {
+    "acks_late": True,
+    "time_limit": 60,
+    "soft_time_limit": 50,
+    "autoretry_for": (MailLater, OSError),
+    "retry_backoff": True,
+    "max_retries": 5,
+}
+
+
+@shared_task(**TRANSACTIONAL)
 def send_confirmation(request: dict, what: str) -> None:
-    """The confirmation mail of a follow request (its address is not logged)."""
-    mail.confirmation_message(FollowRequest(**request), what).send()
+    """The confirmation mail of a follow request (its address is in no log)."""
+    _send_transactional(mail.confirmation_message(FollowRequest(**request), what))
 
 
-@shared_task(
-    acks_late=True,
-    time_limit=60,
-    soft_time_limit=50,
-    autoretry_for=(OSError,),
-    retry_backoff=True,
-    max_retries=5,
-)
+@shared_task(**TRANSACTIONAL)
 def send_manage_link(subscriber_id: int) -> None:
     subscriber = Subscriber.objects.active().filter(pk=subscriber_id, medium=Medium.EMAIL).first()
     if subscriber is not None:
-        mail.manage_link_message(subscriber).send()
+        _send_transactional(mail.manage_link_message(subscriber), subscriber.pk)
 
 
 @shared_task(acks_late=True, time_limit=3600, soft_time_limit=3550, **RETRY)
