@@ -260,6 +260,10 @@ class ChannelKind(models.TextChoices):
     TEAMS = "teams", "Microsoft Teams Workflows webhook (Adaptive Card)"
 
 
+def _everywhere() -> list[str]:
+    return ["all"]
+
+
 class NewsroomChannel(models.Model):
     """A partner's channel for outages: any at "problems detected", those of a
     category, or of a list of services; in the all-regions series unless
@@ -274,7 +278,9 @@ class NewsroomChannel(models.Model):
     )
     services = models.ManyToManyField(Service, blank=True, related_name="+")
     category = models.CharField(max_length=20, choices=Category.choices, blank=True)
-    regions = models.JSONField(default=list, blank=True, help_text='ISO codes and "all"; empty: ["all"]')
+    regions = models.JSONField(
+        default=_everywhere, blank=True, help_text='ISO codes, and "all" for the all-regions series'
+    )
     is_active = models.BooleanField(default=True)
     consecutive_failures = models.PositiveIntegerField(default=0, editable=False)
     disabled_at = models.DateTimeField(null=True, blank=True, editable=False)
