@@ -120,9 +120,19 @@ def outcome_of(error: Exception) -> tuple[Outcome, int | None]:
     return (Outcome.REFUSED if 500 <= code < 600 else Outcome.LATER), code
 
 
-def wait_for_turn(rate: tuple[int, int] | None = None) -> None:
-    """Keep all workers together under ALERTS_EMAIL_RATE (a shared counter per
-    window in the cache; if the cache is down, it lets the mail through)."""
-    count, seconds = rate or settings.ALERTS_EMAIL_RATE
-    while not ratelimit.hit("alerts-smtp", count, seconds).allowed:
-        time.sleep(seconds - time.time() % seconds + 0.001)
+class Pacer:
+    """Keeps all workers together under ALERTS_EMAIL_RATE: a shared counter per
+    window in the cache (if the cache is down, mail goes through). Tickets are
+    taken `chunk` mails at a time, so a mail costs a tenth of a cache round trip."""
+
+    def __init__(self, rate: tuple[int, int] | None = None, chunk: int = 10) -> None:
+        self.count, self.seconds = rate or settings.ALERTS_EMAIL_RATE
+        self.chunk = max(1, min(chunk, self.count))
+        self.left = 0
+
+    def wait_for_turn(self) -> None:
+        if self.left == 0:
+            while not ratelimit.hit("alerts-smtp", self.count // self.chunk, self.seconds).allowed:
+                time.sleep(self.seconds - time.time() % self.seconds + 0.001)
+            self.left = self.chunk
+        self.left -= 1

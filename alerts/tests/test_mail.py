@@ -12,7 +12,7 @@ import pytest
 import time_machine
 from django.core.mail import get_connection
 
-from alerts import delivery, outbox
+from alerts import delivery, mail, outbox
 from alerts.models import Notification, Subscriber
 from alerts.tests.conftest import NOW, change, email_subscriber, open_spike, run_alerts
 
@@ -141,7 +141,7 @@ def test_a_worker_dead_mid_batch_leaves_no_mail_unsent_and_none_sent_twice(
     claimed = delivery.claim("email", 6)
     first_three = claimed[:3]
     delivery._send_each(
-        first_three, delivery.Tally(), lambda n, a: delivery._send_email(get_connection(), n, a)
+        first_three, delivery.Tally(), lambda n, a: delivery._send_email(get_connection(), mail.Pacer(), n, a)
     )
 
     assert delivery.send_emails().sent == 0  # the rest is still claimed by the dead worker
