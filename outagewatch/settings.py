@@ -10,12 +10,13 @@ PostgreSQL and Redis (broker, cache and rate limits).
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import secrets
 from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
-from cryptography.hazmat.primitives.asymmetric import ec
 
 from outagewatch.env import (
     env_bool,
@@ -412,19 +413,21 @@ ALERTS_HTTP_TIMEOUT_SECONDS = env_int("ALERTS_HTTP_TIMEOUT_SECONDS", 10, minimum
 ALERTS_ALLOW_PRIVATE_URLS = env_bool("ALERTS_ALLOW_PRIVATE_URLS", False)
 
 
+# The order of the P-256 curve: a VAPID private key is a number below it.
+_P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+
+
 def _vapid_private_key() -> str:
-    """ALERTS_VAPID_PRIVATE_KEY (base64url, the raw 32 bytes), else one generated
-    once and kept in DATA_DIR, so browser notifications work without configuration.
-    Browsers' subscriptions are bound to it: keep it (docs/alerts.md)."""
+    """ALERTS_VAPID_PRIVATE_KEY (base64url, the raw 32 bytes), else one derived from
+    SECRET_KEY: every container of a deployment then signs with the same key, and
+    browser notifications work without configuration. Browsers' subscriptions are
+    bound to it: a new SECRET_KEY (without this set) voids them (docs/alerts.md)."""
     configured = env_str("ALERTS_VAPID_PRIVATE_KEY")
     if configured:
         return configured
-    key_file = DATA_DIR / "vapid_private_key"
-    if not key_file.exists():
-        number = ec.generate_private_key(ec.SECP256R1()).private_numbers().private_value
-        key_file.write_text(base64.urlsafe_b64encode(number.to_bytes(32, "big")).rstrip(b"=").decode())
-        key_file.chmod(0o600)
-    return key_file.read_text().strip()
+    digest = hmac.new(SECRET_KEY.encode(), b"outagewatch alerts VAPID key", hashlib.sha256).digest()
+    number = int.from_bytes(digest, "big") % (_P256_ORDER - 1) + 1
+    return base64.urlsafe_b64encode(number.to_bytes(32, "big")).rstrip(b"=").decode()
 
 
 ALERTS_VAPID_PRIVATE_KEY = _vapid_private_key()

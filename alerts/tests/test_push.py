@@ -7,11 +7,14 @@ from __future__ import annotations
 import base64
 import json
 from datetime import timedelta
+from io import StringIO
 
 import pytest
 import time_machine
+from django.core.management import call_command
 
 from alerts import delivery, push
+from alerts.apps import check_push_settings
 from alerts.models import Follow, Notification, Subscriber
 from alerts.tests.conftest import NOW, change, open_spike, push_subscriber, run_alerts
 
@@ -274,3 +277,18 @@ def test_the_service_worker_is_served_with_a_scope_that_works(client):
     assert answer["Service-Worker-Allowed"] == "/alerts/"
     assert answer["Cache-Control"] == "no-cache"
     assert b"showNotification" in answer.content and b"notificationclick" in answer.content
+
+
+def test_the_key_command_prints_a_key_the_app_accepts(settings):
+    out = StringIO()
+    call_command("alerts_vapid_key", stdout=out)
+    settings.ALERTS_VAPID_PRIVATE_KEY = out.getvalue().split("\n")[0].split("=", 1)[1]
+
+    assert len(push.b64url_decode(push.public_key())) == 65
+
+
+def test_a_vapid_key_that_is_not_one_stops_the_start(settings):
+    settings.ALERTS_VAPID_PRIVATE_KEY = "not-a-key"
+    settings.ALERTS_VAPID_SUBJECT = "alerts@example.org"
+
+    assert {problem.id for problem in check_push_settings()} == {"alerts.E001", "alerts.E002"}
