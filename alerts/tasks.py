@@ -60,18 +60,19 @@ def fan_out_event(event_id: int) -> dict:
     return {"event": event_id, "messages": made, "done": False}
 
 
-@shared_task(acks_late=True, time_limit=240, soft_time_limit=230, **RETRY)
-def send_batch(medium: str) -> dict:
+@shared_task(bind=True, acks_late=True, time_limit=240, soft_time_limit=230, max_retries=5)
+def send_batch(self, medium: str) -> dict:
     """Claim and send one batch of pending messages of a medium. A lost SMTP
-    connection hands the batch back to pending at once; the next batch retries."""
+    connection (or database) hands the batch back to pending at once, and the
+    task tries again later; after its retries the sweeper starts new ones."""
     if medium not in Medium.values:
         raise ValueError(f"unknown medium {medium!r}")
     try:
         return delivery.SENDERS[medium]().as_dict()
-    except OSError as trouble:
+    except (OSError, DatabaseError) as trouble:
+        # The exception is not chained: smtplib's words may quote an address.
         logger.warning("the %s batch stopped: %s", medium, type(trouble).__name__)
-        send_batch.apply_async((medium,), countdown=30)
-        return {"stopped": type(trouble).__name__}
+        raise self.retry(countdown=30 * 2**self.request.retries) from None
 
 
 @shared_task(acks_late=True, time_limit=55, soft_time_limit=50, **RETRY)

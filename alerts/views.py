@@ -138,7 +138,10 @@ def manage(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "POST":
         action = request.POST.get("action")
         if action == "unfollow":
-            Follow.objects.filter(subscriber=subscriber, pk=request.POST.get("follow", "0")).delete()
+            follow_id = request.POST.get("follow", "")
+            Follow.objects.filter(
+                subscriber=subscriber, pk=int(follow_id) if follow_id.isdigit() else 0
+            ).delete()
             return redirect("alerts-manage", token=token)
         if action == "time_zone":
             form = TimeZoneForm(request.POST)
@@ -217,8 +220,9 @@ def _json_error(status: int, detail: str, errors: dict | None = None) -> JsonRes
     return JsonResponse({"detail": detail, **({"errors": errors} if errors else {})}, status=status)
 
 
-def _push_request(request: HttpRequest) -> tuple[dict | None, JsonResponse | None]:
-    """The JSON body, flattened for PushFollowForm, or the 4xx to answer."""
+def _push_request(request: HttpRequest, limited: bool = True) -> tuple[dict | None, JsonResponse | None]:
+    """The JSON body, flattened for PushFollowForm, or the 4xx to answer. Changes
+    count against the client's limit; reading a browser's follows does not."""
     if request.content_type != "application/json":
         return None, _json_error(415, "Send JSON (Content-Type: application/json).")
     if len(request.body) > MAX_JSON_BYTES:
@@ -235,8 +239,8 @@ def _push_request(request: HttpRequest) -> tuple[dict | None, JsonResponse | Non
     flat.update(endpoint=subscription.get("endpoint"), p256dh=keys.get("p256dh"), auth=keys.get("auth"))
     if not all(isinstance(v, str | type(None)) for v in flat.values()):
         return None, _json_error(400, "Every field must be a string.")
-    decision = following.client_may_follow_in_browser(client_from_request(request))
-    if not decision.allowed:
+    decision = following.client_may_follow_in_browser(client_from_request(request)) if limited else None
+    if decision is not None and not decision.allowed:
         response = _json_error(429, f"Too many requests. Please try again in {decision.retry_after} seconds.")
         response["Retry-After"] = str(decision.retry_after)
         return None, response
@@ -288,7 +292,7 @@ def push_follows(request: HttpRequest) -> JsonResponse:
 @require_POST
 def push_status(request: HttpRequest) -> JsonResponse:
     """What this browser follows (it proves it is the browser with its auth secret)."""
-    data, refusal = _push_request(request)
+    data, refusal = _push_request(request, limited=False)
     if refusal:
         return refusal
     subscriber = Subscriber.objects.filter(

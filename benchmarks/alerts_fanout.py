@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -331,6 +332,7 @@ def main() -> int:
     finally:
         redis.stop()
         postgres.stop()
+        shutil.rmtree(folder, ignore_errors=True)
     print(f"\n`{COMMAND}` (prefork worker, --concurrency {args.concurrency}, batches of {args.batch})\n")
     print(
         "| medium | messages | fan-out done | first handed over | all handed over | throughput | received | worker peak RSS |"

@@ -287,3 +287,12 @@ def test_no_address_reaches_the_logs(client, whatsapp, caplog, smtp):
     text = "\n".join(r.getMessage() for r in caplog.records if not r.name.startswith("mail.log"))
     assert "/alerts/confirm/" in text  # the request log was captured
     assert "@example.org" not in text
+
+
+def test_a_manage_form_naming_no_follow_changes_nothing(client, whatsapp):
+    ana = email_subscriber("ana@example.org", whatsapp)
+    path = links.manage_url(ana).removeprefix("https://outagewatch.example")
+
+    answer = client.post(path, {"action": "unfollow", "follow": "x'; drop"})
+
+    assert answer.status_code == 302 and ana.follows.count() == 1
