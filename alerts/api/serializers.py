@@ -6,7 +6,8 @@ from rest_framework import serializers
 
 from alerts import outbound
 from alerts.models import ChannelDelivery, NewsroomChannel
-from reports.models import Region, Service
+from reports.catalog import get_catalog
+from reports.models import Service
 
 
 class NewsroomChannelSerializer(serializers.ModelSerializer):
@@ -42,14 +43,13 @@ class NewsroomChannelSerializer(serializers.ModelSerializer):
         return value
 
     def validate_regions(self, value: list[str]) -> list[str]:
-        codes = [v.strip().upper() for v in value]
-        known = set(Region.objects.filter(code__in=codes).values_list("code", flat=True)) | {"ALL"}
-        unknown = [v for v, code in zip(value, codes) if code not in known]
+        codes = {v.strip().upper() for v in value} or {"ALL"}
+        unknown = sorted(codes - get_catalog().regions - {"ALL"})
         if unknown:
             raise serializers.ValidationError(
-                f"Unknown region(s): {', '.join(map(repr, unknown))}. Use ISO codes or 'all'."
+                f"Unknown region(s): {', '.join(unknown)}. Use ISO codes or 'all'."
             )
-        return sorted({"all" if code == "ALL" else code for code in codes}) or ["all"]
+        return sorted("all" if code == "ALL" else code for code in codes)
 
     def validate(self, data: dict) -> dict:
         services = data.get(

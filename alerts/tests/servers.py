@@ -172,14 +172,14 @@ class PushService:
         return 201
 
 
-def start_push() -> tuple[PushService, ThreadingHTTPServer]:
-    service = PushService()
+def serve(handle) -> tuple[str, ThreadingHTTPServer]:
+    """An HTTP server on 127.0.0.1 in a thread; `handle(path, headers, body)`
+    returns the status of each POST."""
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self):  # noqa: N802 - the name http.server calls
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-            status = service.receive(self.path.rsplit("/", 1)[-1], dict(self.headers), body)
-            self.send_response(status)
+            self.send_response(handle(self.path, dict(self.headers), body))
             self.send_header("Content-Length", "0")
             self.end_headers()
 
@@ -188,8 +188,15 @@ def start_push() -> tuple[PushService, ThreadingHTTPServer]:
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
-    service.url = f"http://127.0.0.1:{server.server_port}"
     threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    return f"http://127.0.0.1:{server.server_port}", server
+
+
+def start_push() -> tuple[PushService, ThreadingHTTPServer]:
+    service = PushService()
+    service.url, server = serve(
+        lambda path, headers, body: service.receive(path.rsplit("/", 1)[-1], headers, body)
+    )
     return service, server
 
 
@@ -209,20 +216,11 @@ class ChatService:
 def start_chat() -> tuple[ChatService, ThreadingHTTPServer]:
     chat = ChatService()
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):  # noqa: N802 - the name http.server calls
-            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-            chat.raw.append(body)
-            chat.posts.append((dict(self.headers), json.loads(body)))
-            self.send_response(chat.status)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
+    def take(path: str, headers: dict, body: bytes) -> int:
+        chat.raw.append(body)
+        chat.posts.append((headers, json.loads(body)))
+        return chat.status
 
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    chat.url = f"http://127.0.0.1:{server.server_port}/hook"
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    url, server = serve(take)
+    chat.url = url + "/hook"
     return chat, server
