@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Q, Value
 from django.utils import timezone
 
 from alerts.models import (
@@ -173,40 +173,40 @@ class Page:
     done: bool = False
 
 
+def _merged(querysets: list, cursor: int, size: int) -> list[tuple]:
+    """The next `size` rows by id above `cursor` of several querysets, each read
+    as a range of its own index ((service, region, id), (topic, id)...): an OR of
+    them in one query would scan and sort every row above the cursor, page after
+    page, which grows with the square of the audience."""
+    rows = [row for queryset in querysets for row in queryset.filter(pk__gt=cursor).order_by("pk")[:size]]
+    return sorted(rows)[:size]
+
+
 def _audience_of_opening(
     event: AlertEvent, topics: dict[str, str], size: int
 ) -> list[tuple[int, int, str, str]]:
     """(follow id, subscriber id, medium, topic) of the next page of followers."""
     spike = event.spike
-    wanted = Q(service_id=spike.service_id)
+    followers = Follow.objects.filter(region=spike.region, subscriber__status=SubscriberStatus.ACTIVE)
+    audiences = [followers.filter(service_id=spike.service_id).annotate(kind=Value("service"))]
     if "group" in topics:
-        wanted |= Q(group_id=spike.service.group_id)
-    rows = (
-        Follow.objects.filter(
-            wanted, region=spike.region, pk__gt=event.cursor, subscriber__status=SubscriberStatus.ACTIVE
-        )
-        .order_by("pk")
-        .values_list("pk", "subscriber_id", "subscriber__medium", "group_id")[:size]
-    )
-    return [(pk, sub, medium, topics["group" if group else "service"]) for pk, sub, medium, group in rows]
+        audiences.append(followers.filter(group_id=spike.service.group_id).annotate(kind=Value("group")))
+    columns = ("pk", "subscriber_id", "subscriber__medium", "kind")
+    rows = _merged([audience.values_list(*columns) for audience in audiences], event.cursor, size)
+    return [(pk, sub, medium, topics[kind]) for pk, sub, medium, kind in rows]
 
 
 def _audience_of_closing(
     event: AlertEvent, topics: dict[str, str], size: int
 ) -> list[tuple[int, int, str, str]]:
     """(notification id, subscriber id, medium, topic) of those told the opening."""
-    rows = (
-        Notification.objects.filter(
-            topic__in=list(topics.values()),
-            phase__in=OPENINGS,
-            status__in=TOLD,
-            pk__gt=event.cursor,
-            subscriber__status=SubscriberStatus.ACTIVE,
-        )
-        .order_by("pk")
-        .values_list("pk", "subscriber_id", "medium", "topic")[:size]
+    told = Notification.objects.filter(
+        phase__in=OPENINGS, status__in=TOLD, subscriber__status=SubscriberStatus.ACTIVE
     )
-    return list(rows)
+    columns = ("pk", "subscriber_id", "medium", "topic")
+    return _merged(
+        [told.filter(topic=topic).values_list(*columns) for topic in topics.values()], event.cursor, size
+    )
 
 
 def topics_of(event: AlertEvent) -> dict[str, str]:
