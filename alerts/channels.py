@@ -54,7 +54,6 @@ COLOURS = {
     Phase.RESOLVED: 0x2E7D32,
     Phase.DISMISSED: 0x616161,
 }
-FOOTER = "outagewatch: a suspected outage from user reports, unless confirmed."
 TEAMS_MAX_BYTES = 28 * 1024
 
 
@@ -131,7 +130,10 @@ def slack_message(alert: content.Alert) -> dict:
                     }
                 ],
             },
-            {"type": "context", "elements": [{"type": "mrkdwn", "text": FOOTER}]},
+            {
+                "type": "context",
+                "elements": [{"type": "mrkdwn", "text": f"outagewatch · {alert.disclaimer}"}],
+            },
         ],
         "unfurl_links": False,
     }
@@ -154,7 +156,7 @@ def discord_message(alert: content.Alert, at: datetime) -> dict:
             {"name": _cut(label, 256), "value": _cut(_discord_escape(value), 1024), "inline": len(value) < 40}
             for label, value in alert.facts("UTC")
         ][:25],
-        "footer": {"text": FOOTER},
+        "footer": {"text": f"outagewatch · {alert.disclaimer}"},
         "timestamp": at.isoformat(),
     }
     # Discord refuses an embed whose texts add up past 6,000 characters: drop
@@ -187,7 +189,7 @@ def teams_message(alert: content.Alert) -> dict:
                 "type": "FactSet",
                 "facts": [{"title": label, "value": value} for label, value in alert.facts("UTC")],
             },
-            {"type": "TextBlock", "text": FOOTER, "isSubtle": True, "size": "Small", "wrap": True},
+            {"type": "TextBlock", "text": alert.disclaimer, "isSubtle": True, "size": "Small", "wrap": True},
         ],
         "actions": [{"type": "Action.OpenUrl", "title": "Open the outage page", "url": alert.url}],
     }

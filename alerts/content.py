@@ -47,6 +47,17 @@ class Alert:
         return f"Correction: no {self.subject} outage"
 
     @property
+    def is_confirmed(self) -> bool:
+        return bool(self.confirmed_by) or self.phase == Phase.CONFIRMED
+
+    @property
+    def disclaimer(self) -> str:
+        """What the reader should know about the evidence."""
+        if self.is_confirmed:
+            return f"Confirmed by {self.confirmer}."
+        return "A spike in user reports is a suspected outage, not an official confirmation."
+
+    @property
     def where(self) -> str:
         return f" in {self.region_name}" if self.region else ""
 
@@ -60,7 +71,10 @@ class Alert:
         if self.phase == Phase.DETECTED:
             return f"User reports indicate problems at {self.subject}{self.where} since {since}."
         if self.phase == Phase.CONFIRMED:
-            return f"{self.confirmer.capitalize()} confirmed the problems at {self.subject}{self.where} (since {since})."
+            return (
+                f"{self.confirmer.capitalize()} confirmed the problems at {self.subject}{self.where}, "
+                f"which began {since}."
+            )
         if self.phase == Phase.RESOLVED:
             until = when(self.ended_at, zone) if self.ended_at else "now"
             return f"The problems at {self.subject}{self.where} that began at {since} ended at {until}."
