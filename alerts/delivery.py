@@ -257,9 +257,20 @@ SENDERS: dict[str, Callable[..., Tally]] = {Medium.EMAIL: send_emails, Medium.PU
 # --- the sweeper ---------------------------------------------------------------------
 
 
-def sweep(now: datetime | None = None) -> dict[str, int]:
-    """Hand back the claims of dead workers, and say how many batches each medium
-    needs started because no sender has been at work for a while."""
+# A fan-out not finished after this long was cut short (its worker died): start
+# it again. Two fan-outs of one event take turns on its row, page by page.
+STALLED_FAN_OUT = timedelta(minutes=10)
+
+
+@dataclass
+class Sweep:
+    batches: dict[str, int] = field(default_factory=dict)  # medium -> send batches to start
+    events: list[int] = field(default_factory=list)  # fan-outs to start again
+
+
+def sweep(now: datetime | None = None) -> Sweep:
+    """Hand back the claims of dead workers, and say which send batches and
+    fan-outs to start because nobody has been at them for a while."""
     now = now or timezone.now()
     lease = now - timedelta(seconds=settings.ALERTS_CLAIM_LEASE_SECONDS)
     Notification.objects.filter(status=NotificationStatus.SENDING, claimed_at__lt=lease).update(
@@ -268,12 +279,18 @@ def sweep(now: datetime | None = None) -> dict[str, int]:
     Notification.objects.filter(status=NotificationStatus.PENDING, attempts__gte=MAX_ATTEMPTS).update(
         status=NotificationStatus.FAILED, error="gave up after repeated attempts"
     )
-    wanted = {}
+    found = Sweep(
+        events=list(
+            AlertEvent.objects.filter(fanned_out_at__isnull=True, created_at__lt=now - STALLED_FAN_OUT)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:100]
+        )
+    )
     for medium in Medium.values:
         last = cache.get(HEARTBEAT_KEY.format(medium))
         if last is not None and now.timestamp() - last < 120:
             continue  # senders are at work and will reach the rest
         pending = Notification.objects.filter(medium=medium, status=NotificationStatus.PENDING).count()
         if pending:
-            wanted[medium] = min(10, -(-pending // settings.ALERTS_BATCH_SIZE))
-    return wanted
+            found.batches[medium] = min(10, -(-pending // settings.ALERTS_BATCH_SIZE))
+    return found

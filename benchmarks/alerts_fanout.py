@@ -126,14 +126,28 @@ def _report_until_stopped(count_file: Path, counts) -> None:
 # --- the run ------------------------------------------------------------------------------
 
 
+def family(pid: int) -> list[int]:
+    """A process and its children (the worker's prefork pool)."""
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    return [pid, *(int(p) for p in children.read_text().split())] if children.exists() else [pid]
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User and system CPU time of the processes so far."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+        except FileNotFoundError:
+            pass
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def peak_memory_mb(pid: int) -> float:
     """VmHWM (peak resident memory) of a process and its children, summed."""
-    pids = [pid]
-    children = Path(f"/proc/{pid}/task/{pid}/children")
-    if children.exists():
-        pids += [int(p) for p in children.read_text().split()]
     total = 0
-    for each in pids:
+    for each in family(pid):
         try:
             for line in Path(f"/proc/{each}/status").read_text().splitlines():
                 if line.startswith("VmHWM:"):
@@ -244,9 +258,12 @@ def run_medium(medium: str, args, env: dict[str, str], folder: Path) -> dict:
         fanned_out = first = None
         sent = 0
         peak = 0.0
+        cpu: dict[int, float] = {}
         deadline = started + args.timeout
         while time.monotonic() < deadline:
             peak = max(peak, peak_memory_mb(worker.pid))
+            cpu.update({pid: cpu_seconds([pid]) for pid in family(worker.pid)})
+            receiver_cpu = cpu_seconds([receiver.pid])
             rows = Notification.objects.filter(event__spike=spike).count()
             if fanned_out is None and rows >= args.followers:
                 fanned_out = time.monotonic() - started
@@ -258,6 +275,8 @@ def run_medium(medium: str, args, env: dict[str, str], folder: Path) -> dict:
             time.sleep(0.5)
         elapsed = time.monotonic() - started
         peak = max(peak, peak_memory_mb(worker.pid))
+        cpu.update({pid: cpu_seconds([pid]) for pid in family(worker.pid)})
+        receiver_cpu = cpu_seconds([receiver.pid])
     finally:
         worker.send_signal(signal.SIGTERM)
         worker.wait(timeout=60)
@@ -274,6 +293,8 @@ def run_medium(medium: str, args, env: dict[str, str], folder: Path) -> dict:
         "all_s": elapsed,
         "per_s": sent / (elapsed - (first or 0)) if sent and elapsed > (first or 0) else 0.0,
         "peak_mb": peak,
+        "worker_cpu_s": sum(cpu.values()),
+        "receiver_cpu_s": receiver_cpu,
         **counts,
     }
 
@@ -283,7 +304,10 @@ def main() -> int:
     parser.add_argument("--followers", type=int, default=100_000)
     parser.add_argument("--medium", choices=["email", "push", "both"], default="both")
     parser.add_argument(
-        "--concurrency", type=int, default=2, help="worker processes (the machine has 2 cores)"
+        "--concurrency",
+        type=int,
+        default=4,
+        help="worker processes (sending waits on round trips: more than cores)",
     )
     parser.add_argument("--batch", type=int, default=500, help="ALERTS_BATCH_SIZE")
     parser.add_argument("--timeout", type=float, default=900, help="seconds per medium, at most")
@@ -335,15 +359,17 @@ def main() -> int:
         shutil.rmtree(folder, ignore_errors=True)
     print(f"\n`{COMMAND}` (prefork worker, --concurrency {args.concurrency}, batches of {args.batch})\n")
     print(
-        "| medium | messages | fan-out done | first handed over | all handed over | throughput | received | worker peak RSS |"
+        "| medium | messages | fan-out done | first handed over | all handed over | throughput | received "
+        "| worker CPU per message | receiver CPU | worker peak RSS |"
     )
-    print("|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     failed = False
     for r in results:
         print(
             f"| {r['medium']} | {r['sent']:,} of {r['followers']:,} | {r['fan_out_s'] or float('nan'):.1f} s "
             f"| {r['first_s'] or float('nan'):.1f} s | {r['all_s']:.1f} s | {r['per_s']:,.0f} /s "
-            f"| {r['received']:,} ({r['doubled']} doubled) | {r['peak_mb']:,.0f} MB |"
+            f"| {r['received']:,} ({r['doubled']} doubled) | {1000 * r['worker_cpu_s'] / max(1, r['sent']):.1f} ms "
+            f"| {r['receiver_cpu_s']:.0f} s | {r['peak_mb']:,.0f} MB |"
         )
         if r["medium"] == "push":
             print(

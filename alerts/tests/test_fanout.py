@@ -9,7 +9,7 @@ import pytest
 import time_machine
 from django.core import mail
 
-from alerts import delivery, outbox
+from alerts import delivery, outbox, tasks
 from alerts.models import Notification, Phase, Subscriber
 from alerts.tests.conftest import NOW, change, email_subscriber, open_spike, run_alerts
 from spikes.models import Incident
@@ -177,3 +177,19 @@ def test_a_message_claimed_after_the_subscriber_left_is_not_sent(outbox_started,
 
     assert (tally.sent, tally.skipped) == (0, 1)
     assert mail.outbox == []
+
+
+def test_a_fan_out_cut_short_is_started_again_by_the_sweeper(outbox_started, whatsapp):
+    for i in range(3):
+        email_subscriber(f"r{i}@example.org", whatsapp)
+    open_spike(whatsapp)
+    [event_id] = outbox.collect()
+    outbox.fan_out_page(event_id, size=1)  # then its worker died
+
+    tasks.sweep_unsent.delay().get()
+    assert len(mail.outbox) == 1  # the page's message, sent; too soon to call the fan-out stalled
+
+    with time_machine.travel(NOW + timedelta(minutes=12), tick=False):
+        tasks.sweep_unsent.delay().get()
+
+    assert sorted(m.to[0] for m in mail.outbox) == ["r0@example.org", "r1@example.org", "r2@example.org"]
