@@ -22,6 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from kombu.exceptions import OperationalError
 
 from alerts import following, links, push
 from alerts.forms import (
@@ -91,7 +92,14 @@ def follow(request: HttpRequest, slug: str) -> HttpResponse:
     )
     if following.address_may_get_mail(email):
         target = following.Target(None if group else service, service.group if group else None, region)
-        send_confirmation.delay(asdict(ask), target.describe())
+        try:
+            send_confirmation.delay(asdict(ask), target.describe())
+        except (OperationalError, OSError):
+            # The task queue is down: say so, rather than promise a mail.
+            context["errors"] = ["We cannot send mail right now. Please try again in a minute."]
+            response = render(request, "alerts/follow_error.html", context, status=503)
+            response["Retry-After"] = "60"
+            return response
     return redirect(f"{reverse('alerts-check-inbox')}?service={service.slug}", permanent=False)
 
 
@@ -187,7 +195,17 @@ def manage_link(request: HttpRequest) -> HttpResponse:
     email = form.cleaned_data["email"]
     subscriber = Subscriber.objects.filter(email=email, medium=Medium.EMAIL).first()
     if following.address_may_get_mail(email) and subscriber is not None and subscriber.is_active:
-        send_manage_link.delay(subscriber.pk)
+        try:
+            send_manage_link.delay(subscriber.pk)
+        except (OperationalError, OSError):
+            response = render(
+                request,
+                "alerts/manage_link.html",
+                {"form": form, "errors": ["We cannot send mail right now. Please try again in a minute."]},
+                status=503,
+            )
+            response["Retry-After"] = "60"
+            return response
     return render(request, "alerts/manage_link.html", {"sent": True})
 
 

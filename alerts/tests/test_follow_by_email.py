@@ -13,7 +13,9 @@ from django.core import mail
 
 from alerts import links
 from alerts.models import Follow, Subscriber
+from alerts.tests import servers
 from alerts.tests.conftest import email_subscriber
+from outagewatch.celery import app
 
 
 def follow(client, slug="whatsapp", **fields):
@@ -296,3 +298,21 @@ def test_a_manage_form_naming_no_follow_changes_nothing(client, whatsapp):
     answer = client.post(path, {"action": "unfollow", "follow": "x'; drop"})
 
     assert answer.status_code == 302 and ana.follows.count() == 1
+
+
+def test_a_task_queue_that_is_down_gets_a_503_not_a_promise(client, whatsapp):
+    """A real broker that refuses connections: a Redis port nobody listens on."""
+    saved = app.conf.broker_url, app.conf.task_publish_retry, app.conf.task_always_eager
+    app.conf.broker_url = f"redis://127.0.0.1:{servers.free_port()}/0"
+    app.conf.task_publish_retry, app.conf.task_always_eager = False, False
+    # Celery keeps its connection pools; without them the next send connects anew.
+    app._pool, app.amqp._producer_pool = None, None
+    try:
+        answer = follow(client)
+    finally:
+        app.conf.broker_url, app.conf.task_publish_retry, app.conf.task_always_eager = saved
+        app._pool, app.amqp._producer_pool = None, None
+
+    assert answer.status_code == 503
+    assert answer["Retry-After"] == "60"
+    assert b"cannot send mail right now" in answer.content
