@@ -18,6 +18,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from alerts.outbound import validate_public_url
 from partners.models import PartnerKey
 from reports.models import Category, Service, ServiceGroup
 from spikes.models import Spike, SpikeChange
@@ -272,7 +273,11 @@ class NewsroomChannel(models.Model):
     key = models.ForeignKey(PartnerKey, on_delete=models.CASCADE, related_name="alert_channels")
     name = models.CharField(max_length=100, blank=True, help_text="A label for the partner, e.g. '#outages'")
     kind = models.CharField(max_length=8, choices=ChannelKind.choices)
-    url = models.URLField(max_length=500)
+    url = models.URLField(
+        max_length=500,
+        validators=[validate_public_url],
+        help_text="Must resolve to public addresses (checked again at every delivery)",
+    )
     secret = models.CharField(
         max_length=64, default=secrets.token_hex, help_text="Signs every delivery of a webhook channel"
     )

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 
 
 class Refused(ValueError):
@@ -47,6 +48,14 @@ def check(url: str) -> None:
             raise Refused(
                 f"The host {parts.hostname!r} resolves to {address}, not a public address; use a public one."
             )
+
+
+def validate_public_url(url: str) -> None:
+    """A model field validator (the admin and the API use it): check() as a ValidationError."""
+    try:
+        check(url)
+    except Refused as refused:
+        raise ValidationError(str(refused), code="not_public") from None
 
 
 class _NoRedirects(urllib.request.HTTPRedirectHandler):

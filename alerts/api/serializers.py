@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from alerts import outbound
 from alerts.models import ChannelDelivery, NewsroomChannel
 from reports.catalog import get_catalog
 from reports.models import Service
@@ -34,13 +33,6 @@ class NewsroomChannelSerializer(serializers.ModelSerializer):
             "is_active", "consecutive_failures", "disabled_at", "created_at",
         ]  # fmt: skip
         read_only_fields = ["consecutive_failures", "disabled_at", "created_at"]
-
-    def validate_url(self, value: str) -> str:
-        try:
-            outbound.check(value)
-        except outbound.Refused as refused:
-            raise serializers.ValidationError(str(refused)) from None
-        return value
 
     def validate_regions(self, value: list[str]) -> list[str]:
         codes = {v.strip().upper() for v in value} or {"ALL"}

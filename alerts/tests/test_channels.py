@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.core.exceptions import ValidationError
 from rest_framework.test import APIClient
 
 from alerts import channels, content
@@ -246,3 +247,27 @@ def test_a_channel_for_a_list_of_services_leaves_the_others_out(db, whatsapp):
     event = AlertEvent.objects.create(spike=spike, phase="detected")
 
     assert not channels.matches(channel, event)
+
+
+def test_a_channel_switched_off_after_failures_is_switched_back_on(desk, chat):
+    _, api = desk
+    channel = add_channel(api, kind="slack", url=chat.url).json()["id"]
+    NewsroomChannel.objects.filter(pk=channel).update(
+        is_active=False, consecutive_failures=20, disabled_at=NOW
+    )
+
+    answer = api.patch(f"/api/v1/alert-channels/{channel}/", {"is_active": True}, format="json")
+
+    assert answer.status_code == 200
+    assert (answer.json()["is_active"], answer.json()["consecutive_failures"]) == (True, 0)
+    assert api.delete(f"/api/v1/alert-channels/{channel}/").status_code == 204
+    assert not NewsroomChannel.objects.exists()
+
+
+def test_the_admin_refuses_a_private_channel_url_too(db, settings):
+    settings.ALERTS_ALLOW_PRIVATE_URLS = False
+    key, _ = keys.issue_key("Desk", ["newsroom"])
+    channel = NewsroomChannel(key=key, kind="slack", url="http://127.0.0.1/hook")
+
+    with pytest.raises(ValidationError, match="not a public address"):
+        channel.full_clean()
