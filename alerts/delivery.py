@@ -91,7 +91,9 @@ def fast_commits() -> Iterator[None]:
     that a worker dying mid-batch loses none. Without waiting for the disk flush
     (synchronous_commit off): a dead worker loses nothing that way, and only a
     crash of PostgreSQL itself could lose the last few outcomes (messages then
-    sent again). Measured: it doubles the batch's pace on fsync-on storage."""
+    sent again). Measured with 1,500 single-row UPDATEs against PostgreSQL with
+    fsync on, on the busy 2-core machine: 59-76 commits/s waiting for the flush,
+    124-134 without; at that pace the commit per message bounded the batch."""
     if db_connection.vendor != "postgresql":
         yield
         return
