@@ -261,11 +261,9 @@ def body_for(channel: NewsroomChannel, event: AlertEvent | None, at: datetime) -
 
 
 def signature_headers(channel: NewsroomChannel, delivery: ChannelDelivery, body: bytes) -> dict[str, str]:
-    """A webhook channel's deliveries are signed as the partner webhooks are."""
-    return {
-        signing.HEADER: signing.sign(channel.secret, body),
-        "X-Outagewatch-Delivery": f"alert-{delivery.pk}",
-    }
+    """A webhook channel's deliveries are signed as the partner webhooks are
+    (Standard Webhooks: webhook-id, webhook-timestamp, webhook-signature)."""
+    return signing.sign(channel.secret, f"alert-{delivery.pk}", body)
 
 
 def deliver(delivery_id: int) -> str:
@@ -280,7 +278,7 @@ def deliver(delivery_id: int) -> str:
         return _finish(delivery, NotificationStatus.FAILED, None, "the channel is off or its key revoked")
     now = timezone.now()
     body = body_for(channel, delivery.event, now)
-    headers = {"Content-Type": "application/json", "User-Agent": "outagewatch-alerts/1"}
+    headers = {"Content-Type": "application/json"}
     if channel.kind == ChannelKind.WEBHOOK:
         headers.update(signature_headers(channel, delivery, body))
     delivery.attempts += 1

@@ -16,8 +16,8 @@ from django.utils import timezone
 from alerts.links import FollowRequest
 from alerts.mail import address_key
 from alerts.models import Follow, Medium, Subscriber, SubscriberStatus
+from outagewatch.clients import Client
 from reports import fingerprint, ratelimit
-from reports.clients import Client
 from reports.models import Region, Service, ServiceGroup
 
 MAX_FOLLOWS = 200

@@ -19,6 +19,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from alerts.outbound import validate_public_url
+from partners import signing
 from partners.models import PartnerKey
 from reports.models import Category, Service, ServiceGroup
 from spikes.models import Spike, SpikeChange
@@ -279,7 +280,9 @@ class NewsroomChannel(models.Model):
         help_text="Must resolve to public addresses (checked again at every delivery)",
     )
     secret = models.CharField(
-        max_length=64, default=secrets.token_hex, help_text="Signs every delivery of a webhook channel"
+        max_length=100,
+        default=signing.new_secret,
+        help_text="whsec_...: signs every delivery of a webhook channel (Standard Webhooks)",
     )
     services = models.ManyToManyField(Service, blank=True, related_name="+")
     category = models.CharField(max_length=20, choices=Category.choices, blank=True)

@@ -2,22 +2,26 @@
 service, a newsroom's Slack, Discord, Teams or webhook URL) goes through `post`,
 and every such URL is checked with `check` when it is registered.
 
-Both refuse URLs whose host resolves to a private, loopback or otherwise
-non-public address (unless ALERTS_ALLOW_PRIVATE_URLS), so nobody can make this
-server POST into its own network.
+Both go through the project's guard, outagewatch/safehttp.py: the host is
+resolved once, every address must be public (unless ALERTS_ALLOW_PRIVATE_URLS),
+the connection goes to an address that was checked, no redirect is followed,
+and time and size are limited. The check at registration is a courtesy (a clear
+400 at once); the one that protects is the one at each delivery.
 """
 
 from __future__ import annotations
 
-import ipaddress
-import socket
-import urllib.error
-import urllib.request
+import http.client
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+
+from outagewatch import safehttp
+
+USER_AGENT = "outagewatch-alerts/1"
+# Push services and chat services answer with a few bytes; a page of HTML is still fine.
+MAX_ANSWER_BYTES = 65536
 
 
 class Refused(ValueError):
@@ -31,23 +35,24 @@ class Answer:
     headers: dict[str, str] = field(default_factory=dict)
 
 
+def policy() -> safehttp.Policy:
+    timeout = float(settings.ALERTS_HTTP_TIMEOUT_SECONDS)
+    return safehttp.Policy(
+        allow_private=settings.ALERTS_ALLOW_PRIVATE_URLS,
+        connect_timeout=timeout,
+        read_timeout=timeout,
+        total_timeout=timeout,
+        max_body_bytes=MAX_ANSWER_BYTES,
+        user_agent=USER_AGENT,
+    )
+
+
 def check(url: str) -> None:
     """Raise Refused unless the URL is http(s) and its host resolves to public addresses only."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https"):
-        raise Refused("The URL must start with https://.")
-    if settings.ALERTS_ALLOW_PRIVATE_URLS:
-        return
     try:
-        infos = socket.getaddrinfo(parts.hostname, parts.port or 443, type=socket.SOCK_STREAM)
-    except (OSError, UnicodeError, ValueError):
-        raise Refused(f"The host {parts.hostname!r} cannot be resolved.") from None
-    for info in infos:
-        address = str(info[4][0])
-        if not ipaddress.ip_address(address.split("%")[0]).is_global:
-            raise Refused(
-                f"The host {parts.hostname!r} resolves to {address}, not a public address; use a public one."
-            )
+        safehttp.check_url(url, policy())
+    except safehttp.Refused as refused:
+        raise Refused(str(refused)) from None
 
 
 def validate_public_url(url: str) -> None:
@@ -58,23 +63,14 @@ def validate_public_url(url: str) -> None:
         raise ValidationError(str(refused), code="not_public") from None
 
 
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        return None
-
-
-_opener = urllib.request.build_opener(_NoRedirects)
-
-
 def post(url: str, body: bytes, headers: dict[str, str]) -> Answer:
     """POST and return the answer whatever its status; raises Refused (nothing
-    sent) or OSError (no answer: refused connection, timeout, TLS failure)."""
-    check(url)
-    request = urllib.request.Request(url, data=body, method="POST", headers=headers)
+    sent) or OSError (no usable answer: refused connection, timeout, TLS failure,
+    not HTTP, an answer too large)."""
     try:
-        with _opener.open(request, timeout=settings.ALERTS_HTTP_TIMEOUT_SECONDS) as response:
-            return Answer(response.status, response.read(65536), dict(response.headers))
-    except urllib.error.HTTPError as failed:
-        return Answer(failed.code, failed.read(65536), dict(failed.headers))
-    except urllib.error.URLError as failed:
-        raise OSError(str(failed.reason)) from None
+        response = safehttp.request("POST", url, body=body, headers=headers, policy=policy())
+    except safehttp.Refused as refused:
+        raise Refused(str(refused)) from None
+    except (safehttp.OutboundError, http.client.HTTPException) as trouble:
+        raise OSError(f"{type(trouble).__name__}: {trouble}") from None
+    return Answer(response.status, response.body, dict(response.headers))

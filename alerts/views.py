@@ -37,8 +37,8 @@ from alerts.forms import (
 from alerts.mail import ONE_CLICK
 from alerts.models import Follow, Medium, Subscriber
 from alerts.tasks import send_confirmation, send_manage_link
+from outagewatch.clients import client_from_request
 from reports import ratelimit
-from reports.clients import client_from_request
 from reports.models import Service
 
 MAX_JSON_BYTES = 4096

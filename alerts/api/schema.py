@@ -39,8 +39,12 @@ NOT_FOUND = {404: _error("No such channel", "No NewsroomChannel matches the give
 BAD_URL = {
     400: _error(
         "Bad url",
-        "url: The host 'intranet.local' resolves to 10.0.0.5, not a public address; use a public one.",
-        {"url": ["The host 'intranet.local' resolves to 10.0.0.5, not a public address; use a public one."]},
+        "url: The host 'intranet.local' resolves to 10.0.0.5, a private address; only public addresses can be reached.",
+        {
+            "url": [
+                "The host 'intranet.local' resolves to 10.0.0.5, a private address; only public addresses can be reached."
+            ]
+        },
     )
 }
 

@@ -4,6 +4,7 @@ tasks run in the test process, and a small world of services and spikes."""
 
 from __future__ import annotations
 
+import ipaddress
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -11,6 +12,7 @@ import pytest
 from alerts import tasks
 from alerts.models import AlertCursor, Follow, Medium, Subscriber
 from alerts.tests import servers
+from outagewatch import safehttp
 from outagewatch.celery import app
 from reports.tests.factories import ServiceFactory
 from spikes.models import Series, Spike, SpikeChange
@@ -34,6 +36,27 @@ def alert_settings(settings):
     settings.ALERTS_HOURLY_LIMIT = 3
     settings.ALERTS_DAILY_LIMIT = 20
     return settings
+
+
+# A public address (of the documentation's example.com) for every name the tests give.
+PUBLIC_ADDRESS = "93.184.215.14"
+
+
+def _test_dns(host: str, port: int) -> list[str]:
+    """The DNS of the tests (an outside party): any name is public, while address
+    literals and localhost resolve as they are (the machine has no DNS of its own)."""
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        if host != "localhost":
+            return [PUBLIC_ADDRESS]
+    return safehttp.system_resolver(host, port)
+
+
+@pytest.fixture(autouse=True)
+def public_names():
+    with safehttp.use_resolver(_test_dns):
+        yield
 
 
 @pytest.fixture

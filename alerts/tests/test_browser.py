@@ -5,62 +5,34 @@ when a spike opens, unsubscribe in one click."""
 
 from __future__ import annotations
 
-import importlib
-import os
 import re
 
 import pytest
-from django.apps import apps
 
 from alerts.models import Subscriber
 from alerts.tests.conftest import open_spike, run_alerts
-from pages.tests.browser import CHROMIUM_ARGS, Visitor, chromium_path
-from pages.tests.conftest import SCREENSHOTS
+from pages.tests.browser import load_regions
+from pages.tests.conftest import (  # noqa: F401 - the site's browser fixtures, shared
+    DESKTOP,
+    PHONE,
+    _regions_kept,
+    browser,
+    screenshots,
+    visitor,
+)
 from reports.tests.factories import ServiceFactory, ServiceGroupFactory
 
 pytestmark = pytest.mark.browser
-PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True}
-DESKTOP = {"viewport": {"width": 1280, "height": 800}}
 
 
-@pytest.fixture(scope="module")
-def browser():
-    executable = chromium_path()
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API keeps an event loop in this thread; the test itself is not async code.
-    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    try:
-        with sync_playwright() as playwright:
-            launched = playwright.chromium.launch(
-                executable_path=executable, headless=True, args=CHROMIUM_ARGS
-            )
-            yield launched
-            launched.close()
-    finally:
-        if previous is None:
-            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-        else:
-            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
-
-
-@pytest.fixture
-def visitor(browser, live_server, request, settings):
-    settings.SITE_URL = live_server.url  # the links in the mails lead to this server
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    context = browser.new_context(**getattr(request, "param", DESKTOP))
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    visitor = Visitor(page, live_server.url, SCREENSHOTS, request.node.name)
-    yield visitor
-    context.close()
-    assert visitor.problems == [], "script errors or CSP violations in the browser"
+@pytest.fixture(autouse=True)
+def links_lead_to_the_live_server(live_server, settings):
+    settings.SITE_URL = live_server.url
 
 
 @pytest.fixture
 def whatsapp(transactional_db):
-    importlib.import_module("reports.migrations.0002_load_regions").load_regions(apps, None)
+    load_regions()
     meta = ServiceGroupFactory(slug="meta", name="Meta")
     return ServiceFactory(slug="whatsapp", name="WhatsApp", group=meta, problems=["messages", "pictures"])
 
@@ -70,8 +42,11 @@ def link(text: str, path: str) -> str:
 
 
 @pytest.mark.parametrize("visitor", [PHONE, DESKTOP], indirect=True, ids=["phone", "desktop"])
-def test_a_reader_follows_by_email_is_alerted_and_unsubscribes_in_one_click(
-    visitor, whatsapp, smtp, outbox_started
+def test_a_reader_follows_by_email_is_alerted_and_unsubscribes_in_one_click(  # noqa: F811
+    visitor,  # noqa: F811
+    whatsapp,
+    smtp,
+    outbox_started,
 ):
     page = visitor.page
     visitor.visit("/status/whatsapp/", "service-page")
@@ -107,7 +82,7 @@ def test_a_reader_follows_by_email_is_alerted_and_unsubscribes_in_one_click(
     assert Subscriber.objects.get().status == "unsubscribed"
 
 
-def test_the_notify_me_button_appears_where_the_browser_can_push(visitor, whatsapp):
+def test_the_notify_me_button_appears_where_the_browser_can_push(visitor, whatsapp):  # noqa: F811
     visitor.visit("/status/whatsapp/", "push-button")
 
     button = visitor.page.get_by_role("button", name="Notify me in this browser")

@@ -107,7 +107,7 @@ def test_a_channel_url_on_a_private_address_is_refused(desk, settings):
     answer = add_channel(api, kind="discord", url="http://127.0.0.1:9/hook")
 
     assert answer.status_code == 400
-    assert "not a public address" in answer.json()["errors"]["url"][0]
+    assert "a loopback address; only public addresses can be reached" in answer.json()["errors"]["url"][0]
 
 
 def test_a_private_address_is_refused_again_at_delivery(desk, chat, settings, outbox_started, whatsapp):
@@ -120,7 +120,10 @@ def test_a_private_address_is_refused_again_at_delivery(desk, chat, settings, ou
 
     assert chat.posts == []
     delivery = ChannelDelivery.objects.get()
-    assert delivery.status == "failed" and "not a public address" in delivery.error
+    assert (
+        delivery.status == "failed"
+        and "a loopback address; only public addresses can be reached" in delivery.error
+    )
 
 
 def test_channels_get_the_outages_they_asked_for(desk, chat, outbox_started, whatsapp, instagram):
@@ -214,7 +217,8 @@ def test_a_webhook_channel_gets_a_signed_envelope(desk, chat, outbox_started, wh
     [(headers, body)] = chat.posts
     assert body["type"] == "alert.detected"
     assert body["data"]["spike"]["id"] == spike.pk and body["data"]["spike"]["service"] == "whatsapp"
-    signing.verify(secret, headers[signing.HEADER], chat.raw[0])
+    assert secret.startswith("whsec_")
+    assert signing.verify(secret, headers, chat.raw[0]) == headers["webhook-id"]
 
 
 def test_the_test_action_sends_a_test_message_and_reports_the_answer(desk, chat):
@@ -269,5 +273,5 @@ def test_the_admin_refuses_a_private_channel_url_too(db, settings):
     key, _ = keys.issue_key("Desk", ["newsroom"])
     channel = NewsroomChannel(key=key, kind="slack", url="http://127.0.0.1/hook")
 
-    with pytest.raises(ValidationError, match="not a public address"):
+    with pytest.raises(ValidationError, match="a loopback address; only public addresses can be reached"):
         channel.full_clean()

@@ -213,7 +213,7 @@ def test_a_push_endpoint_on_a_private_address_is_refused(client, push_service, w
     answer = post(client, {"subscription": subscription, "service": "whatsapp"})
 
     assert answer.status_code == 400
-    assert "not a public address" in answer.json()["detail"]
+    assert "a loopback address; only public addresses can be reached" in answer.json()["detail"]
 
 
 def test_plain_http_push_endpoints_are_refused(client, push_service, whatsapp, settings):
