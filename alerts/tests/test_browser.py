@@ -6,28 +6,41 @@ when a spike opens, unsubscribe in one click."""
 from __future__ import annotations
 
 import re
+import shutil
+from pathlib import Path
 
 import pytest
 
 from alerts.models import Subscriber
 from alerts.tests.conftest import open_spike, run_alerts
-from pages.tests.browser import load_regions
-from pages.tests.conftest import (  # noqa: F401 - the site's browser fixtures, shared
-    DESKTOP,
-    PHONE,
-    _regions_kept,
-    browser,
-    screenshots,
-    visitor,
-)
+from pages.tests.browser import Visitor, load_regions
+from pages.tests.conftest import DESKTOP, PHONE, SCREENSHOTS, _regions_kept, browser  # noqa: F401 - shared
 from reports.tests.factories import ServiceFactory, ServiceGroupFactory
 
 pytestmark = pytest.mark.browser
+# Beside the site's folder, which its first browser module empties once per run.
+OUR_SCREENSHOTS = SCREENSHOTS.parent / "screenshots-alerts"
 
 
-@pytest.fixture(autouse=True)
-def links_lead_to_the_live_server(live_server, settings):
+@pytest.fixture(scope="session")
+def screenshots() -> Path:
+    shutil.rmtree(OUR_SCREENSHOTS, ignore_errors=True)
+    OUR_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return OUR_SCREENSHOTS
+
+
+@pytest.fixture
+def visitor(browser, live_server, request, settings, screenshots):  # noqa: F811
+    """The site's visitor (pages/tests/conftest.py), with the links of our mails
+    leading to this live server and screenshots in our own folder."""
     settings.SITE_URL = live_server.url
+    context = browser.new_context(**getattr(request, "param", {}))
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    visitor = Visitor(page, live_server.url, screenshots, request.node.name)
+    yield visitor
+    context.close()
+    assert visitor.problems == [], "script errors or CSP violations in the browser"
 
 
 @pytest.fixture
@@ -42,11 +55,8 @@ def link(text: str, path: str) -> str:
 
 
 @pytest.mark.parametrize("visitor", [PHONE, DESKTOP], indirect=True, ids=["phone", "desktop"])
-def test_a_reader_follows_by_email_is_alerted_and_unsubscribes_in_one_click(  # noqa: F811
-    visitor,  # noqa: F811
-    whatsapp,
-    smtp,
-    outbox_started,
+def test_a_reader_follows_by_email_is_alerted_and_unsubscribes_in_one_click(
+    visitor, whatsapp, smtp, outbox_started
 ):
     page = visitor.page
     visitor.visit("/status/whatsapp/", "service-page")
@@ -82,7 +92,7 @@ def test_a_reader_follows_by_email_is_alerted_and_unsubscribes_in_one_click(  # 
     assert Subscriber.objects.get().status == "unsubscribed"
 
 
-def test_the_notify_me_button_appears_where_the_browser_can_push(visitor, whatsapp):  # noqa: F811
+def test_the_notify_me_button_appears_where_the_browser_can_push(visitor, whatsapp):
     visitor.visit("/status/whatsapp/", "push-button")
 
     button = visitor.page.get_by_role("button", name="Notify me in this browser")
