@@ -27,9 +27,10 @@ logger = logging.getLogger(__name__)
 
 RETRY = {"autoretry_for": (DatabaseError,), "retry_backoff": True, "retry_backoff_max": 60, "max_retries": 5}
 # A fan-out task hands the rest of a big audience to a new task after this long,
-# well inside its time limit. Long on purpose: the new task queues behind the
-# send batches the first one started (100,000 followers took 40 s of pages on a
-# busy 2-core machine, and a continuation then waited ten minutes in the queue).
+# well inside its time limit. Long on purpose: the new task queues behind the send
+# batches the first one started. With 40 s, the fan-out of 100,000 followers on
+# the busy 2-core machine waited over ten minutes for its continuation; in one
+# task it took 79 to 148 s (docs/alerts.md).
 FAN_OUT_BUDGET_SECONDS = 500
 
 
