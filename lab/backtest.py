@@ -201,6 +201,9 @@ def replay(
     last: datetime,
     pass_minutes: int = 60,
     progress: Progress = lambda n: None,
+    tail: timedelta = TAIL,
+    detect_from: datetime | None = None,
+    counted: Progress = lambda n: None,
 ) -> int:
     """Count everything, then tick the clock a minute at a time to the end.
 
@@ -209,17 +212,17 @@ def replay(
     The detector steps through every minute and stamps each decision with the
     minute it was taken; the database is written every `pass_minutes` ticks, as
     if the live pass had been delayed that long, which only batches the writes.
+    The clock runs on `tail` after the last report (so that open spikes can end);
+    with `detect_from` it starts there instead of at the first report (the history
+    before it is counted and feeds the baselines, but is not detected).
+    `progress` is told of the simulated minutes ticked, `counted` of the days counted.
     Returns the number of simulated minutes.
     """
     start = counting.floor_minute(first)
-    end = counting.floor_minute(last + TAIL)
-    with transaction.atomic():
-        day = start
-        while day < end:
-            counting.count_range(day, min(day + timedelta(days=1), end))
-            day += timedelta(days=1)
+    end = counting.floor_minute(last + tail)
+    count_days(start, end, counted)
     loaded = preload(start, end)
-    clock = start + timedelta(minutes=1)
+    clock = max(start, counting.floor_minute(detect_from or start)) + timedelta(minutes=1)
     last_refit: datetime | None = None
     ticks = 0
     while clock <= end:
@@ -232,6 +235,16 @@ def replay(
         progress(step)
         clock += timedelta(minutes=step)
     return ticks
+
+
+def count_days(start: datetime, end: datetime, progress: Progress = lambda n: None) -> None:
+    """Count [start, end) with the live counting code, a day at a time, in one transaction."""
+    with transaction.atomic():
+        day = start
+        while day < end:
+            counting.count_range(day, min(day + timedelta(days=1), end))
+            progress(1)
+            day += timedelta(days=1)
 
 
 def _refit_due(now: datetime, loaded: Preloaded) -> None:

@@ -214,7 +214,9 @@ REPORT_MAX_BODY_BYTES = env_int("REPORT_MAX_BODY_BYTES", 4096, minimum=512)
 CATALOG_CACHE_SECONDS = env_int("CATALOG_CACHE_SECONDS", 30, minimum=0)
 
 # --- Celery --------------------------------------------------------------------
-CELERY_BROKER_URL = REDIS_URL or "filesystem://"
+# The filesystem transport ignores the host; naming one spares a warning in the log
+# every time a task is sent ("No hostname was supplied").
+CELERY_BROKER_URL = REDIS_URL or "filesystem://localhost//"
 CELERY_BROKER_TRANSPORT_OPTIONS = (
     {}
     if REDIS_URL
