@@ -14,6 +14,7 @@ from statuspages.models import ProviderIncidentChange
 class Scope(models.TextChoices):
     READ = "read", "Read the API"
     WEBHOOKS = "webhooks", "Receive webhooks"
+    NEWSROOM = "newsroom", "Alert channels (Slack, Discord, Teams, webhook)"
 
 
 class PartnerKeyQuerySet(models.QuerySet):

@@ -132,3 +132,14 @@ def test_every_variable_the_code_reads_is_listed_in_env_example():
 
     assert "SECRET_KEY" in read and "WEB_TIMEOUT" in read
     assert read - listed == set()
+
+
+def test_mail_addresses_may_carry_a_display_name_and_must_have_a_domain():
+    from outagewatch.env import env_email
+
+    assert env_email("FROM", "a@b.org", environ={}) == "a@b.org"
+    named = "outagewatch <alerts@example.org>"
+    assert env_email("FROM", "a@b.org", environ={"FROM": named}) == named
+    for bad in ["alerts", "alerts@localhost", "<>", "a b@example.org"]:
+        with pytest.raises(ImproperlyConfiguredEnv, match="is not a mail address"):
+            env_email("FROM", "a@b.org", environ={"FROM": bad})
