@@ -434,7 +434,7 @@ CELERY_BEAT_SCHEDULE["move-reports"] = {
 INSTALLED_APPS += ["alerts"]
 # The alert-channel test's "status" is not a spike's (which keeps its schema name).
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
-    {"AlertDeliveryStatusEnum": "alerts.models.NotificationStatus", "StatusEnum": "spikes.models.Status"}
+    {"AlertDeliveryStatusEnum": "alerts.models.NotificationStatus"}
 )
 # The site's public address, for links in mails and push messages (List-Unsubscribe
 # must be https in production); default: https://<first ALLOWED_HOSTS> with HTTPS=1.
