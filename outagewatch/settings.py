@@ -16,6 +16,7 @@ import dj_database_url
 from celery.schedules import crontab
 
 from outagewatch.env import (
+    ImproperlyConfiguredEnv,
     env_bool,
     env_choice,
     env_int,
@@ -284,6 +285,18 @@ REPORT_RETENTION_DAYS = env_int("REPORT_RETENTION_DAYS", 90, minimum=1)
 CELERY_BEAT_SCHEDULE["purge-old-reports"] = {
     "task": "spikes.tasks.purge_old_reports",
     "schedule": crontab(hour=3, minute=17),
+}
+# On PostgreSQL, reports are partitioned by day and per-minute counts by month
+# (spikes/partitions.py, docs/scaling.md): an hourly task keeps the next partitions
+# ready, and retention drops whole days. Counts are kept for good unless this is set
+# (months, at least 2: baselines read the last 28 days); 0 keeps them.
+COUNT_RETENTION_MONTHS = env_int("COUNT_RETENTION_MONTHS", 0, minimum=0)
+if COUNT_RETENTION_MONTHS == 1:
+    raise ImproperlyConfiguredEnv("COUNT_RETENTION_MONTHS=1: keep at least 2 months (or 0 for all).")
+CELERY_BEAT_SCHEDULE["maintain-partitions"] = {
+    "task": "spikes.tasks.maintain_partitions",
+    "schedule": crontab(minute=7),
+    "options": {"expires": 3000},
 }
 
 # --- Public site (pages) ---------------------------------------------------------
