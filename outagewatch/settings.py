@@ -85,6 +85,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "outagewatch.security.SecurityHeadersMiddleware",
     "outagewatch.metrics.ReportMetricsMiddleware",
+    # Does nothing unless DATABASE_REPLICA_URL is set (outagewatch/dbrouter.py).
+    "outagewatch.dbrouter.ReplicaMiddleware",
 ]
 
 ROOT_URLCONF = "outagewatch.urls"
@@ -135,6 +137,39 @@ else:
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Read replica (outagewatch/dbrouter.py, docs/scaling.md) --------------------------
+# A PostgreSQL streaming replica of DATABASE_URL: the public site's and the partner
+# API's reads go there while it keeps up; writes and everything else stay on the primary.
+DATABASE_REPLICA_URL = env_url("DATABASE_REPLICA_URL", schemes=("postgres", "postgresql"))
+# Reads fall back to the primary when the replica is further behind than this.
+DATABASE_REPLICA_MAX_LAG_SECONDS = env_int("DATABASE_REPLICA_MAX_LAG_SECONDS", 10, minimum=0, maximum=3600)
+# How often each process measures the replica's lag (and retries a replica that failed).
+DATABASE_REPLICA_CHECK_SECONDS = env_int("DATABASE_REPLICA_CHECK_SECONDS", 5, minimum=1, maximum=300)
+# After a write, the writer's reads go to the primary this long, so they see it.
+DATABASE_REPLICA_PIN_SECONDS = env_int(
+    "DATABASE_REPLICA_PIN_SECONDS",
+    DATABASE_REPLICA_MAX_LAG_SECONDS + DATABASE_REPLICA_CHECK_SECONDS,
+    minimum=1,
+    maximum=3600,
+)
+# The views (by app) whose GET requests may read from the replica, and the apps whose
+# models they read there.
+DATABASE_REPLICA_VIEWS = ["pages", "partners"]
+DATABASE_REPLICA_APPS = ["reports", "spikes", "partners"]
+if DATABASE_REPLICA_URL:
+    if not DATABASE_URL.startswith("postgres"):
+        raise ImproperlyConfiguredEnv("DATABASE_REPLICA_URL needs DATABASE_URL to be PostgreSQL as well.")
+    DATABASES["replica"] = dj_database_url.parse(
+        DATABASE_REPLICA_URL,
+        conn_max_age=env_int("DB_CONN_MAX_AGE", 60, minimum=0),
+        conn_health_checks=True,
+    )
+    # A replica that went away must not hold a request for long.
+    DATABASES["replica"]["OPTIONS"] = {"connect_timeout": 2}
+    # Tests read the replica as the primary's mirror (one test database).
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    DATABASE_ROUTERS = ["outagewatch.dbrouter.ReplicaRouter"]
 
 REDIS_URL = env_url("REDIS_URL", schemes=("redis", "rediss", "unix"))
 if REDIS_URL:
