@@ -391,6 +391,12 @@ REPORT_STREAM_BATCH = env_int("REPORT_STREAM_BATCH", 1000, minimum=1, maximum=10
 # the next one to gather: a batch's fixed cost (its Redis calls, lock, queries and
 # commit) was most of the cost of the small batches it took while keeping up.
 REPORT_STREAM_LINGER = env_int("REPORT_STREAM_LINGER_MS", 250, minimum=0, maximum=5_000) / 1000
+# Redis replicas that must hold a report before its 201 (Redis WAIT; docs/scaling.md,
+# "Redis replaced"): a failover to a replica then loses no accepted report. 0: the
+# primary's append-only file alone.
+REPORT_STREAM_MIN_REPLICAS = env_int("REPORT_STREAM_MIN_REPLICAS", 0, minimum=0, maximum=5)
+# How long a request waits for them; then the report is committed to PostgreSQL instead.
+REPORT_STREAM_REPLICA_WAIT_MS = env_int("REPORT_STREAM_REPLICA_WAIT_MS", 100, minimum=1, maximum=5_000)
 # Retry-After of a 503 when a report can be neither committed nor queued.
 REPORT_RETRY_AFTER_SECONDS = env_int("REPORT_RETRY_AFTER_SECONDS", 5, minimum=1)
 CELERY_BEAT_SCHEDULE["move-reports"] = {

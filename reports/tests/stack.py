@@ -104,13 +104,18 @@ class Postgres:
 
 class Redis:
     """With its append-only file, as in docker-compose: the stream survives a restart.
-    `appendfsync` everysec (docker-compose's) or always (fsync before answering)."""
+    `appendfsync` everysec (docker-compose's) or always (fsync before answering).
+    With `replica_of` (a port on 127.0.0.1), a replica of the Redis there (its own
+    folder, AOF too)."""
 
-    def __init__(self, folder: Path, appendfsync: str = "everysec"):
+    def __init__(self, folder: Path, appendfsync: str = "everysec", replica_of: int | None = None):
         self.folder, self.port, self.appendfsync = folder, free_port(), appendfsync
+        self.replica_of = replica_of
         self.url = f"redis://127.0.0.1:{self.port}/0"
 
     def start(self) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        replication = ["--replicaof", "127.0.0.1", str(self.replica_of)] if self.replica_of else []
         subprocess.run(
             [
                 "redis-server",
@@ -132,11 +137,32 @@ class Redis:
                 "yes",
                 "--appendfsync",
                 self.appendfsync,
+                *replication,
             ],
             check=True,
             timeout=30,
         )
         wait_until(self.ping, 10, "Redis to start")
+
+    def pid(self) -> int:
+        return int((self.folder / "redis.pid").read_text())
+
+    def kill(self) -> None:
+        """SIGKILL: the process dies without a word (what the OS had written stays)."""
+        os.kill(self.pid(), signal.SIGKILL)
+        wait_until(lambda: not self.ping(), 10, "Redis to die")
+        (self.folder / "redis.pid").unlink(missing_ok=True)
+
+    def freeze(self) -> None:
+        """SIGSTOP: alive but silent, as a replica on a stalled network."""
+        os.kill(self.pid(), signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        os.kill(self.pid(), signal.SIGCONT)
+
+    def promote(self) -> None:
+        """A replica becomes a primary (what Sentinel or an operator does at failover)."""
+        assert self.cli("REPLICAOF", "NO", "ONE") == "OK"
 
     def ping(self) -> bool:
         return (
