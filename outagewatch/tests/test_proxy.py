@@ -1,7 +1,7 @@
 """The repository's Caddyfile in front of two web nodes, for real: Caddy (Debian's
-`caddy`), two gunicorn processes on 127.0.0.1 and 127.0.0.2, and a tiny DNS server
-standing in for Docker's, which answers the service name `web` with both addresses
-as Docker does for `docker-compose up --scale web=2`.
+`caddy`), two granian servers (as docker-compose runs web) on 127.0.0.1 and 127.0.0.2,
+and a tiny DNS server standing in for Docker's, which answers the service name `web`
+with both addresses as Docker does for `docker-compose up --scale web=2`.
 
 Locally they skip without the caddy binary; in CI (CI set) they fail instead.
 """
@@ -139,13 +139,17 @@ def proxied() -> Iterator[Proxied]:
             folder,
             f"web-{address}",
             [
-                python / "gunicorn",
-                "outagewatch.wsgi:application",
-                "--bind",
-                f"{address}:{port}",
+                python / "granian",
+                "--interface",
+                "wsgi",
+                "--host",
+                address,
+                "--port",
+                str(port),
                 "--workers",
                 "1",
-            ],
+                "outagewatch.wsgi:application",
+            ],  # fmt: skip
             env,
         )
         for address in WEB_NODES

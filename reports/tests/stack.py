@@ -1,4 +1,4 @@
-"""Real processes for the fault tests: a PostgreSQL, a Redis, gunicorn and the mover
+"""Real processes for the fault tests: a PostgreSQL, a Redis, the web server and the mover
 of their own, on free ports under one folder, each stopped and started at will
 without touching the servers the rest of the suite uses."""
 
@@ -14,6 +14,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from email.message import Message
 from glob import glob
 from pathlib import Path
 
@@ -183,7 +184,7 @@ class Redis:
 
 
 class App:
-    """gunicorn (one worker, so its warm caches are the ones every request meets)
+    """The web server (one process, so its warm caches are the ones every request meets)
     and, optionally, `manage.py move_reports`, against the given servers."""
 
     def __init__(self, folder: Path, postgres: Postgres, redis: Redis, **env: str):
@@ -215,18 +216,16 @@ class App:
         return process
 
     def start_web(self) -> None:
-        self._spawn(
-            "web",
-            [
-                BIN / "gunicorn",
-                "outagewatch.wsgi:application",
-                "--bind",
-                f"127.0.0.1:{self.port}",
-                "--workers",
-                "1",
-            ],
-        )
-        wait_until(lambda: self._answers(), 30, "gunicorn to start")
+        """The web server docker-compose runs (granian), with one process; WEB_SERVER=gunicorn
+        runs gunicorn (gunicorn.conf.py) instead."""
+        if os.environ.get("WEB_SERVER", "granian") == "granian":
+            command = [BIN / "granian", "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(self.port),
+                       "--workers", "1", "--blocking-threads", "2", "outagewatch.wsgi:application"]  # fmt: skip
+        else:
+            command = [BIN / "gunicorn", "outagewatch.wsgi:application", "--bind", f"127.0.0.1:{self.port}",
+                       "--workers", "1"]  # fmt: skip
+        self._spawn("web", command)
+        wait_until(lambda: self._answers(), 30, "the web server to start")
 
     def _answers(self) -> bool:
         try:
@@ -255,9 +254,10 @@ class App:
                 process.kill()
         self.processes.clear()
 
-    def post_report(self, n: int = 0, **fields: str) -> tuple[int, dict, dict]:
+    def post_report(self, n: int = 0, **fields: str) -> tuple[int, Message, dict]:
         """POST one report; a user agent of its own per n makes each a distinct
-        reporter. Returns status, headers and the JSON body."""
+        reporter. Returns status, headers (case-insensitive: granian sends them in lower
+        case) and the JSON body."""
         body = {"service": "whatsapp", "problem": "messages", "region": "US", **fields}
         request = urllib.request.Request(
             self.url + "/api/v1/reports/",
@@ -275,7 +275,7 @@ class App:
         token = html.split('name="csrfmiddlewaretoken" value="', 1)[1].split('"', 1)[0]
         return f"{cookie}|{token}"
 
-    def post_form(self, token: str, slug: str = "whatsapp") -> tuple[int, dict, str]:
+    def post_form(self, token: str, slug: str = "whatsapp") -> tuple[int, Message, str]:
         cookie, csrf = token.split("|")
         request = urllib.request.Request(
             f"{self.url}/status/{slug}/report/",
@@ -294,9 +294,9 @@ class App:
         opener = urllib.request.build_opener(NoRedirect)
         try:
             with opener.open(request, timeout=15) as response:
-                status, headers, raw = response.status, dict(response.headers), response.read()
+                status, headers, raw = response.status, response.headers, response.read()
         except urllib.error.HTTPError as error:
-            status, headers, raw = error.code, dict(error.headers), error.read()
+            status, headers, raw = error.code, error.headers, error.read()
         text = raw.decode(errors="replace")
         if as_json:
             try:
