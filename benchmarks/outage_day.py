@@ -54,6 +54,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 BIN = ROOT / ".venv" / "bin"
 
+from benchmarks.cpu import Meter, postmaster_pid  # noqa: E402
 from benchmarks.intake_load import start_services, wait_for_mover, wait_http  # noqa: E402
 from reports.tests.stack import free_port  # noqa: E402
 
@@ -184,12 +185,14 @@ def main() -> int:
     parser.add_argument("--peak", type=float, default=5, help="minutes of the outage at the highest rate")
     parser.add_argument("--after", type=float, default=3, help="minutes of quiet traffic after it")
     parser.add_argument("--connections", type=int, default=16, help="wrk's open connections at the peak")
-    parser.add_argument("--web-workers", type=int, default=4)
+    parser.add_argument("--web-workers", type=int, default=2, help="granian processes (2 threads each)")
     parser.add_argument("--celery-workers", type=int, default=1, help="Celery worker processes (concurrency)")
     parser.add_argument("--keep", action="store_true", help="leave PostgreSQL running with the data, to look")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed: apt-get install wrk")
+    # Stopped with SIGTERM, still stop the servers it started (the finally below).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
     folder = Path(tempfile.mkdtemp(prefix="ow-outage-day-"))
     folder.chmod(0o755)
@@ -227,17 +230,20 @@ def main() -> int:
         base = f"http://127.0.0.1:{port}"
         logs = {name: (folder / f"{name}.log").open("a") for name in ("web", "mover", "worker", "beat")}
         commands = {
-            "web": [BIN / "gunicorn", "outagewatch.wsgi:application", "--bind", f"127.0.0.1:{port}"],
+            "web": [BIN / "granian", "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(port),
+                    "--workers", str(args.web_workers), "--blocking-threads", "2", "outagewatch.wsgi:application"],
             "mover": [BIN / "python", "manage.py", "move_reports"],
             "worker": [BIN / "celery", "-A", "outagewatch", "worker", "-l", "warning",
                        "--concurrency", str(args.celery_workers), "--without-gossip", "--without-mingle"],
             "beat": [BIN / "celery", "-A", "outagewatch", "beat", "-l", "warning",
                      "--schedule", str(folder / "beat-schedule")],
         }  # fmt: skip
+        roots = {"postgres": postmaster_pid(postgres.data), "redis": redis.pid()}
         for name, command in commands.items():
             processes.append(
                 subprocess.Popen(command, cwd=ROOT, env=env, stdout=logs[name], stderr=logs[name])
             )
+            roots[name] = processes[-1].pid
         wait_http(base + "/healthz?only=database,redis", timeout=300)
 
         catalog = json.loads((ROOT / "reports" / "data" / "catalog.json").read_text())
@@ -262,6 +268,7 @@ def main() -> int:
         sleep_minutes(args.before)
         weights = folder / "outage.txt"
         weights.write_text("".join(f"{slug} {w} {','.join(problems[slug])}\n" for slug, w in OUTAGE.items()))
+        meter = Meter(roots)
         peak_began = time.time()
         out = folder / "peak"
         wrk = subprocess.Popen(
@@ -271,6 +278,7 @@ def main() -> int:
         )  # fmt: skip
         sleep_minutes(args.peak)
         wrk_out = wrk.communicate(timeout=120)[0]
+        cpu = meter.lap()
         peak_ended = time.time()
         sleep_minutes(args.after)
         quiet_stop.set()
@@ -279,9 +287,8 @@ def main() -> int:
             thread.join(timeout=60)
         drained = wait_for_mover(services, timeout=600)
 
-        return report(
-            args, folder, out, wrk_out, site, quiet_ids, peak_began, peak_ended, loads, drained, seeded
-        )
+        peak = (peak_began, peak_ended)
+        return report(args, folder, wrk_out, site, quiet_ids, peak, loads, drained, seeded, cpu)
     finally:
         for process in processes:
             process.send_signal(signal.SIGTERM)
@@ -299,11 +306,10 @@ def main() -> int:
             shutil.rmtree(folder, ignore_errors=True)
 
 
-def report(
-    args, folder, out, wrk_out, site, quiet_ids, peak_began, peak_ended, loads, drained, seeded
-) -> int:
+def report(args, folder, wrk_out, site, quiet_ids, peak, loads, drained, seeded, cpu) -> int:
     from reports.models import Report
 
+    peak_began, peak_ended = peak
     tally: Counter[tuple[str, str]] = Counter()
     statuses: Counter[str] = Counter()
     for path in folder.glob("peak.*.tally"):
@@ -359,7 +365,7 @@ def report(
           f"{args.after:g} min quiet")  # fmt: skip
     print(f"\nLoad average (1 min) during the run: median {statistics.median(loads):.1f}, max {max(loads):.1f} "
           f"on {os.cpu_count()} cores (shared with other work).")  # fmt: skip
-    print(f"Stack: gunicorn {args.web_workers} sync workers, 1 mover, Celery beat + {args.celery_workers} worker "
+    print(f"Stack: granian {args.web_workers} processes x 2 threads, 1 mover, Celery beat + {args.celery_workers} worker "
           f"process, PostgreSQL (fsync on), Redis (AOF everysec), wrk -c{args.connections}; history {seeded:,} reports.")  # fmt: skip
     print("\n| measure | value |\n|---|---|")
     print(f"| reports accepted in the outage (201) | {accepted:,} in {minutes * 60:.0f} s |")
@@ -387,6 +393,8 @@ def report(
     print(f"| service page after it | {page_stats(peak_ended, peak_ended + args.after * 60)} |")
     print(f"| stream empty after the last request | {drained:.1f} s |")
     print(f"| 201s not stored | {len(missing)} of {len(ids):,} |")
+    parts = ", ".join(f"{name} {seconds / accepted * 1000:.2f}" for name, seconds in cpu.items())
+    print(f"| CPU ms per outage report during the peak, by part (the pollers' pages included) | {parts} |")
     print(f"\nA full outage day of 10,000,000 reports at this machine's median rate would take "
           f"{10_000_000 / max(1, statistics.median(rates)) / 3600:.1f} hours of wall clock; "
           f"the 5 March 2024 peak (6.5 M in ~2 h, ~900/s on average) is "

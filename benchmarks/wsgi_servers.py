@@ -188,6 +188,8 @@ def main() -> int:
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed: apt-get install wrk")
 
+    # Stopped with SIGTERM, still stop the servers it started (the finally below).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     folder = Path(tempfile.mkdtemp(prefix="ow-wsgi-bench-"))
     folder.chmod(0o755)  # PostgreSQL runs as its own user, below this folder
     processes: list[subprocess.Popen] = []

@@ -242,6 +242,16 @@ def rows_before(spec: RangePartitioned, cutoff: datetime) -> int:
     return sum(count_rows(p.name) for p in partitions(spec) if p.end <= cutoff)
 
 
+def rows_in_default_before(spec: RangePartitioned, cutoff: datetime) -> int:
+    """Rows in the default partition whose whole partition-to-be ends by `cutoff`."""
+    if not is_partitioned(spec.table):
+        return 0
+    q = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT count(*) FROM {q(spec.default)} WHERE {q(spec.column)} < %s", [cutoff])
+        return cursor.fetchone()[0]
+
+
 # --- Migrations: turning a plain table into a partitioned one ---------------------------
 
 

@@ -53,8 +53,10 @@ def cutoff_for(now: datetime, days: int) -> datetime:
 def plan(now: datetime, days: int) -> PurgePlan:
     cutoff = cutoff_for(now, days)
     if partitions.reports_partitioned():
-        partitioning.split_default(partitions.REPORTS)
-        return PurgePlan(cutoff=cutoff, reports=partitioning.rows_before(partitions.REPORTS, cutoff))
+        # The whole days before the cutoff, and what waits in the default partition
+        # to be given a day of its own (purge does that first).
+        waiting = partitioning.rows_in_default_before(partitions.REPORTS, cutoff)
+        return PurgePlan(cutoff, partitioning.rows_before(partitions.REPORTS, cutoff) + waiting)
     return PurgePlan(cutoff=cutoff, reports=Report.objects.filter(created_at__lt=cutoff).count())
 
 

@@ -11,11 +11,12 @@ import pytest
 from django.db import connection
 from django.db.models import Count
 from django.db.models.functions import TruncMinute
+from django.utils import timezone
 
 from outagewatch import partitioning
 from outagewatch.partitioning import RangePartitioned
 from reports.models import Report
-from spikes import counting, partitions, retention
+from spikes import counting, partitions, retention, tasks
 from spikes.models import MinuteCount, PipelineState, Series, SeriesMinute
 from spikes.tests.factories import add_reports
 
@@ -223,3 +224,32 @@ def test_converting_refuses_a_unique_constraint_without_the_partition_column(db)
 
     with pytest.raises(ValueError, match="lacks the partition column at"):
         partitioning.convert(RangePartitioned("scratch", "at", "day", ahead=1), now=NOW)
+
+
+def test_the_maintenance_task_runs_hourly_from_beat(settings):
+    entry = settings.CELERY_BEAT_SCHEDULE["maintain-partitions"]
+
+    assert entry["task"] == "spikes.tasks.maintain_partitions"
+    assert (entry["schedule"].hour, entry["schedule"].minute) == (set(range(24)), {7})
+
+
+def test_the_maintenance_task_makes_todays_partition_when_it_is_missing(db):
+    today = partitions.REPORTS.start_of(timezone.now())
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS reports_report_p{today:%Y%m%d}")
+
+    made = tasks.maintain_partitions.apply().get()
+
+    assert f"reports_report_p{today:%Y%m%d}" in made["reports_report"]
+
+
+def test_a_dry_run_counts_the_waiting_reports_and_changes_nothing(ready, whatsapp):
+    add_reports(whatsapp, NOW - timedelta(days=200), minutes=1, per_minute=4)
+    PipelineState.objects.update_or_create(pk=1, defaults={"counted_until": NOW})
+    before = partitioning.partitions(partitions.REPORTS)
+
+    planned = retention.plan(NOW, days=90)
+
+    assert planned.reports == 4
+    assert partitioning.partitions(partitions.REPORTS) == before
+    assert partition_of("reports_report") == ["reports_report_default"]
