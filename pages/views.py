@@ -1,10 +1,11 @@
 """The public site's pages. Thin: parse the request, ask the domain modules
-(status, home, spikepage, charts, worldmap), render."""
+(spikes.models for the status, status, home, outages, spikepage, charts,
+worldmap), render."""
 
 from __future__ import annotations
 
-import csv
-
+from django.conf import settings
+from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
@@ -14,27 +15,36 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
 from outagewatch.security import embeddable
-from pages import charts, spikepage, status, worldmap
+from pages import charts, downloads, guides, incidentpage, spikepage, status, worldmap
 from pages import home as home_data
 from pages import render as fast
 from pages.filters import SpikeFilter
-from pages.ranges import RANGES, parse_chart_range
+from pages.outages import entries, heads, region_names
+from pages.png import chart_png
+from pages.ranges import RANGES, ChartRange, parse_chart_range
 from pages.templatetags.pages_tags import INTERVAL_WORDS
-from pages.timezones import TZ_COOKIE, TZ_COOKIE_MAX_AGE, parse_zone, zone_names
+from pages.timezones import TZ_COOKIE, TZ_COOKIE_MAX_AGE, parse_zone, suggested, zone_choices
 from reports.models import Category, Region, Report, Service
 from reports.views import report_form_context
 from spikes import timeseries
-from spikes.models import Spike
+from spikes.baselines import HISTORY
+from spikes.detection import DetectorConfig
+from spikes.incidents import WIDESPREAD_SERVICES
+from spikes.incidents import WINDOW as INCIDENT_WINDOW
+from spikes.models import Incident, Spike
 
 ARCHIVE_PAGE_SIZE = 25
+# A service's PNG is drawn once a minute at most per range and zone (the counts
+# change once a minute; a shared link's preview is fetched by every chat app).
+PNG_CACHE_SECONDS = 60
 
 
 def bad_request(request: HttpRequest, message: str) -> HttpResponse:
-    return render(request, "pages/bad_request.html", {"message": message}, status=400)
+    return render(request, "400.html", {"message": message}, status=400)
 
 
 def _chart_context(rows: list[timeseries.Bucket], title: str, interval: str, long_range: bool) -> dict:
-    chart = charts.line_chart(rows)
+    chart = charts.line_chart(rows, zone=timezone.get_current_timezone())
     per = INTERVAL_WORDS[interval]
     return {
         "chart": chart,
@@ -55,10 +65,11 @@ def home(request: HttpRequest) -> HttpResponse:
         services = Service.objects.active().in_bulk(slugs, field_name="slug")
         context["matches"] = [services[s] for s in slugs if s in services]
     else:
+        names = region_names()
         context.update(
-            outages=home_data.outages_now(),
+            outages=home_data.outages_now(names),
             top=home_data.top_services(now),
-            resolved=home_data.recent_resolved(),
+            resolved=home_data.recent_resolved(names),
         )
         by_category: dict[str, list[Service]] = {}
         for service in Service.objects.active().order_by("category", "name"):
@@ -67,21 +78,78 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "pages/home.html", context)
 
 
+def methodology(request: HttpRequest) -> HttpResponse:
+    """How detection works, with the numbers the live detector uses (not copies)."""
+    config = DetectorConfig()
+    return render(
+        request,
+        "pages/methodology.html",
+        {
+            "config": config,
+            "size_minutes": round(config.size_window_seconds / 60),
+            "warning_minutes": round(config.warning_duration_seconds / 60),
+            "danger_minutes": round(config.danger_duration_seconds / 60),
+            "resolve_minutes": round(config.resolve_after_seconds / 60),
+            "history_days": HISTORY.days,
+            "incident_minutes": round(INCIDENT_WINDOW.total_seconds() / 60),
+            "widespread": WIDESPREAD_SERVICES,
+            "band_sds": timeseries.BAND_SDS,
+            "repeat_minutes": settings.REPORT_REPEAT_WINDOW_SECONDS // 60,
+        },
+    )
+
+
+def developers(request: HttpRequest) -> HttpResponse:
+    """The partner API's guide (docs/partner-api.md), which the API reference links."""
+    return render(request, "pages/developers.html", {"guide": guides.partner_api()})
+
+
+def _service(request: HttpRequest, slug: str) -> Service | HttpResponse:
+    """The service of a /status/<slug>/ URL; a redirect when only the case is
+    wrong (/status/WhatsApp/); a 404 naming the services it may have meant."""
+    services = Service.objects.active().select_related("group")
+    service = services.filter(slug=slug).first()
+    if service is not None:
+        return service
+    if services.filter(slug=slug.lower()).exists():
+        return HttpResponseRedirect(
+            request.get_full_path().replace(f"/{slug}/", f"/{slug.lower()}/", 1), status=301
+        )
+    near = home_data.search(slug.replace("-", " "), limit=5)
+    suggestions = list(Service.objects.active().filter(slug__in=near).order_by("name"))
+    return render(
+        request,
+        "404.html",
+        {"what": f"There is no service “{slug}” here.", "suggestions": suggestions},
+        status=404,
+    )
+
+
+def _service_range(request: HttpRequest, service: Service) -> tuple[ChartRange, list[timeseries.Bucket]]:
+    chart_range = parse_chart_range(request.GET, timezone.now())
+    rows = timeseries.buckets(service, chart_range.start, chart_range.end, chart_range.seconds)
+    return chart_range, rows
+
+
 def service_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    service = get_object_or_404(Service.objects.active().select_related("group"), slug=slug)
+    service = _service(request, slug)
+    if isinstance(service, HttpResponse):
+        return service
     now = timezone.now()
     try:
-        chart_range = parse_chart_range(request.GET, now)
+        chart_range, rows = _service_range(request, service)
     except timeseries.RangeError as error:
         return bad_request(request, f"This chart cannot be drawn: {error}.")
     sort = request.GET.get("sort") or "reports"
     if sort not in status.REGION_SORTS:
         return bad_request(request, f"sort must be one of {', '.join(status.REGION_SORTS)}, not {sort!r}.")
-    rows = timeseries.buckets(service, chart_range.start, chart_range.end, chart_range.seconds)
-    banner = status.banner(service)
+    window = request.GET.get("map") or status.DEFAULT_MAP_WINDOW
+    if window not in status.MAP_WINDOWS:
+        return bad_request(request, f"map must be one of {', '.join(status.MAP_WINDOWS)}, not {window!r}.")
+    answer = Spike.objects.status_for(service)
     context = report_form_context(request, service)
-    region_names = dict(context["regions"])
-    regions = sorted(status.region_rows(service, now, region_names), key=status.REGION_SORTS[sort])
+    names = dict(context["regions"])
+    regions = sorted(status.region_rows(service, now, names, window), key=status.REGION_SORTS[sort])
     context.update(
         _chart_context(
             rows,
@@ -91,17 +159,29 @@ def service_detail(request: HttpRequest, slug: str) -> HttpResponse:
         )
     )
     world = worldmap.world_map(regions)
+    query = request.GET.urlencode()
     context.update(
-        banner=banner,
+        status=answer,
+        countries=sorted(names.get(code, code) for code in answer.regions),
         chart_range=chart_range,
         ranges=list(RANGES),
-        problem_shares=status.problem_shares(service, now, banner.spike),
+        problem_shares=status.problem_shares(service, now, answer.lead),
         regions_table=regions,
         region_sort=sort,
+        map_window=window,
+        map_windows=list(status.MAP_WINDOWS),
+        map_words=status.MAP_WINDOW_WORDS[window],
         world=world,
         map_paths=fast.map_paths(world),
         legend=worldmap.LEGEND,
-        region_names=region_names,
+        region_names=names,
+        png_url=request.build_absolute_uri(reverse("service-png", args=[service.slug]) + f"?{query}"),
+        csv_url=reverse("service-csv", args=[service.slug]) + f"?{query}",
+        embed_snippet=downloads.embed_snippet(
+            request.build_absolute_uri(reverse("service-embed", args=[service.slug])),
+            f"{service.name} user reports on outagewatch",
+        ),
+        permalink=request.build_absolute_uri(reverse("service-detail", args=[service.slug])),
         recent_comments=Report.objects.filter(service=service)
         .with_visible_comments()
         .select_related("problem", "region")[:10],
@@ -115,20 +195,81 @@ def service_detail(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "pages/service.html", context)
 
 
-def outage_list(request: HttpRequest) -> HttpResponse:
-    spikes = Spike.objects.select_related("service", "incident", "related_to__service").order_by(
-        "-started_at"
+def service_csv(request: HttpRequest, slug: str) -> HttpResponse:
+    service = _service(request, slug)
+    if isinstance(service, HttpResponse):
+        return service
+    try:
+        _, rows = _service_range(request, service)
+    except timeseries.RangeError as error:
+        return bad_request(request, f"This series cannot be downloaded: {error}.")
+    return downloads.csv_response(rows, f"outagewatch-{service.slug}")
+
+
+def service_png(request: HttpRequest, slug: str) -> HttpResponse:
+    service = _service(request, slug)
+    if isinstance(service, HttpResponse):
+        return service
+    try:
+        chart_range = parse_chart_range(request.GET, timezone.now())
+    except timeseries.RangeError as error:
+        return bad_request(request, f"This chart cannot be drawn: {error}.")
+    zone_name = timezone.get_current_timezone_name()
+    edge = timeseries.counted_until(timezone.now())
+    key = f"pages:png:{service.pk}:{chart_range.range}:{chart_range.interval}:{zone_name}:{edge}"
+    body = cache.get(key)
+    if body is None:
+        rows = timeseries.buckets(
+            service, chart_range.start, chart_range.end, chart_range.seconds, counted=edge
+        )
+        title = f"{service.name}: user reports in the last {chart_range.range}"
+        body = chart_png(title, rows, chart_range.seconds, timezone.get_current_timezone(), zone_name)
+        cache.set(key, body, PNG_CACHE_SECONDS)
+    return downloads.png_response(body, f"outagewatch-{service.slug}")
+
+
+@embeddable
+def service_embed(request: HttpRequest, slug: str) -> HttpResponse:
+    """The live widget of a service (its last 24 hours) for other sites' iframes."""
+    service = _service(request, slug)
+    if isinstance(service, HttpResponse):
+        return service
+    chart_range, rows = _service_range(request, service)
+    answer = Spike.objects.status_for(service)
+    chart = charts.line_chart(rows, width=560, height=220, zone=timezone.get_current_timezone())
+    title = f"{service.name}: user reports in the last {chart_range.range}"
+    return render(
+        request,
+        "pages/embed.html",
+        {
+            "title": service.name,
+            "status": answer,
+            "chart_svg": fast.chart_svg(
+                chart, rows, title, INTERVAL_WORDS[chart_range.interval], chart_range.is_long, table=False
+            ),
+            "permalink": request.build_absolute_uri(reverse("service-detail", args=[service.slug])),
+        },
     )
-    archive = SpikeFilter(request.GET, queryset=spikes)
+
+
+def outage_list(request: HttpRequest) -> HttpResponse:
+    archive = SpikeFilter(request.GET, queryset=heads().order_by("-started_at"))
     if not archive.is_valid():
         return render(request, "pages/outages.html", {"filter": archive, "page": None}, status=400)
     page = Paginator(archive.qs, ARCHIVE_PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "pages/outages.html", {"filter": archive, "page": page})
+    return render(
+        request,
+        "pages/outages.html",
+        {"filter": archive, "page": page, "outages": entries(list(page.object_list))},
+    )
 
 
 def _spike(pk: int) -> Spike:
     return get_object_or_404(
-        Spike.objects.select_related("service__group", "incident__group", "related_to__service"), pk=pk
+        Spike.objects.with_recovery().select_related(
+            "service__group", "incident__group", "related_to__service"
+        ),
+        pk=pk,
     )
 
 
@@ -136,9 +277,16 @@ def spike_detail(request: HttpRequest, pk: int) -> HttpResponse:
     spike = _spike(pk)
     now = timezone.now()
     window, rows = spikepage.series(spike, now)
-    region_names = dict(Region.objects.values_list("code", "name"))
+    names = region_names()
     problem_names = dict(spike.service.problem_types.values_list("slug", "name"))
-    embed_url = request.build_absolute_uri(reverse("spike-embed", args=[spike.pk]))
+    changes = list(spike.changes.all())
+    peaks = spikepage.peaks(spike, now)
+    parts = sorted(
+        spikepage.outage_parts(spike), key=lambda s: (s.region != "", names.get(s.region, s.region))
+    )
+    # The page of the spike heading an outage says when the outage started: its
+    # earliest spike's onset, as the service's banner and the home page say.
+    first = min([spike, *parts], key=lambda s: s.started_at) if spike.part_of_id is None else spike
     return render(
         request,
         "pages/spike.html",
@@ -148,24 +296,29 @@ def spike_detail(request: HttpRequest, pk: int) -> HttpResponse:
             **_chart_context(
                 rows, f"{spike.service.name}: user reports around the outage", window.interval, True
             ),
-            "timeline": spikepage.timeline(spike, list(spike.changes.all())),
+            "timeline": spikepage.timeline(spike, changes, peaks),
+            "resolved_at": spikepage.resolved_at(spike, changes),
             "duration": spikepage.duration(spike, now),
-            "peak_ratio": spikepage.peak_ratio(spike),
+            "peaks": peaks,
             "problems": [
                 (problem_names.get(slug, slug), share)
                 for slug, share in sorted(spike.problems.items(), key=lambda kv: -kv[1])
             ],
             "regions": [
-                (region_names.get(code, code), share)
+                (names.get(code, code), share)
                 for code, share in sorted(spike.regions.items(), key=lambda kv: -kv[1])
             ],
             "related": spikepage.related_spikes(spike),
+            "outage_parts": parts,
+            "first": first,
             "permalink": request.build_absolute_uri(spike_url(spike)),
-            "embed_snippet": (
-                f'<iframe src="{embed_url}" width="600" height="380" loading="lazy" '
-                f'title="{spike.service.name} outage reports on outagewatch"></iframe>'
+            "png_url": request.build_absolute_uri(reverse("spike-png", args=[spike.pk])),
+            "embed_snippet": downloads.embed_snippet(
+                request.build_absolute_uri(reverse("spike-embed", args=[spike.pk])),
+                f"{spike.service.name} outage reports on outagewatch",
             ),
-            "region_name": region_names.get(spike.region, ""),
+            "region_name": names.get(spike.region, ""),
+            "region_names": names,
         },
     )
 
@@ -177,46 +330,50 @@ def spike_url(spike: Spike) -> str:
 def spike_csv(request: HttpRequest, pk: int) -> HttpResponse:
     spike = _spike(pk)
     _, rows = spikepage.series(spike, timezone.now())
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = (
-        f'attachment; filename="outagewatch-{spike.service.slug}-{spike.pk}.csv"'
-    )
-    writer = csv.writer(response)
-    writer.writerow(spikepage.CSV_HEADER)
-    writer.writerows(spikepage.csv_rows(rows))
-    return response
+    return downloads.csv_response(rows, f"outagewatch-{spike.service.slug}-{spike.pk}")
 
 
 def spike_png(request: HttpRequest, pk: int) -> HttpResponse:
-    from pages.png import chart_png
-
     spike = _spike(pk)
     window, rows = spikepage.series(spike, timezone.now())
-    zone = timezone.get_current_timezone()
-    where = f" in {Region.objects.get(code=spike.region).name}" if spike.region else ""
+    names = region_names()
+    where = f" in {names.get(spike.region, spike.region)}" if spike.region else ""
     local_start = timezone.localtime(spike.started_at)
     title = f"{spike.service.name}{where}: user reports, {local_start:%-d %b %Y}"
+    zone = timezone.get_current_timezone()
     body = chart_png(title, rows, window.seconds, zone, timezone.get_current_timezone_name())
-    response = HttpResponse(body, content_type="image/png")
-    response["Content-Disposition"] = (
-        f'attachment; filename="outagewatch-{spike.service.slug}-{spike.pk}.png"'
-    )
-    return response
+    return downloads.png_response(body, f"outagewatch-{spike.service.slug}-{spike.pk}")
 
 
 @embeddable
 def spike_embed(request: HttpRequest, pk: int) -> HttpResponse:
-    """The widget other sites put in an iframe: the only page that may be framed."""
+    """The widget other sites put in an iframe: one of the two pages that may be framed."""
     spike = _spike(pk)
-    _, rows = spikepage.series(spike, timezone.now())
+    window, rows = spikepage.series(spike, timezone.now())
+    chart = charts.line_chart(rows, width=560, height=220, zone=timezone.get_current_timezone())
+    title = f"{spike.service.name}: user reports around the outage"
     return render(
         request,
         "pages/embed.html",
         {
+            "title": spike.service.name,
             "spike": spike,
-            "chart": charts.line_chart(rows, width=560, height=220),
+            "region_name": Region.objects.filter(code=spike.region).values_list("name", flat=True).first(),
+            "chart_svg": fast.chart_svg(
+                chart, rows, title, INTERVAL_WORDS[window.interval], True, table=False
+            ),
             "permalink": request.build_absolute_uri(spike_url(spike)),
         },
+    )
+
+
+def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    incident = get_object_or_404(Incident.objects.select_related("group"), pk=pk)
+    page = incidentpage.build(incident, timezone.now(), region_names(), timezone.get_current_timezone())
+    return render(
+        request,
+        "pages/incident.html",
+        {"incident": incident, "page": page, "permalink": request.build_absolute_uri(request.path)},
     )
 
 
@@ -227,10 +384,11 @@ def time_zone(request: HttpRequest) -> HttpResponse:
     if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, request.is_secure()):
         next_url = "/"
     if request.method == "GET":
+        current = timezone.get_current_timezone_name()
         return render(
             request,
             "pages/time_zone.html",
-            {"zones": zone_names(), "current": timezone.get_current_timezone_name(), "next": next_url},
+            {"suggested": suggested(current), "zones": zone_choices(), "current": current, "next": next_url},
         )
     name = request.POST.get("zone", "")
     zone = parse_zone(name)

@@ -179,7 +179,8 @@ def _follow_peak(spike: Spike, state: DetectorState) -> None:
 
 
 def update_breakdowns(spike_id: int, until: datetime) -> None:
-    """Problem-type and region shares of the reports from onset to the end (or now)."""
+    """Problem-type and region shares of the reports from onset to the end (or
+    now), and how many people reported."""
     spike = Spike.objects.get(pk=spike_id)
     counts = MinuteCount.objects.filter(
         service_id=spike.service_id, minute__gte=spike.started_at, minute__lt=spike.ended_at or until
@@ -192,7 +193,10 @@ def update_breakdowns(spike_id: int, until: datetime) -> None:
     regions = dict(counts.values("region").annotate(n=Sum("reports")).values_list("region", "n"))
     spike.problems = _shares(problems)
     spike.regions = _shares(regions)
-    Spike.objects.filter(pk=spike.pk).update(problems=spike.problems, regions=spike.regions)
+    spike.people = spike.count_people(until)
+    Spike.objects.filter(pk=spike.pk).update(
+        problems=spike.problems, regions=spike.regions, people=spike.people
+    )
 
 
 def _shares(totals: dict[str, int]) -> dict[str, float]:

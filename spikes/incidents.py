@@ -4,6 +4,9 @@
   each other are one incident.
 - When WIDESPREAD_SERVICES or more services of any owners start within WINDOW (a
   cloud or CDN failure), they are one widespread incident.
+- The spikes of one service that overlap (its all-regions series and the regions
+  that spike with it, within WINDOW) are one outage, headed by the all-regions
+  spike when there is one: the archive, the feeds and the home page show it once.
 - When Facebook fails, people blame their internet provider: a spike of an ISP or
   a mobile carrier that starts while a bigger outage of another kind of service is
   under way is marked "possibly related to" it instead of counting as an outage
@@ -17,7 +20,7 @@ from datetime import timedelta
 from django.db.models import Max, Q
 
 from reports.models import Category
-from spikes.models import Incident, Spike, SpikeChange
+from spikes.models import ALL_REGIONS, Incident, Spike, SpikeChange, Status
 
 # Meta's 2021 and 2024 outages hit its apps within a few minutes of each other;
 # ten minutes covers that and the detector's own delay on the smaller apps.
@@ -46,8 +49,35 @@ def _neighbours(spike: Spike):
     )
 
 
+def join_outage(spike: Spike) -> None:
+    """Make a spike that just opened part of its service's outage in progress: one
+    of the service's spikes still open, or over less than WINDOW before this one
+    began. Outages it bridges become one. The all-regions spike heads the outage;
+    without one, its first spike does."""
+    others = list(
+        Spike.objects.filter(service_id=spike.service_id, started_at__lte=spike.started_at + WINDOW)
+        .filter(Q(ended_at__isnull=True) | Q(ended_at__gte=spike.started_at - WINDOW))
+        .exclude(pk=spike.pk)
+        .exclude(status=Status.DISMISSED)
+        .only("pk", "part_of_id")
+    )
+    if not others:
+        return
+    heads = {other.part_of_id or other.pk for other in others}
+    members = list(
+        Spike.objects.filter(Q(pk__in=heads) | Q(part_of__in=heads)).only("pk", "region", "started_at")
+    )
+    candidates = [*members, spike]
+    head = min(candidates, key=lambda s: (s.region != ALL_REGIONS, s.started_at, s.pk))
+    Spike.objects.filter(pk__in=[m.pk for m in candidates]).exclude(pk=head.pk).update(part_of=head)
+    Spike.objects.filter(pk=head.pk).update(part_of=None)
+    spike.part_of_id = None if head.pk == spike.pk else head.pk
+
+
 def place(spike: Spike) -> None:
-    """Decide, for a spike that just opened, its incident or what it rides on."""
+    """Decide, for a spike that just opened, its outage, its incident or what it
+    rides on."""
+    join_outage(spike)
     neighbours = list(_neighbours(spike))
     category = spike.service.category
     if category in SYMPATHETIC_CATEGORIES:

@@ -7,12 +7,15 @@ raw reports.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from django.db import models
+from django.db.models.fields.json import KeyTextTransform
 from django.utils import timezone
 
-from reports.models import ProblemType, Service, ServiceGroup
+from reports.models import ProblemType, Report, Service, ServiceGroup
 
 ALL_REGIONS = ""
 
@@ -185,9 +188,139 @@ class Incident(models.Model):
         return f"{name} incident of {self.started_at:%Y-%m-%d %H:%M}"
 
 
+class StatusLevel(models.TextChoices):
+    """The answer to "is this service down right now?" (ServiceStatus.level)."""
+
+    OK = "ok", "No current problems"
+    WARNING = "warning", "Possible problems"
+    DANGER = "danger", "Problems detected"
+    RECOVERING = "recovering", "Recovering"
+
+
+_RANK = {Level.WARNING: 1, Level.DANGER: 2}
+
+
+@dataclass(frozen=True)
+class ServiceStatus:
+    """Whether a service is down, answered once for the site, the feeds, the API and
+    the webhooks alike (SpikeQuerySet.status_for and .statuses build it).
+
+    The rule:
+    - Counted: the service's open spikes that staff did not dismiss, in all regions
+      together and in single regions alike. A regional spike is as much an outage
+      as a global one (the level rolls up), only narrower: `regions` says where.
+    - A spike is *active* until its series is back within its usual range: the
+      detector keeps a spike open for an hour of normal reports before closing it
+      (hysteresis), and says from which minute reports were back to normal
+      (Spike.back_to_normal_at). That minute is also the spike's end once closed.
+    - level: the worst level among active spikes; "recovering" when every open
+      spike is back to normal; "ok" without open spikes.
+    - since: the onset of the earliest open spike (started_at); recovering_since:
+      the minute the last of them was back to normal.
+    """
+
+    level: str
+    spikes: tuple[Spike, ...] = ()
+    since: datetime | None = None
+    recovering_since: datetime | None = None
+
+    @classmethod
+    def of(cls, spikes: Iterable[Spike]) -> ServiceStatus:
+        counted = sorted(
+            (s for s in spikes if s.ended_at is None and s.status != Status.DISMISSED),
+            key=lambda s: (s.region != ALL_REGIONS, -_RANK.get(s.level, 0), s.started_at, s.region),
+        )
+        if not counted:
+            return cls(StatusLevel.OK)
+        since = min(s.started_at for s in counted)
+        active = [s for s in counted if s.back_to_normal_at is None]
+        if active:
+            level = max((s.level for s in active), key=lambda lv: _RANK.get(lv, 0))
+            return cls(level, tuple(counted), since)
+        recovered = max(s.back_to_normal_at for s in counted)
+        return cls(StatusLevel.RECOVERING, tuple(counted), since, recovered)
+
+    @property
+    def is_ok(self) -> bool:
+        return self.level == StatusLevel.OK
+
+    @property
+    def label(self) -> str:
+        return StatusLevel(self.level).label
+
+    @property
+    def lead(self) -> Spike | None:
+        """The spike that speaks for the service: the all-regions one, else the
+        worst regional one (the earliest of equals)."""
+        return self.spikes[0] if self.spikes else None
+
+    @property
+    def regions(self) -> list[str]:
+        """Regions with an open spike of their own, by code."""
+        return sorted({s.region for s in self.spikes if s.region != ALL_REGIONS})
+
+    @property
+    def is_regional(self) -> bool:
+        """Only single regions spike (no all-regions spike is open)."""
+        return bool(self.spikes) and all(s.region != ALL_REGIONS for s in self.spikes)
+
+    @property
+    def confirmed_by(self) -> str:
+        """ "provider" or "staff" when the lead spike is confirmed, else ""."""
+        lead = self.lead
+        if lead is None or lead.status != Status.CONFIRMED:
+            return ""
+        return lead.confirmed_by or ConfirmedBy.STAFF
+
+    def as_dict(self) -> dict:
+        """The JSON form the API and the webhooks send."""
+        lead = self.lead
+        return {
+            "level": self.level,
+            "since": _iso(self.since),
+            "recovering_since": _iso(self.recovering_since),
+            "regions": self.regions,
+            "spike": lead.pk if lead else None,
+        }
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
 class SpikeQuerySet(models.QuerySet):
     def open(self) -> SpikeQuerySet:
         return self.filter(ended_at__isnull=True).exclude(status=Status.DISMISSED)
+
+    def with_recovery(self) -> SpikeQuerySet:
+        """Annotated with the detector's "back to normal since" of each spike's
+        series (read from Series.detector_state, no extra query)."""
+        return self.annotate(_quiet_start=KeyTextTransform("quiet_start", "series__detector_state"))
+
+    def status_for(self, service: Service | int, region: str | None = None) -> ServiceStatus:
+        """Is this service down? With `region`, in that region (its own spike, and
+        the all-regions one, which concerns everyone). One query."""
+        spikes = self.open().with_recovery().filter(service=service)
+        if region is not None:
+            spikes = spikes.filter(region__in=[ALL_REGIONS, region])
+        return ServiceStatus.of(spikes.select_related("related_to__service", "incident__group"))
+
+    def statuses(self, services: Iterable[int] | None = None) -> dict[int, ServiceStatus]:
+        """{service id: status} of every service with an open spike (of `services`,
+        if given); a service missing from it is OK. One query."""
+        spikes = (
+            self.open().with_recovery().select_related("service", "related_to__service", "incident__group")
+        )
+        if services is not None:
+            spikes = spikes.filter(service__in=list(services))
+        by_service: dict[int, list[Spike]] = {}
+        for spike in spikes:
+            by_service.setdefault(spike.service_id, []).append(spike)
+        return {pk: ServiceStatus.of(group) for pk, group in by_service.items()}
+
+    def outages(self) -> SpikeQuerySet:
+        """One row per outage: the spikes that head one (see Spike.part_of)."""
+        return self.filter(part_of__isnull=True)
 
 
 class Spike(models.Model):
@@ -218,6 +351,20 @@ class Spike(models.Model):
         related_name="sympathetic_spikes",
         help_text="Possibly related to this bigger outage elsewhere",
     )
+    # One outage, one entry: the regional spikes of an outage (and an all-regions
+    # spike that came after one of them) point at the spike that heads it, which
+    # is its all-regions spike when it has one (spikes.incidents.join_outage).
+    part_of = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="parts",
+        help_text="The spike heading the outage this one is part of; empty for a head",
+    )
+    people = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Distinct people who reported from onset to the end (or now)"
+    )
 
     objects = SpikeQuerySet.as_manager()
 
@@ -241,6 +388,28 @@ class Spike(models.Model):
     @property
     def is_open(self) -> bool:
         return self.ended_at is None
+
+    @property
+    def back_to_normal_at(self) -> datetime | None:
+        """While open: the minute from which the detector judges the series back
+        within its usual range (it closes the spike, with that minute as its end,
+        after an hour of it). None while reports are still high, or unknown (the
+        queryset was not annotated by with_recovery())."""
+        epoch = getattr(self, "_quiet_start", None)
+        if self.ended_at is not None or epoch in (None, ""):
+            return None
+        return datetime.fromtimestamp(float(epoch), tz=UTC)
+
+    def count_people(self, until: datetime) -> int:
+        """Distinct reporters (fingerprints) from onset to the end, or `until`. A
+        fingerprint's key changes every UTC day, so someone reporting on both sides
+        of midnight counts twice."""
+        reports = Report.objects.filter(
+            service_id=self.service_id, created_at__gte=self.started_at, created_at__lt=self.ended_at or until
+        )
+        if self.region != ALL_REGIONS:
+            reports = reports.filter(region_id=self.region)
+        return reports.values("fingerprint").distinct().count()
 
 
 class SpikeChange(models.Model):

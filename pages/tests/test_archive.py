@@ -47,6 +47,8 @@ def listed(html: str) -> list[int]:
     [
         ({}, ["wa_open", "gmail", "wa_in", "ig_old"]),
         ({"service": "whatsapp"}, ["wa_open", "wa_in"]),
+        ({"service": "WhatsApp"}, ["wa_open", "wa_in"]),
+        ({"service": " gmail "}, ["gmail"]),
         ({"group": "meta"}, ["wa_open", "wa_in", "ig_old"]),
         ({"group": "alphabet"}, ["gmail"]),
         ({"region": "in"}, ["wa_in"]),
@@ -69,7 +71,7 @@ def test_the_archive_filters_outages(client, archive, query, expected):
 @pytest.mark.parametrize(
     ("query", "message"),
     [
-        ({"service": "nope"}, "There is no service with that name"),
+        ({"service": "nope"}, "There is no service called &#x27;nope&#x27;: use its name or slug"),
         ({"group": "nobody"}, "There is no owner with that name"),
         ({"region": "XX"}, "&#x27;XX&#x27; is not a region"),
         ({"level": "apocalyptic"}, "Select a valid choice"),

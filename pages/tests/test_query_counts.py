@@ -16,8 +16,11 @@ from spikes.timeseries import forget_profiles
 
 # The pages and their ceilings: what each costs today, so a new query per row shows.
 PAGES = {
-    "service": ("/status/whatsapp/", 16),
-    "service_week": ("/status/whatsapp/?range=7d&interval=15m", 16),
+    # The charts also read how far counting got and the intake gaps (two queries).
+    "service": ("/status/whatsapp/", 17),
+    "service_week": ("/status/whatsapp/?range=7d&interval=15m", 17),
+    "service_csv": ("/status/whatsapp/reports.csv", 8),
+    "service_embed": ("/status/whatsapp/embed/", 8),
     "archive": ("/outages/?service=whatsapp", 8),
     "spike": ("/outages/{spike}/", 16),
     "csv": ("/outages/{spike}/reports.csv", 6),

@@ -104,6 +104,9 @@ SERVICE = {
     "problem_types": ["messages", "pictures", "voice-messages", "login"],
     "status": "suspected",
     "level": "danger",
+    "since": "2026-03-05T17:42:00Z",
+    "recovering_since": None,
+    "regions": ["IN"],
     "open_spike": 812,
 }
 SPIKE = {
@@ -164,15 +167,20 @@ TIME_PARAMETERS = [
 ]
 PAGE_PARAMETERS = [
     OpenApiParameter("cursor", OpenApiTypes.STR, description="From a page's `next` or `previous` link"),
-    OpenApiParameter("limit", OpenApiTypes.INT, description="Items per page, 1 to 200 (default 50)"),
+    OpenApiParameter(
+        "limit",
+        {"type": "integer", "minimum": 1, "maximum": 200},
+        description="Items per page, 1 to 200 (default 50)",
+    ),
 ]
 CSV_NOTE = " Add `?format=csv` or send `Accept: text/csv` for CSV."
 
 services = extend_schema_view(
     list=extend_schema(
         summary="Services and their current status",
-        description="Every active service, with the status and level of its open spike in all regions "
-        "together (`ok` and null when there is none).",
+        description="Every active service with its current status, the same answer the site's banner "
+        "gives: `level` is the worst level of its open spikes in any region (null when there is none), "
+        "or `recovering` once every open spike is back within its usual range.",
         responses={
             200: _ok(api.ServiceSerializer, [SERVICE], many=True),
             **_bad("group", "There is no group with this slug."),
@@ -254,11 +262,13 @@ regions = extend_schema_view(
 live_status = extend_schema_view(
     list=extend_schema(
         summary="Every service with problems now",
-        description="Services with at least one open spike, in any region, with their worst level and each open spike.",
+        description="Services with at least one open spike, in any region, with their status (as on "
+        "`services/`) and each open spike.",
         responses={
             200: _ok(
                 api.LiveStatusSerializer,
-                [{"slug": "whatsapp", "name": "WhatsApp", "level": "danger", "spikes": [
+                [{"slug": "whatsapp", "name": "WhatsApp", "level": "danger", "since": "2026-03-05T17:42:00Z",
+                  "recovering_since": None, "regions": ["IN"], "spikes": [
                     {"id": 812, "region": "", "level": "danger", "status": "suspected",
                      "started_at": "2026-03-05T17:42:00Z", "peak_reports": 1240, "expected_reports": 21.5}]}],
                 many=True,
@@ -353,7 +363,7 @@ def webhook_endpoints(cls):
         create=extend_schema(
             summary="Register a webhook endpoint",
             description="Events: spike.opened, spike.level_changed, spike.resolved, incident.opened. "
-            "Each delivery is signed: see docs/partner-api.md.",
+            "Each delivery is signed: see [the partner API guide](/developers/#webhooks).",
             examples=[
                 OpenApiExample(
                     "Danger-level spikes of two services, in India or worldwide",
@@ -380,3 +390,14 @@ def webhook_endpoints(cls):
             summary="Remove a webhook endpoint", responses={204: None, **NOT_FOUND, **_WEBHOOK_AUTH}
         ),
     )(cls)
+
+
+def empty_query_parameters_are_absent(result: dict, generator, request, public) -> dict:
+    """A postprocessing hook: every query parameter of the API may be sent empty
+    (`?until=`), which means the same as leaving it out; say so in the schema."""
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []):
+                if parameter.get("in") == "query":
+                    parameter["allowEmptyValue"] = True
+    return result

@@ -10,14 +10,33 @@ from rest_framework import serializers
 
 from partners import readmodels
 from reports.models import ProblemType, Region, Service
-from spikes.models import Incident, Spike, SpikeChange
+from spikes.models import Incident, ServiceStatus, Spike, SpikeChange, StatusLevel
 from spikes.timeseries import INTERVALS, Bucket
 
 # Far enough either side for any real question, near enough that no date
-# arithmetic on the range can overflow.
+# arithmetic on the range can overflow (nor PostgreSQL refuse the offset).
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 DEFAULT_SPAN = timedelta(hours=24)
+NO_PROBLEMS = ServiceStatus(StatusLevel.OK)
+# The offsets in use on Earth run from -12:00 to +14:00; PostgreSQL refuses some
+# that Python reads (-22:00), and nobody means them.
+OFFSETS = (timedelta(hours=-12), timedelta(hours=14))
+
+
+def utc_instant(moment: datetime) -> datetime:
+    """An aware time from a request, in UTC; ValueError saying what is wrong with it
+    (an offset no place uses, or a time outside 2000 to 2100)."""
+    offset = moment.utcoffset()
+    if offset is not None and not OFFSETS[0] <= offset <= OFFSETS[1]:
+        raise ValueError(f"The offset {moment:%z} is not one any place uses (from -1200 to +1400).")
+    try:
+        moment = moment.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00+01:00 is before the year 1 in UTC
+        moment = EARLIEST - timedelta(days=1)
+    if not EARLIEST <= moment <= LATEST:
+        raise ValueError("Give a time between 2000 and 2100, e.g. 2026-03-05T17:42:00Z.")
+    return moment
 
 
 class ProblemTypeSerializer(serializers.ModelSerializer):
@@ -32,41 +51,69 @@ class RegionSerializer(serializers.ModelSerializer):
         fields = ["code", "name"]
 
 
-class ServiceSerializer(serializers.ModelSerializer):
-    """A service with its current status. The view puts in the context every open
-    spike in all regions (`open_spikes`: {service id: spike}) and every service's
+class ServiceStatusFields(serializers.Serializer):
+    """The service's answer to "is it down?" (spikes.models.ServiceStatus), the
+    same the site's banner gives. Subclasses say where the status comes from."""
+
+    level = serializers.SerializerMethodField(
+        help_text='null (no problems), "warning", "danger", or "recovering" (every open spike is '
+        "back within its usual range; the spikes close after an hour of it)"
+    )
+    since = serializers.SerializerMethodField(help_text="Onset of the earliest open spike, or null")
+    recovering_since = serializers.SerializerMethodField(
+        help_text="While recovering: since when reports are back within their usual range"
+    )
+    regions = serializers.SerializerMethodField(help_text="Regions with an open spike of their own")
+
+    def status_of(self, service: Service) -> ServiceStatus:
+        raise NotImplementedError
+
+    def get_level(self, service: Service) -> str | None:
+        status = self.status_of(service)
+        return None if status.is_ok else status.level
+
+    def get_since(self, service: Service) -> str | None:
+        return iso(self.status_of(service).since)
+
+    def get_recovering_since(self, service: Service) -> str | None:
+        return iso(self.status_of(service).recovering_since)
+
+    def get_regions(self, service: Service) -> list[str]:
+        return self.status_of(service).regions
+
+
+class ServiceSerializer(ServiceStatusFields, serializers.ModelSerializer):
+    """A service with its current status. The view puts in the context every
+    service's status (`statuses`: {service id: ServiceStatus}, OK when missing) and
     problem types (`problem_types`: {service id: [slug]})."""
 
     group = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
     problem_types = serializers.SerializerMethodField()
     status = serializers.SerializerMethodField(help_text='"ok", or the status of the open spike')
-    level = serializers.SerializerMethodField(help_text='null, "warning" or "danger"')
-    open_spike = serializers.SerializerMethodField(help_text="The id of the open spike, or null")
+    open_spike = serializers.SerializerMethodField(
+        help_text="The open spike that speaks for the service (all regions, else the worst region), or null"
+    )
 
     class Meta:
         model = Service
         fields = [
             "slug", "name", "category", "group", "status_page_url",
-            "problem_types", "status", "level", "open_spike",
+            "problem_types", "status", "level", "since", "recovering_since", "regions", "open_spike",
         ]  # fmt: skip
 
-    def _spike(self, service: Service) -> Spike | None:
-        return self.context["open_spikes"].get(service.pk)
+    def status_of(self, service: Service) -> ServiceStatus:
+        return self.context["statuses"].get(service.pk) or NO_PROBLEMS
 
     def get_problem_types(self, service: Service) -> list[str]:
         return self.context["problem_types"].get(service.pk, [])
 
     def get_status(self, service: Service) -> str:
-        spike = self._spike(service)
-        return spike.status if spike else readmodels.OK
-
-    def get_level(self, service: Service) -> str | None:
-        spike = self._spike(service)
-        return spike.level if spike else None
+        lead = self.status_of(service).lead
+        return lead.status if lead else readmodels.OK
 
     def get_open_spike(self, service: Service) -> int | None:
-        spike = self._spike(service)
-        return spike.pk if spike else None
+        lead = self.status_of(service).lead
+        return lead.pk if lead else None
 
 
 class OpenSpikeSerializer(serializers.ModelSerializer):
@@ -75,18 +122,17 @@ class OpenSpikeSerializer(serializers.ModelSerializer):
         fields = ["id", "region", "level", "status", "started_at", "peak_reports", "expected_reports"]
 
 
-class LiveStatusSerializer(serializers.ModelSerializer):
-    """A service with problems: its worst level and each of its open spikes."""
+class LiveStatusSerializer(ServiceStatusFields, serializers.ModelSerializer):
+    """A service with problems: its status and each of its open spikes."""
 
-    level = serializers.SerializerMethodField()
     spikes = OpenSpikeSerializer(source="open_spikes", many=True, read_only=True)
 
     class Meta:
         model = Service
-        fields = ["slug", "name", "level", "spikes"]
+        fields = ["slug", "name", "level", "since", "recovering_since", "regions", "spikes"]
 
-    def get_level(self, service: Service) -> str:
-        return readmodels.level_of(service)
+    def status_of(self, service: Service) -> ServiceStatus:
+        return readmodels.status_of(service)
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -209,6 +255,14 @@ class SeriesSerializer(serializers.Serializer):
     buckets = BucketSerializer(many=True)
 
 
+class InstantField(serializers.DateTimeField):
+    """A time as given, its offset kept, for `utc_instant` to judge (DRF's own
+    would turn -22:00 into UTC silently)."""
+
+    def enforce_timezone(self, value: datetime) -> datetime:
+        return value if value.utcoffset() is not None else super().enforce_timezone(value)
+
+
 class SeriesQuerySerializer(serializers.Serializer):
     """The query string of a series: interval, from, until, region."""
 
@@ -224,8 +278,8 @@ class SeriesQuerySerializer(serializers.Serializer):
     def get_fields(self):
         # `from` is a Python keyword, so these two cannot be declared as attributes.
         fields = super().get_fields()
-        fields["from"] = serializers.DateTimeField(required=False)
-        fields["until"] = serializers.DateTimeField(required=False)
+        fields["from"] = InstantField(required=False)
+        fields["until"] = InstantField(required=False)
         return fields
 
     def validate_region(self, value: str) -> str:
@@ -239,11 +293,14 @@ class SeriesQuerySerializer(serializers.Serializer):
         return code
 
     def validate(self, attrs: dict) -> dict:
+        for name in ("from", "until"):
+            if attrs.get(name) is not None:
+                try:
+                    attrs[name] = utc_instant(attrs[name])
+                except ValueError as bad:
+                    raise serializers.ValidationError({name: [str(bad)]}) from None
         until = attrs.get("until") or timezone.now()
         start = attrs.get("from") or until - DEFAULT_SPAN
-        for name, moment in (("from", start), ("until", until)):
-            if not EARLIEST <= moment <= LATEST:
-                raise serializers.ValidationError({name: [f"{name} must fall between 2000 and 2100."]})
         if until <= start:
             raise serializers.ValidationError({"until": ["until must come after from."]})
         attrs["from"], attrs["until"] = start, until

@@ -28,7 +28,9 @@ class ServiceViewSet(PartnerViewSet):
     @schema.series
     @action(detail=True, methods=["get"], filterset_class=None)
     def series(self, request: Request, slug: str) -> Response:
-        query = serializers.SeriesQuerySerializer(data=request.query_params)
+        # An empty parameter is the same as leaving it out, as for every list.
+        given = {name: value for name, value in request.query_params.items() if value != ""}
+        query = serializers.SeriesQuerySerializer(data=given)
         query.is_valid(raise_exception=True)
         params = query.validated_data
         service = self.get_object()
@@ -55,7 +57,7 @@ class ServiceViewSet(PartnerViewSet):
         if self.action not in ("list", "retrieve"):
             return super().get_serializer_context()
         return super().get_serializer_context() | {
-            "open_spikes": readmodels.open_spikes_by_service(),
+            "statuses": readmodels.statuses_by_service(),
             "problem_types": readmodels.problem_slugs_by_service(),
         }
 

@@ -27,13 +27,22 @@ class TestServices:
         assert by_slug["whatsapp"]["open_spike"] == spike.pk
         assert (by_slug["instagram"]["status"], by_slug["instagram"]["level"]) == ("ok", None)
 
-    def test_a_regional_or_ended_spike_does_not_change_the_service_status(self, api, whatsapp):
-        make_spike(whatsapp, T0, region="US")
+    def test_a_regional_spike_rolls_up_to_the_service_naming_its_region(self, api, whatsapp):
+        regional = make_spike(whatsapp, T0, region="US")
         make_spike(whatsapp, T0 - timedelta(days=1), ended_at=T0 - timedelta(hours=20), status="resolved")
 
         service = api.get("/api/v1/services/whatsapp/").json()
 
-        assert (service["status"], service["level"]) == ("ok", None)
+        assert (service["status"], service["level"], service["regions"]) == ("suspected", "danger", ["US"])
+        assert service["open_spike"] == regional.pk
+        assert service["since"] == "2026-03-02T00:00:00Z"
+
+    def test_an_ended_spike_does_not_change_the_service_status(self, api, whatsapp):
+        make_spike(whatsapp, T0 - timedelta(days=1), ended_at=T0 - timedelta(hours=20), status="resolved")
+
+        service = api.get("/api/v1/services/whatsapp/").json()
+
+        assert (service["status"], service["level"], service["since"]) == ("ok", None, None)
 
     def test_it_filters_services_by_group_and_category(self, api, whatsapp, instagram, comcast):
         assert [s["slug"] for s in api.get("/api/v1/services/?group=meta").json()] == [

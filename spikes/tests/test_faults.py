@@ -191,7 +191,7 @@ def test_the_late_pass_finds_what_passes_every_minute_would_have_found(whatsapp,
     def without_ids(state):
         spikes, changes, series = state
         return (
-            [{k: v for k, v in s.items() if k not in ("id", "incident_id")} for s in spikes],
+            [{k: v for k, v in s.items() if k not in ("id", "incident_id", "part_of_id")} for s in spikes],
             [{k: v for k, v in c.items() if k != "spike_id"} for c in changes],
             series,
         )
