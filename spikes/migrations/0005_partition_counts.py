@@ -20,7 +20,7 @@ def partition(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("spikes", "0002_seriesminute_covering_index"),
+        ("spikes", "0004_group_existing_outages"),
     ]
 
     # Backwards they stay partitioned, which the models work with as well.
