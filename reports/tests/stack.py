@@ -18,6 +18,8 @@ from email.message import Message
 from glob import glob
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 
@@ -36,6 +38,15 @@ def pg_bin() -> Path | None:
 def missing_binaries() -> list[str]:
     missing = [] if pg_bin() else ["initdb/pg_ctl (PostgreSQL)"]
     return missing + [name for name in ("redis-server", "redis-cli") if not shutil.which(name)]
+
+
+def need_binaries(what: str) -> None:
+    """Skip `what` without the PostgreSQL and Redis binaries; in CI (CI set), fail."""
+    missing = missing_binaries()
+    if missing and os.environ.get("CI"):
+        pytest.fail(f"CI must run {what}, but these are missing: {', '.join(missing)}")
+    if missing:
+        pytest.skip(f"needs {', '.join(missing)}")
 
 
 def wait_until(check, timeout: float, what: str, interval: float = 0.1):

@@ -11,7 +11,6 @@ they fail instead.
 from __future__ import annotations
 
 import contextlib
-import os
 import shutil
 import socket
 import tempfile
@@ -22,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from reports.tests.stack import App, Postgres, Redis, missing_binaries, wait_until
+from reports.tests.stack import App, Postgres, Redis, need_binaries, wait_until
 
 pytestmark = pytest.mark.faults
 
@@ -103,11 +102,7 @@ class Link:
 
 @pytest.fixture(scope="module")
 def postgres():
-    missing = missing_binaries()
-    if missing:
-        if os.environ.get("CI"):
-            pytest.fail(f"CI must run the Redis fault tests, but these are missing: {', '.join(missing)}")
-        pytest.skip(f"needs {', '.join(missing)}")
+    need_binaries("the Redis fault tests")
     folder = Path(tempfile.mkdtemp(prefix="ow-redis-"))
     folder.chmod(0o755)  # PostgreSQL runs as its own user, below this folder
     server = Postgres(folder / "servers")
