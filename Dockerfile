@@ -10,4 +10,4 @@ RUN useradd --system --home /app outagewatch && mkdir -p /data && chown outagewa
 USER outagewatch
 EXPOSE 8000
 # granian: half the CPU per report of gunicorn's sync worker (docs/scaling.md).
-CMD ["granian", "--interface", "wsgi", "--host", "0.0.0.0", "--port", "8000", "--respawn-failed-workers", "outagewatch.wsgi:application"]
+CMD ["granian", "--interface", "wsgi", "--host", "0.0.0.0", "--port", "8000", "--workers", "2", "--blocking-threads", "2", "--respawn-failed-workers", "outagewatch.wsgi:application"]
