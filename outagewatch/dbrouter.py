@@ -34,7 +34,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import DatabaseError, connections
+from django.db import Error, connections
 from django.http import HttpRequest, HttpResponse
 
 logger = logging.getLogger(__name__)
@@ -106,7 +106,7 @@ class ReplicaHealth:
             with connections[PRIMARY].cursor() as cursor:
                 cursor.execute("SELECT pg_current_wal_insert_lsn()::text")
                 primary_lsn = cursor.fetchone()[0]
-        except DatabaseError:
+        except Error:
             # The primary is down: judge by what the replica received, so the site can
             # go on reading while the primary comes back.
             _close(PRIMARY)
@@ -120,7 +120,7 @@ class ReplicaHealth:
                     [primary_lsn],
                 )
                 standby, caught_up, lag = cursor.fetchone()
-        except DatabaseError as exc:
+        except Error as exc:
             _close(REPLICA)
             return False, _first_line(exc)
         if not standby:
@@ -144,7 +144,7 @@ def _first_line(exc: Exception) -> str:
 
 def _close(alias: str) -> None:
     # A broken connection is useless; the next use opens a new one.
-    with contextlib.suppress(DatabaseError):
+    with contextlib.suppress(Error):
         connections[alias].close()
 
 
@@ -219,7 +219,9 @@ class ReplicaMiddleware:
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         """The replica failed under a read-only view: mark it down, read the primary."""
-        if not isinstance(exception, DatabaseError) or not hasattr(request, "_replica_view"):
+        # Error, not DatabaseError: a connection the replica closed under us raises
+        # InterfaceError ("connection already closed"), which is not a DatabaseError.
+        if not isinstance(exception, Error) or not hasattr(request, "_replica_view"):
             return None
         if not connections[REPLICA].errors_occurred:
             return None  # the primary failed, not the replica: nothing to fall back to

@@ -289,7 +289,10 @@ def test_the_replica_going_away_mid_traffic_never_gives_a_500_and_is_logged_once
 
     during = [s for at, _, s in statuses if at >= stopped_at]
     assert len(during) > 10
-    assert {s for _, _, s in statuses} == {200}, [(p, s) for _, p, s in statuses if s != 200][:5]
     log = cluster.log()
+    assert {s for _, _, s in statuses} == {200}, (
+        [(p, s) for _, p, s in statuses if s != 200][:5],
+        log[-4000:],
+    )
     assert log.count("read replica unavailable") == 1
     assert log.count("read replica available again") == 1
