@@ -17,7 +17,7 @@ from django.utils.feedgenerator import Atom1Feed
 from pages.charts import expected_phrase
 from pages.outages import OutageEntry, entries, heads
 from reports.models import Service, ServiceGroup
-from spikes.models import ServiceStatus, Spike, Status, StatusLevel
+from spikes.models import ServiceStatus, Spike, StatusLevel
 
 FEED_ITEMS = 50
 
@@ -29,7 +29,7 @@ class Item:
 
 
 def _items(spikes: QuerySet[Spike]) -> list[Item]:
-    outages = entries(list(spikes.exclude(status=Status.DISMISSED).order_by("-started_at")[:FEED_ITEMS]))
+    outages = entries(list(spikes.not_dismissed().order_by("-started_at")[:FEED_ITEMS]))
     open_services = {o.service.pk for o in outages if o.ended_at is None}
     statuses = Spike.objects.statuses(open_services) if open_services else {}
     return [Item(o, statuses.get(o.service.pk) if o.ended_at is None else None) for o in outages]
@@ -55,7 +55,9 @@ class AllOutagesFeed(Feed):
             state = "resolved"
         else:
             state = item.status.label.lower()
-        return f"{item.outage.title}: {state}"
+        head = item.outage.head
+        verdict = f", confirmed by {head.get_confirmed_by_display().lower()}" if head.is_confirmed else ""
+        return f"{item.outage.title}: {state}{verdict}"
 
     def item_description(self, item: Item) -> str:
         outage = item.outage
@@ -72,9 +74,21 @@ class AllOutagesFeed(Feed):
             parts.append(f"{head.people} people reported.")
         if head.related_to_id:
             parts.append(f"Possibly related to the {head.related_to.service.name} outage.")
-        if head.status == Status.CONFIRMED:
-            parts.append(f"Confirmed by {head.get_confirmed_by_display().lower() or 'staff'}.")
+        if head.is_confirmed:
+            by = head.get_confirmed_by_display().lower() or "our staff"
+            parts.append(f"Confirmed by {by}" + (f": {head.verdict_note}." if head.verdict_note else "."))
+            if head.verdict_url:
+                parts.append(f"The provider's incident: {head.verdict_url}")
+        else:
+            parts.append("Suspected from user reports, not confirmed.")
         return " ".join(parts)
+
+    def item_categories(self, item: Item) -> list[str]:
+        """The level and the verdict, for readers that filter on them."""
+        head = item.outage.head
+        return [head.level, head.verdict] + (
+            [f"confirmed-by-{head.confirmed_by}"] if head.confirmed_by else []
+        )
 
     def item_link(self, item: Item) -> str:
         return reverse("spike-detail", args=[item.outage.head.pk])

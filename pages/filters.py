@@ -10,8 +10,9 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 
+from pages.editions import in_country
 from reports.models import Region, Service, ServiceGroup
-from spikes.models import ALL_REGIONS, Level, Spike, Status
+from spikes.models import ALL_REGIONS, Level, Spike, Verdict
 
 
 class SpikeFilterForm(forms.Form):
@@ -67,7 +68,13 @@ class SpikeFilter(django_filters.FilterSet):
         help_text="ISO code such as IN, or 'all' for all regions together",
     )
     level = django_filters.ChoiceFilter(choices=Level.choices, empty_label="Any level", method="filter_level")
-    status = django_filters.ChoiceFilter(choices=Status.choices, empty_label="Any status")
+    verdict = django_filters.ChoiceFilter(choices=Verdict.choices, empty_label="Any verdict")
+    state = django_filters.ChoiceFilter(
+        choices=[("open", "Going on"), ("ended", "Over")],
+        method="filter_state",
+        label="Going on or over",
+        empty_label="Going on or over",
+    )
     started_after = django_filters.DateFilter(
         field_name="started_at",
         lookup_expr="date__gte",
@@ -89,10 +96,13 @@ class SpikeFilter(django_filters.FilterSet):
     def filter_service(self, queryset, name: str, value):
         return queryset.filter(service=value) if value else queryset
 
+    def filter_state(self, queryset, name: str, value: str):
+        return queryset.filter(ended_at__isnull=value == "open")
+
     def filter_region(self, queryset, name: str, value: str):
         if value == "all":
             return queryset.filter(region=ALL_REGIONS)
-        return queryset.filter(Q(region=value) | Q(parts__region=value)).distinct()
+        return queryset.filter(in_country(value))
 
     def filter_level(self, queryset, name: str, value: str):
         return queryset.filter(Q(level=value) | Q(parts__level=value)).distinct()

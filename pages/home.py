@@ -14,7 +14,7 @@ from pages.outages import and_list, entries, heads
 from reports.catalog import get_catalog
 from reports.models import Service
 from spikes import timeseries
-from spikes.models import ALL_REGIONS, Incident, SeriesMinute, ServiceStatus, Spike, Status, StatusLevel
+from spikes.models import ALL_REGIONS, Incident, SeriesMinute, ServiceStatus, Spike, StatusLevel
 
 TOP_SERVICES = 10
 RECENT_RESOLVED = 10
@@ -123,7 +123,7 @@ def recent_resolved(names: dict[str, str], limit: int = RECENT_RESOLVED):
         list(
             heads()
             .filter(ended_at__isnull=False)
-            .exclude(status=Status.DISMISSED)
+            .not_dismissed()
             .exclude(Exists(Spike.objects.filter(part_of=OuterRef("pk"), ended_at__isnull=True)))
             .order_by("-ended_at")[:limit]
         ),

@@ -14,7 +14,7 @@ from pages.outages import OutageEntry
 from pages.spikepage import BUCKET_BY_SPAN, CONTEXT
 from pages.templatetags.pages_tags import INTERVAL_WORDS
 from spikes import timeseries
-from spikes.models import ALL_REGIONS, Incident, Level, Spike, Status
+from spikes.models import ALL_REGIONS, Incident, Level, Spike
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ def build(incident: Incident, now: datetime, names: dict[str, str], zone: tzinfo
     """Each service's outage in the incident (its regional spikes folded in), with
     a chart of its reports from an hour before the start to the end (or now)."""
     spikes = list(
-        incident.spikes.exclude(status=Status.DISMISSED)
+        incident.spikes.not_dismissed()
         .select_related("service", "related_to__service")
         .order_by("started_at")
     )

@@ -10,7 +10,7 @@ from datetime import datetime
 from django.db.models import Prefetch, QuerySet
 
 from reports.models import Region, Service
-from spikes.models import ALL_REGIONS, Level, Spike, Status
+from spikes.models import ALL_REGIONS, Level, Spike, Verdict
 
 
 def region_names() -> dict[str, str]:
@@ -64,12 +64,22 @@ class OutageEntry:
     @property
     def state(self) -> str:
         """ "Ongoing", "Recovering" (reports back at the usual level, not closed
-        yet), or the head's status once it ended ("Resolved", "Confirmed")."""
+        yet), or "Ended": the lifecycle (the verdict is apart, `verdict_label`)."""
         if self.ended_at is not None:
-            return self.head.get_status_display()
+            return "Ended"
         if all(s.back_to_normal_at or s.ended_at for s in self.spikes):
             return "Recovering"
         return "Ongoing"
+
+    @property
+    def verdict_label(self) -> str:
+        """ "Suspected", "Confirmed by the provider", "Dismissed: report bombing"."""
+        head = self.head
+        if head.confirmed_by:
+            return f"Confirmed by {head.get_confirmed_by_display().lower()}"
+        if head.dismissed_reason:
+            return f"Dismissed: {head.get_dismissed_reason_display().lower()}"
+        return head.get_verdict_display()
 
     @property
     def countries(self) -> list[str]:
@@ -115,6 +125,6 @@ def entries(spikes: list[Spike], names: dict[str, str] | None = None) -> list[Ou
     parts are left out."""
     names = region_names() if names is None else names
     return [
-        OutageEntry([head, *(s for s in head.parts.all() if s.status != Status.DISMISSED)], names)
+        OutageEntry([head, *(s for s in head.parts.all() if s.verdict != Verdict.DISMISSED)], names)
         for head in spikes
     ]

@@ -14,9 +14,13 @@ from datetime import datetime, timedelta
 
 from django.db.models import Q
 
+from pages import countrymap, status
 from pages.charts import expected_phrase
+from pages.status import RegionRow
+from reports.subdivisions import first_level
 from spikes import timeseries
-from spikes.models import Level, Spike, SpikeChange
+from spikes.models import ALL_REGIONS, Actor, DismissReason, Level, Spike, SpikeChange
+from statuspages.matching import incidents_of
 
 # Hours of normal reports drawn either side of the spike, for contrast.
 CONTEXT = timedelta(hours=3)
@@ -111,6 +115,7 @@ CHANGE_LABELS = {
     SpikeChange.Kind.RESOLVED: "Resolved: an hour at the usual level, the outage is closed",
     SpikeChange.Kind.CONFIRMED: "Confirmed",
     SpikeChange.Kind.DISMISSED: "Dismissed",
+    SpikeChange.Kind.REOPENED: "Reopened: suspected again",
     SpikeChange.Kind.GROUPED: "Grouped into an incident",
     SpikeChange.Kind.RELATED: "Marked possibly related to another outage",
 }
@@ -132,6 +137,12 @@ def timeline(spike: Spike, changes: list[SpikeChange], peaks: Peaks | None = Non
         events.append(Event(spike.detected_at, f"Detected: {Level(spike.level).label.lower()}", "opened"))
     for change in changes:
         label = CHANGE_LABELS.get(change.kind, change.get_kind_display())
+        if change.actor == Actor.STAFF:
+            label = f"{label} by our staff"  # a staff member's name stays in the admin
+        elif change.actor == Actor.PROVIDER:
+            label = f"{label} by {change.actor_name or 'the provider'}"
+        if change.reason:
+            label = f"{label}: {DismissReason(change.reason).label.lower()}"
         if change.level and change.kind != SpikeChange.Kind.RESOLVED:
             label = f"{label}: {Level(change.level).label.lower()}"
         if change.note:
@@ -157,8 +168,33 @@ def timeline(spike: Spike, changes: list[SpikeChange], peaks: Peaks | None = Non
         events.append(Event(back, label, "ended"))
     if spike.ended_at and SpikeChange.Kind.RESOLVED not in kinds:
         events.append(Event(spike.ended_at, CHANGE_LABELS[SpikeChange.Kind.RESOLVED], "resolved"))
+    events.extend(provider_events(spike))
     order = {"onset": 0, "opened": 1, "peak": 2, "ended": 3}
     return sorted(events, key=lambda e: (e.at, order.get(e.kind, 4)))
+
+
+# A provider's update is quoted on the timeline up to this many characters.
+QUOTE_LENGTH = 280
+
+
+def provider_events(spike: Spike) -> list[Event]:
+    """The provider's own words on the outage, from the incidents matched to it:
+    each update where it was published, and the resolution."""
+    events = []
+    for incident in incidents_of(spike):
+        name = incident.source.name
+        updates = list(incident.updates.all())
+        if not updates:
+            events.append(Event(incident.acknowledged_at, f"{name}: “{incident.title}”", "provider"))
+        for update in updates:
+            words = update.body if len(update.body) <= QUOTE_LENGTH else update.body[: QUOTE_LENGTH - 1] + "…"
+            status = update.status.replace("_", " ").capitalize() or "Update"
+            events.append(
+                Event(update.at, f"{name}, “{incident.title}”: {status}. {words}".strip(), "provider")
+            )
+        if incident.resolved_at and not any(u.at == incident.resolved_at for u in updates):
+            events.append(Event(incident.resolved_at, f"{name}: “{incident.title}” resolved", "provider"))
+    return events
 
 
 def duration(spike: Spike, now: datetime) -> timedelta:
@@ -186,3 +222,29 @@ def related_spikes(spike: Spike) -> list[Spike]:
     for other in spike.sympathetic_spikes.select_related("service"):
         found[other.pk] = other
     return sorted(found.values(), key=lambda s: s.started_at)
+
+
+def map_countries(spike: Spike) -> list[str]:
+    """The countries of the spike whose subdivisions can be shown, most reports
+    first: its own country, or the countries of an all-regions spike with a map."""
+    if spike.region != ALL_REGIONS:
+        return [spike.region] if first_level(spike.region) else []
+    ranked = sorted(spike.regions.items(), key=lambda kv: -kv[1])
+    return [code for code, _ in ranked if countrymap.has_map(code)]
+
+
+def where_in_country(spike: Spike, country: str, now: datetime) -> list[RegionRow]:
+    """Distinct reporters by subdivision of `country` from the spike's onset to its
+    end (or the last counted minute), against what was expected there, most first."""
+    start = timeseries.floor_to(spike.started_at, 60)
+    end = timeseries.counted_edge(now, 60)
+    if spike.ended_at is not None:
+        end = min(end, timeseries.floor_to(spike.ended_at, 60) + timedelta(minutes=1))
+    if end <= start:
+        return []
+    names = first_level(country)
+    rows = [
+        RegionRow(code, names.get(code, code), n, expected)
+        for code, n, expected in status.subdivisions_between(spike.service, country, start, end)
+    ]
+    return sorted(rows, key=status.REGION_SORTS["reports"])

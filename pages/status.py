@@ -17,9 +17,8 @@ from django.core.cache import cache
 from django.db.models import Sum
 
 from reports.models import ProblemType, Service
-from spikes.baselines import BUCKET_SECONDS
-from spikes.detection import Profile
-from spikes.models import ALL_REGIONS, MinuteCount, SeriesBaseline, SeriesMinute, Spike
+from spikes.baselines import BUCKET_SECONDS, stored_profile, stored_profiles
+from spikes.models import ALL_REGIONS, MinuteCount, Series, SeriesMinute, Spike, SubdivisionMinute
 from spikes.timeseries import counted_edge
 
 logger = logging.getLogger(__name__)
@@ -56,15 +55,28 @@ class Freshness:
 # and never shown more than five minutes old; the day's breakdowns every five.
 LIVE = Freshness(fresh=60, stale=300)
 DAILY = Freshness(fresh=300, stale=6 * 3600)
+# The usual shares of a country's subdivisions (a week of counts): hourly is plenty.
+WEEKLY = Freshness(fresh=3600, stale=24 * 3600)
 
 
 def _breakdown_key(kind: str, service_id: int) -> str:
     return f"pages:{kind}:{service_id}"
 
 
+def _breakdown(kind: str):
+    """(compute(service, now), freshness) of a kind of breakdown: one of BREAKDOWNS
+    ("problems", "regions-1h"), or one of a country's, "<kind>@<ISO code>"
+    ("problems@BR", "subdivisions-1h@DE"; COUNTRY_BREAKDOWNS)."""
+    name, _, country = kind.partition("@")
+    if not country:
+        return BREAKDOWNS[name]
+    compute, freshness = COUNTRY_BREAKDOWNS[name]
+    return (lambda service, now: compute(service, now, country)), freshness
+
+
 def store_breakdown(kind: str, service: Service, now: datetime):
     """Compute a breakdown as of `now` and cache it; returns it."""
-    compute, freshness = BREAKDOWNS[kind]
+    compute, freshness = _breakdown(kind)
     value = compute(service, now)
     cache.set(_breakdown_key(kind, service.pk), (now, value), timeout=freshness.stale)
     return value
@@ -75,7 +87,7 @@ def cached_breakdown(kind: str, service: Service, now: datetime):
     freshness; computed here only when there is none, or none recent enough."""
     key = _breakdown_key(kind, service.pk)
     hit = cache.get(key)
-    freshness = BREAKDOWNS[kind][1]
+    freshness = _breakdown(kind)[1]
     if hit is None or now - hit[0] >= timedelta(seconds=freshness.stale):
         return store_breakdown(kind, service, now)
     computed_at, value = hit
@@ -94,14 +106,17 @@ def cached_breakdown(kind: str, service: Service, now: datetime):
     return value
 
 
-def problem_shares(service: Service, now: datetime, spike: Spike | None = None) -> list[Share]:
+def problem_shares(
+    service: Service, now: datetime, spike: Spike | None = None, country: str = ALL_REGIONS
+) -> list[Share]:
     """The most reported problems, largest first: the open spike's breakdown while
-    there is one (that is the story), else the last 24 hours of counts."""
+    there is one (that is the story), else the last 24 hours of counts (of one
+    country's reports, with `country`)."""
     names = dict(ProblemType.objects.filter(services=service).values_list("slug", "name"))
     if spike is not None and spike.problems:
         shares = dict(spike.problems)
     else:
-        shares = cached_breakdown("problems", service, now)
+        shares = cached_breakdown(f"problems@{country}" if country else "problems", service, now)
     return sorted(
         (
             Share(slug, names.get(slug, slug.replace("-", " ").capitalize()), share)
@@ -111,12 +126,11 @@ def problem_shares(service: Service, now: datetime, spike: Spike | None = None) 
     )
 
 
-def _problem_counts(service: Service, now: datetime) -> dict[str, float]:
-    rows = (
-        MinuteCount.objects.filter(service=service, minute__gte=now - BREAKDOWN_WINDOW, minute__lt=now)
-        .values("problem__slug")
-        .annotate(n=Sum("reporters"))
-    )
+def _problem_counts(service: Service, now: datetime, country: str = ALL_REGIONS) -> dict[str, float]:
+    counts = MinuteCount.objects.filter(service=service, minute__gte=now - BREAKDOWN_WINDOW, minute__lt=now)
+    if country:
+        counts = counts.filter(region=country)
+    rows = counts.values("problem__slug").annotate(n=Sum("reporters"))
     counts = {row["problem__slug"]: row["n"] for row in rows if row["n"]}
     total = sum(counts.values())
     return {slug: n / total for slug, n in counts.items()} if total else {}
@@ -190,15 +204,96 @@ def _region_counts(service: Service, now: datetime, window: timedelta) -> list[t
         int((end - start).total_seconds()) // 60, dtype=float
     )
     expected: dict[str, float] = {}
-    for region, profile in SeriesBaseline.objects.filter(
-        series__service=service, series__region__in=list(totals)
-    ).values_list("series__region", "profile"):
-        expected[region] = round(float(Profile.from_dict(profile).expected_many(minutes).sum()), 1)
+    regional = list(Series.objects.filter(service=service, region__in=list(totals)))
+    for series, profile in zip(regional, stored_profiles(regional).values()):
+        if profile is not None:
+            expected[series.region] = round(float(profile.expected_many(minutes).sum()), 1)
     return [(code, int(n), expected.get(code)) for code, n in totals.items() if n]
 
 
 def _regions_over(window: timedelta):
     return lambda service, now: _region_counts(service, now, window)
+
+
+def subdivision_rows(
+    service: Service, country: str, now: datetime, names: dict[str, str], window: str = DEFAULT_MAP_WINDOW
+) -> list[RegionRow]:
+    """Distinct reporters per first-level subdivision of `country` over the last
+    `window` of counted minutes (reports that named one), beside what was expected
+    there: the country's baseline for the window times the subdivision's usual
+    share of the country's reporters (subdivision_share)."""
+    raw = cached_breakdown(f"subdivisions-{window}@{country}", service, now)
+    return [RegionRow(code, names.get(code, code), n, expected) for code, n, expected in raw]
+
+
+def subdivisions_between(
+    service: Service, country: str, start: datetime, end: datetime
+) -> list[tuple[str, int, float | None]]:
+    """(subdivision, distinct reporters, expected) over [start, end): what a spike
+    page shows for its country. Expected as in subdivision_rows."""
+    totals = dict(
+        SubdivisionMinute.objects.filter(service=service, region=country, minute__gte=start, minute__lt=end)
+        .values("subdivision")
+        .annotate(n=Sum("reporters"))
+        .values_list("subdivision", "n")
+    )
+    expected_total = _expected_between(service, country, start, end)
+    shares = cached_breakdown(f"usual-shares@{country}", service, end) if expected_total is not None else {}
+    return [
+        (code, int(n), round(expected_total * shares[code], 1) if code in shares else None)
+        for code, n in totals.items()
+        if n
+    ]
+
+
+def _expected_between(service: Service, country: str, start: datetime, end: datetime) -> float | None:
+    profile = stored_profile(Series.objects.filter(service=service, region=country).first())
+    if profile is None:
+        return None
+    minutes = start.timestamp() + BUCKET_SECONDS * np.arange(
+        int((end - start).total_seconds()) // BUCKET_SECONDS, dtype=float
+    )
+    return float(profile.expected_many(minutes).sum())
+
+
+# The usual shares are learned from a week of counts ending a day ago: long enough
+# for a quiet subdivision to show, short enough to follow a service that grows
+# somewhere, and clear of an outage of the last hours (which would make its own
+# subdivision look usual).
+USUAL_SHARE_HISTORY = timedelta(days=7)
+USUAL_SHARE_GAP = timedelta(days=1)
+
+
+def _usual_shares(service: Service, now: datetime, country: str) -> dict[str, float]:
+    """{subdivision: its share of the country's distinct reporters} over the week
+    ending a day before `now`, out of all the country's reporters (most name no
+    subdivision), so that shares times the country's expected level give each
+    subdivision's."""
+    end = counted_edge(now, 60) - USUAL_SHARE_GAP
+    start = end - USUAL_SHARE_HISTORY
+    country_total = (
+        SeriesMinute.objects.filter(
+            series__service=service, series__region=country, minute__gte=start, minute__lt=end
+        ).aggregate(n=Sum("reporters"))["n"]
+        or 0
+    )
+    if not country_total:
+        return {}
+    rows = (
+        SubdivisionMinute.objects.filter(service=service, region=country, minute__gte=start, minute__lt=end)
+        .values("subdivision")
+        .annotate(n=Sum("reporters"))
+        .values_list("subdivision", "n")
+    )
+    return {code: n / country_total for code, n in rows if n}
+
+
+def _subdivisions_over(window: timedelta):
+    def compute(service: Service, now: datetime, country: str) -> list[tuple[str, int, float | None]]:
+        end = counted_edge(now, 60)
+        return subdivisions_between(service, country, end - window, end)
+
+    return compute
 
 
 # What cached_breakdown and pages.tasks.refresh_breakdown can compute, by kind,
@@ -207,6 +302,15 @@ BREAKDOWNS = {
     "problems": (_problem_counts, DAILY),
     **{
         f"regions-{name}": (_regions_over(span), LIVE if span <= timedelta(hours=1) else DAILY)
+        for name, span in MAP_WINDOWS.items()
+    },
+}
+# The same for one country's reports: cached_breakdown("subdivisions-1h@DE", ...).
+COUNTRY_BREAKDOWNS = {
+    "problems": (_problem_counts, DAILY),
+    "usual-shares": (_usual_shares, WEEKLY),
+    **{
+        f"subdivisions-{name}": (_subdivisions_over(span), LIVE if span <= timedelta(hours=1) else DAILY)
         for name, span in MAP_WINDOWS.items()
     },
 }

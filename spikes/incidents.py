@@ -2,8 +2,9 @@
 
 - Spikes of one owner's services (the Meta family) that start within WINDOW of
   each other are one incident.
-- When WIDESPREAD_SERVICES or more services of any owners start within WINDOW (a
-  cloud or CDN failure), they are one widespread incident.
+- When services of WIDESPREAD_OWNERS or more different owners start within WINDOW
+  (a cloud or CDN failure), they are one widespread incident. Owners, not services:
+  five Meta apps failing together are still Meta's incident.
 - The spikes of one service that overlap (its all-regions series and the regions
   that spike with it, within WINDOW) are one outage, headed by the all-regions
   spike when there is one: the archive, the feeds and the home page show it once.
@@ -20,12 +21,12 @@ from datetime import timedelta
 from django.db.models import Max, Q
 
 from reports.models import Category
-from spikes.models import ALL_REGIONS, Incident, Spike, SpikeChange, Status
+from spikes.models import ALL_REGIONS, Incident, Spike, SpikeChange
 
 # Meta's 2021 and 2024 outages hit its apps within a few minutes of each other;
 # ten minutes covers that and the detector's own delay on the smaller apps.
 WINDOW = timedelta(minutes=10)
-WIDESPREAD_SERVICES = 5
+WIDESPREAD_OWNERS = 5
 SYMPATHETIC_CATEGORIES = {Category.ISP, Category.MOBILE}
 
 
@@ -58,7 +59,7 @@ def join_outage(spike: Spike) -> None:
         Spike.objects.filter(service_id=spike.service_id, started_at__lte=spike.started_at + WINDOW)
         .filter(Q(ended_at__isnull=True) | Q(ended_at__gte=spike.started_at - WINDOW))
         .exclude(pk=spike.pk)
-        .exclude(status=Status.DISMISSED)
+        .not_dismissed()
         .only("pk", "part_of_id")
     )
     if not others:
@@ -104,14 +105,19 @@ def place(spike: Spike) -> None:
             )
             return
 
-    services = {other.service_id for other in neighbours} | {spike.service_id}
-    if len(services) >= WIDESPREAD_SERVICES:
+    owners = {_owner(other.service) for other in neighbours} | {_owner(spike.service)}
+    if len(owners) >= WIDESPREAD_OWNERS:
         _join(spike, neighbours, Incident.Kind.WIDESPREAD, group_id=None)
         return
     group_id = spike.service.group_id
     same_owner = [o for o in neighbours if group_id and o.service.group_id == group_id]
     if same_owner:
         _join(spike, same_owner, Incident.Kind.GROUP, group_id=group_id)
+
+
+def _owner(service) -> tuple[str, int]:
+    """A service's owner: its group, or the service itself when it has none."""
+    return ("group", service.group_id) if service.group_id else ("service", service.pk)
 
 
 def _join(spike: Spike, members: list[Spike], kind: str, group_id: int | None) -> None:

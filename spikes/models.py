@@ -11,10 +11,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from django.conf import settings
 from django.db import models
 from django.db.models.fields.json import KeyTextTransform
 from django.utils import timezone
 
+from outagewatch.times import iso_utc
 from reports.models import ProblemType, Report, Service, ServiceGroup
 
 ALL_REGIONS = ""
@@ -73,6 +75,40 @@ class SeriesMinute(models.Model):
 
     def __str__(self) -> str:
         return f"series {self.series_id} at {self.minute:%Y-%m-%d %H:%M}: {self.reporters}"
+
+
+class SubdivisionMinute(models.Model):
+    """Reports and distinct reporters in one minute for one service in one
+    subdivision of a country (Report.subdivision): where in the country a
+    country's series comes from. Only reports that name a subdivision are counted
+    here. Detection does not read it; the country pages and spike pages do.
+
+    Its own rollup rather than a subdivision in MinuteCount's key: the problem
+    breakdowns and the detector's counts keep their size, and a country's
+    breakdown by subdivision is one index range (service, country, minutes)."""
+
+    minute = models.DateTimeField()
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="+")
+    region = models.CharField(max_length=2)
+    subdivision = models.CharField(max_length=6)
+    reports = models.PositiveIntegerField()
+    reporters = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            # Also what the breakdown reads: one service in one country over a range
+            # of minutes, the subdivision and reporters in the index (index-only).
+            models.UniqueConstraint(
+                fields=["service", "region", "minute", "subdivision"],
+                include=["reporters"],
+                name="unique_subdivision_minute",
+            )
+        ]
+        # Recounting a range of minutes deletes and rewrites them by time.
+        indexes = [models.Index(fields=["minute"], name="subdivisionminute_minute_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.service_id}/{self.subdivision} at {self.minute:%Y-%m-%d %H:%M}: {self.reporters}"
 
 
 class SeriesQuerySet(models.QuerySet):
@@ -154,16 +190,33 @@ class Level(models.TextChoices):
     DANGER = "danger", "Problems detected"
 
 
-class Status(models.TextChoices):
+class Verdict(models.TextChoices):
+    """What we hold a spike to be, apart from whether it is still going on (its
+    lifecycle is `ended_at`): a confirmation or a dismissal outlives the spike."""
+
     SUSPECTED = "suspected", "Suspected"
     CONFIRMED = "confirmed", "Confirmed"
     DISMISSED = "dismissed", "Dismissed"
-    RESOLVED = "resolved", "Resolved"
 
 
 class ConfirmedBy(models.TextChoices):
     STAFF = "staff", "Our staff"
     PROVIDER = "provider", "The provider"
+
+
+class DismissReason(models.TextChoices):
+    REPORT_BOMBING = "report_bombing", "Report bombing"
+    NEWS_CURIOSITY = "news_curiosity", "News-driven curiosity"
+    TEST = "test", "Test"
+    OTHER = "other", "Other"
+
+
+class Actor(models.TextChoices):
+    """Who or what made a change to a spike."""
+
+    DETECTOR = "detector", "The detector"
+    STAFF = "staff", "Our staff"
+    PROVIDER = "provider", "The provider's status page"
 
 
 class Incident(models.Model):
@@ -227,7 +280,7 @@ class ServiceStatus:
     @classmethod
     def of(cls, spikes: Iterable[Spike]) -> ServiceStatus:
         counted = sorted(
-            (s for s in spikes if s.ended_at is None and s.status != Status.DISMISSED),
+            (s for s in spikes if s.ended_at is None and s.verdict != Verdict.DISMISSED),
             key=lambda s: (s.region != ALL_REGIONS, -_RANK.get(s.level, 0), s.started_at, s.region),
         )
         if not counted:
@@ -268,7 +321,7 @@ class ServiceStatus:
     def confirmed_by(self) -> str:
         """ "provider" or "staff" when the lead spike is confirmed, else ""."""
         lead = self.lead
-        if lead is None or lead.status != Status.CONFIRMED:
+        if lead is None or lead.verdict != Verdict.CONFIRMED:
             return ""
         return lead.confirmed_by or ConfirmedBy.STAFF
 
@@ -277,20 +330,29 @@ class ServiceStatus:
         lead = self.lead
         return {
             "level": self.level,
-            "since": _iso(self.since),
-            "recovering_since": _iso(self.recovering_since),
+            "since": iso_utc(self.since),
+            "recovering_since": iso_utc(self.recovering_since),
             "regions": self.regions,
             "spike": lead.pk if lead else None,
         }
 
 
-def _iso(moment: datetime | None) -> str | None:
-    return None if moment is None else moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
 class SpikeQuerySet(models.QuerySet):
+    def not_dismissed(self) -> SpikeQuerySet:
+        """What the public sees as outages: a dismissed spike keeps its permalink only."""
+        return self.exclude(verdict=Verdict.DISMISSED)
+
     def open(self) -> SpikeQuerySet:
-        return self.filter(ended_at__isnull=True).exclude(status=Status.DISMISSED)
+        """Outages going on now: open spikes that nobody dismissed."""
+        return self.filter(ended_at__isnull=True).not_dismissed()
+
+    def awaiting_verdict(self) -> SpikeQuerySet:
+        """The triage queue: open spikes without a verdict, the largest first."""
+        return (
+            self.filter(ended_at__isnull=True, verdict=Verdict.SUSPECTED)
+            .annotate(excess=models.F("peak_reports") - models.F("expected_reports"))
+            .order_by("-excess", "started_at")
+        )
 
     def with_recovery(self) -> SpikeQuerySet:
         """Annotated with the detector's "back to normal since" of each spike's
@@ -330,8 +392,16 @@ class Spike(models.Model):
     service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="spikes")
     region = models.CharField(max_length=2, blank=True, help_text='"" for all regions')
     level = models.CharField(max_length=8, choices=Level.choices)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.SUSPECTED)
+    verdict = models.CharField(max_length=10, choices=Verdict.choices, default=Verdict.SUSPECTED)
     confirmed_by = models.CharField(max_length=8, choices=ConfirmedBy.choices, blank=True)
+    dismissed_reason = models.CharField(max_length=16, choices=DismissReason.choices, blank=True)
+    verdict_note = models.CharField(
+        max_length=300, blank=True, help_text="Why: staff's words, or the provider's incident title"
+    )
+    verdict_url = models.URLField(
+        blank=True, help_text="The provider's incident, when the provider confirmed"
+    )
+    verdict_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(help_text="Estimated onset")
     detected_at = models.DateTimeField()
     peak_at = models.DateTimeField()
@@ -373,7 +443,11 @@ class Spike(models.Model):
         indexes = [
             models.Index(fields=["service", "-started_at"], name="spike_service_idx"),
             models.Index(fields=["-started_at"], name="spike_started_idx"),
+            # Recently ended outages (the home page, a country's edition): the newest
+            # ends first, until ten match (9 of an edition page's 25 ms without it).
+            models.Index(fields=["-ended_at"], name="spike_ended_idx"),
         ]
+        permissions = [("triage_spike", "Can triage spikes (confirm, dismiss, reopen)")]
         constraints = [
             # One open spike per series: a second worker on the same pass cannot
             # open a duplicate.
@@ -388,6 +462,33 @@ class Spike(models.Model):
     @property
     def is_open(self) -> bool:
         return self.ended_at is None
+
+    def as_json(self) -> dict:
+        """The spike's one JSON form: the partner API, the webhooks and the backtest's
+        export all write it (needs `service`; select_related it for many spikes)."""
+        return {
+            "id": self.pk,
+            "service": self.service.slug,
+            "service_name": self.service.name,
+            "region": self.region,
+            "level": self.level,
+            "verdict": self.verdict,
+            "confirmed_by": self.confirmed_by or None,
+            "dismissed_reason": self.dismissed_reason or None,
+            "verdict_note": self.verdict_note,
+            "verdict_url": self.verdict_url or None,
+            "verdict_at": iso_utc(self.verdict_at),
+            "started_at": iso_utc(self.started_at),
+            "detected_at": iso_utc(self.detected_at),
+            "peak_at": iso_utc(self.peak_at),
+            "peak_reports": self.peak_reports,
+            "expected_reports": self.expected_reports,
+            "ended_at": iso_utc(self.ended_at),
+            "problems": self.problems,
+            "regions": self.regions,
+            "incident": self.incident_id,
+            "related_to": self.related_to_id,
+        }
 
     @property
     def back_to_normal_at(self) -> datetime | None:
@@ -411,9 +512,26 @@ class Spike(models.Model):
             reports = reports.filter(region_id=self.region)
         return reports.values("fingerprint").distinct().count()
 
+    @property
+    def is_confirmed(self) -> bool:
+        return self.verdict == Verdict.CONFIRMED
+
+    @property
+    def is_dismissed(self) -> bool:
+        return self.verdict == Verdict.DISMISSED
+
+
+class SpikeAwaitingVerdict(Spike):
+    """The triage queue in the admin: open spikes without a verdict, largest first."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "spike awaiting a verdict"
+        verbose_name_plural = "triage queue"
+
 
 class SpikeChange(models.Model):
-    """The history of a spike: every change, with its time."""
+    """The history of a spike: every change, with its time and who or what made it."""
 
     class Kind(models.TextChoices):
         OPENED = "opened", "Opened"
@@ -421,6 +539,7 @@ class SpikeChange(models.Model):
         RESOLVED = "resolved", "Resolved"
         CONFIRMED = "confirmed", "Confirmed"
         DISMISSED = "dismissed", "Dismissed"
+        REOPENED = "reopened", "Reopened (back to suspected)"
         GROUPED = "grouped", "Grouped into an incident"
         RELATED = "related", "Marked possibly related"
 
@@ -428,10 +547,24 @@ class SpikeChange(models.Model):
     at = models.DateTimeField()
     kind = models.CharField(max_length=14, choices=Kind.choices)
     level = models.CharField(max_length=8, choices=Level.choices, blank=True)
-    note = models.CharField(max_length=200, blank=True)
+    note = models.CharField(max_length=300, blank=True)
+    actor = models.CharField(max_length=10, choices=Actor.choices, default=Actor.DETECTOR)
+    # The staff member, or the status source, by name: kept as text so the history
+    # outlives a deleted account or source.
+    actor_name = models.CharField(max_length=150, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reason = models.CharField(max_length=16, choices=DismissReason.choices, blank=True)
 
     class Meta:
         ordering = ["at", "id"]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} at {self.at:%Y-%m-%d %H:%M}"
+
+    @property
+    def made_by(self) -> str:
+        """Who made the change, e.g. "Our staff (alice)" or "The detector"."""
+        who = self.get_actor_display()
+        return f"{who} ({self.actor_name})" if self.actor_name else who

@@ -21,9 +21,9 @@ import numpy as np
 from django.utils import timezone
 
 from reports.models import Service
-from spikes.baselines import BUCKET_SECONDS
+from spikes.baselines import BUCKET_SECONDS, stored_profile
 from spikes.detection import Profile
-from spikes.models import ALL_REGIONS, IntakeGap, PipelineState, Series, SeriesBaseline, SeriesMinute
+from spikes.models import ALL_REGIONS, IntakeGap, PipelineState, Series, SeriesMinute
 
 # The bucket sizes users can pick, by the names the site and the API use.
 INTERVALS: dict[str, int] = {"1m": 60, "5m": 300, "15m": 900, "1h": 3600}
@@ -93,29 +93,6 @@ def bucket_range(start: datetime, end: datetime, seconds: int) -> tuple[datetime
     return first, last
 
 
-# Parsed profiles, per process, keyed by series and fit time: a refit changes
-# baseline_updated_at, so a stale profile is never used. Parsing one costs a few
-# milliseconds, the biggest share of a series request before this cache.
-_profiles: dict[int, tuple[datetime, Profile | None]] = {}
-
-
-def _profile(series: Series | None) -> Profile | None:
-    if series is None or series.baseline_updated_at is None:
-        return None
-    cached = _profiles.get(series.pk)
-    if cached is not None and cached[0] == series.baseline_updated_at:
-        return cached[1]
-    stored = SeriesBaseline.objects.filter(series=series).values_list("profile", flat=True).first()
-    profile = Profile.from_dict(stored) if stored else None
-    _profiles[series.pk] = (series.baseline_updated_at, profile)
-    return profile
-
-
-def forget_profiles() -> None:
-    """Tests reuse series ids with other baselines at the same fit time."""
-    _profiles.clear()
-
-
 _NOT_GIVEN = object()
 
 
@@ -148,7 +125,7 @@ def buckets(
     missing = _missing(
         first, last, n, seconds, counted_until(timezone.now()) if counted is _NOT_GIVEN else counted
     )
-    expected = _expected(_profile(series), first, n, seconds)
+    expected = _expected(stored_profile(series), first, n, seconds)
     # Columns converted and rounded by numpy at once: a day of minutes is 1,440
     # buckets, and per-value round() and int() calls were most of a request's time.
     if expected is None:

@@ -56,10 +56,19 @@ def quiet(db):
     return ServiceFactory(slug="quietmail", name="QuietMail", category="email", problems=["login", "sending"])
 
 
-def counted(service, start, minutes, per_minute, region="US", problem=None, reporter="r"):
+def counted(service, start, minutes, per_minute, region="US", problem=None, reporter="r", subdivision=""):
     """Reports stored and counted per minute, as the detection pass would, which
     has then counted every minute before the current one."""
-    add_reports(service, start, minutes, per_minute, region=region, problem=problem, reporter=reporter)
+    add_reports(
+        service,
+        start,
+        minutes,
+        per_minute,
+        region=region,
+        problem=problem,
+        reporter=reporter,
+        subdivision=subdivision,
+    )
     count_range(start, start + timedelta(minutes=minutes))
     counting_done()
 
@@ -101,8 +110,6 @@ def make_spike(service, *, started_at, level="danger", region=ALL_REGIONS, ended
             spike=spike, at=spike.detected_at + timedelta(minutes=2), kind="level_changed", level="danger"
         )
     if ended_at:
-        spike.status = "resolved"
-        spike.save(update_fields=["status"])
         SpikeChange.objects.create(spike=spike, at=ended_at, kind="resolved")
     return spike
 

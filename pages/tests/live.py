@@ -149,7 +149,7 @@ def build() -> LiveOutage:
         whatsapp,
         now - timedelta(days=1, hours=3),
         ended_at=now - timedelta(days=1, hours=2),
-        status="resolved",
+        verdict="suspected",
     )
     for made in (overall, *regional, insta, flix, past):
         made.refresh_from_db()  # grouping updated other copies of these rows

@@ -19,7 +19,7 @@ def outages(frozen, whatsapp, instagram):
         make_spike(whatsapp, started_at=NOW - timedelta(minutes=30)),
         make_spike(instagram, started_at=NOW - timedelta(days=1), ended_at=NOW - timedelta(hours=22)),
         make_spike(gmail, started_at=NOW - timedelta(days=2), level="warning"),
-        make_spike(gmail, started_at=NOW - timedelta(days=3), region="GB", status="dismissed"),
+        make_spike(gmail, started_at=NOW - timedelta(days=3), region="GB", verdict="dismissed"),
     ]
 
 

@@ -94,7 +94,7 @@ def test_it_says_no_current_problems_once_the_outage_is_resolved(client, frozen,
 
 
 def test_it_marks_an_outage_the_provider_confirmed(client, frozen, whatsapp):
-    make_spike(whatsapp, started_at=NOW - timedelta(minutes=30), status="confirmed", confirmed_by="provider")
+    make_spike(whatsapp, started_at=NOW - timedelta(minutes=30), verdict="confirmed", confirmed_by="provider")
 
     html = client.get(PAGE).content.decode()
 

@@ -62,7 +62,7 @@ def facts(html: str) -> dict[str, str]:
 
 
 @pytest.mark.parametrize(
-    ("status", "confirmed_by", "says"),
+    ("verdict", "confirmed_by", "says"),
     [
         ("suspected", "", "Ongoing. Suspected from user reports, not confirmed."),
         ("confirmed", "provider", "Ongoing. Confirmed by the provider."),
@@ -70,9 +70,9 @@ def facts(html: str) -> dict[str, str]:
         ("dismissed", "", "Ongoing. Dismissed by our staff: not an outage."),
     ],
 )
-def test_the_banner_says_who_stands_behind_the_outage(client, frozen, whatsapp, status, confirmed_by, says):
+def test_the_banner_says_who_stands_behind_the_outage(client, frozen, whatsapp, verdict, confirmed_by, says):
     spike = make_spike(
-        whatsapp, started_at=NOW - timedelta(minutes=20), status=status, confirmed_by=confirmed_by
+        whatsapp, started_at=NOW - timedelta(minutes=20), verdict=verdict, confirmed_by=confirmed_by
     )
 
     html = client.get(f"/outages/{spike.pk}/").content.decode()

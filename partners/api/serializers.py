@@ -8,9 +8,10 @@ import numpy as np
 from django.utils import timezone
 from rest_framework import serializers
 
+from outagewatch.times import iso_utc
 from partners import readmodels
 from reports.models import ProblemType, Region, Service
-from spikes.models import Incident, ServiceStatus, Spike, SpikeChange, StatusLevel
+from spikes.models import ConfirmedBy, DismissReason, Incident, ServiceStatus, Spike, SpikeChange, StatusLevel
 from spikes.timeseries import INTERVALS, Bucket
 
 # Far enough either side for any real question, near enough that no date
@@ -73,10 +74,10 @@ class ServiceStatusFields(serializers.Serializer):
         return None if status.is_ok else status.level
 
     def get_since(self, service: Service) -> str | None:
-        return iso(self.status_of(service).since)
+        return iso_utc(self.status_of(service).since)
 
     def get_recovering_since(self, service: Service) -> str | None:
-        return iso(self.status_of(service).recovering_since)
+        return iso_utc(self.status_of(service).recovering_since)
 
     def get_regions(self, service: Service) -> list[str]:
         return self.status_of(service).regions
@@ -109,7 +110,7 @@ class ServiceSerializer(ServiceStatusFields, serializers.ModelSerializer):
 
     def get_status(self, service: Service) -> str:
         lead = self.status_of(service).lead
-        return lead.status if lead else readmodels.OK
+        return lead.verdict if lead else readmodels.OK
 
     def get_open_spike(self, service: Service) -> int | None:
         lead = self.status_of(service).lead
@@ -119,7 +120,7 @@ class ServiceSerializer(ServiceStatusFields, serializers.ModelSerializer):
 class OpenSpikeSerializer(serializers.ModelSerializer):
     class Meta:
         model = Spike
-        fields = ["id", "region", "level", "status", "started_at", "peak_reports", "expected_reports"]
+        fields = ["id", "region", "level", "verdict", "started_at", "peak_reports", "expected_reports"]
 
 
 class LiveStatusSerializer(ServiceStatusFields, serializers.ModelSerializer):
@@ -135,11 +136,6 @@ class LiveStatusSerializer(ServiceStatusFields, serializers.ModelSerializer):
         return readmodels.status_of(service)
 
 
-def iso(moment: datetime | None) -> str | None:
-    """A time as DRF's DateTimeField writes it in UTC: ISO 8601 with a Z."""
-    return None if moment is None else moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
 class SpikeSerializer(serializers.ModelSerializer):
     """A spike. to_representation reads the attributes directly: a page is 50 to
     200 spikes, and DRF's field-by-field path was most of the request's time."""
@@ -149,40 +145,40 @@ class SpikeSerializer(serializers.ModelSerializer):
     region = serializers.CharField(help_text='ISO code, or "" for all regions together')
     problems = serializers.DictField(child=serializers.FloatField(), help_text="{problem slug: share}")
     regions = serializers.DictField(child=serializers.FloatField(), help_text="{region code: share}")
+    confirmed_by = serializers.ChoiceField(
+        choices=ConfirmedBy.choices,
+        allow_null=True,
+        help_text="Who confirmed it, when the verdict is confirmed",
+    )
+    dismissed_reason = serializers.ChoiceField(
+        choices=DismissReason.choices, allow_null=True, help_text="Why, when the verdict is dismissed"
+    )
+    verdict_note = serializers.CharField(
+        help_text="Staff's words on the verdict, or the provider's incident title; may be empty"
+    )
+    verdict_url = serializers.URLField(
+        allow_null=True, help_text="The provider's incident, when the provider confirmed"
+    )
 
     class Meta:
         model = Spike
         fields = [
-            "id", "service", "service_name", "region", "level", "status", "started_at", "detected_at",
+            "id", "service", "service_name", "region", "level", "verdict", "confirmed_by", "dismissed_reason",
+            "verdict_note", "verdict_url", "verdict_at", "started_at", "detected_at",
             "peak_at", "peak_reports", "expected_reports", "ended_at", "problems", "regions",
             "incident", "related_to",
         ]  # fmt: skip
 
     def to_representation(self, spike: Spike) -> dict:
-        return {
-            "id": spike.pk,
-            "service": spike.service.slug,
-            "service_name": spike.service.name,
-            "region": spike.region,
-            "level": spike.level,
-            "status": spike.status,
-            "started_at": iso(spike.started_at),
-            "detected_at": iso(spike.detected_at),
-            "peak_at": iso(spike.peak_at),
-            "peak_reports": spike.peak_reports,
-            "expected_reports": spike.expected_reports,
-            "ended_at": iso(spike.ended_at),
-            "problems": spike.problems,
-            "regions": spike.regions,
-            "incident": spike.incident_id,
-            "related_to": spike.related_to_id,
-        }
+        return spike.as_json()
 
 
 class SpikeChangeSerializer(serializers.ModelSerializer):
     class Meta:
         model = SpikeChange
-        fields = ["at", "kind", "level", "note"]
+        # Who made a change is "detector", "staff" or "provider"; a staff member's
+        # name stays in the admin.
+        fields = ["at", "kind", "level", "note", "actor", "reason"]
 
 
 class SpikeDetailSerializer(SpikeSerializer):
@@ -201,7 +197,7 @@ class IncidentSpikeSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Spike
-        fields = ["id", "service", "region", "level", "status", "started_at", "ended_at"]
+        fields = ["id", "service", "region", "level", "verdict", "started_at", "ended_at"]
 
 
 class IncidentSerializer(serializers.ModelSerializer):

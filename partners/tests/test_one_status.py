@@ -54,8 +54,8 @@ def recovering_but_a_region_still_high(service):
 
 def over_or_dismissed(service):
     return [
-        make_spike(service, at(300), ended_at=at(200), status="resolved"),
-        make_spike(service, at(30), status="dismissed"),
+        make_spike(service, at(300), ended_at=at(200), verdict="suspected"),
+        make_spike(service, at(30), verdict="dismissed"),
     ]
 
 

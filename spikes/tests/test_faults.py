@@ -21,9 +21,8 @@ from outagewatch.celery import app
 from reports.tests.factories import ServiceFactory
 from spikes import counting, pipeline, tasks
 from spikes.models import ALL_REGIONS, MinuteCount, PipelineState, Series, SeriesMinute, Spike, SpikeChange
-from spikes.tests.factories import add_reports
+from spikes.tests.factories import NOW, add_reports, learn_history, state_of_everything
 from spikes.tests.processes import database_url, needs_postgres_and_redis, wait_until, workers  # noqa: F401
-from spikes.tests.test_pipeline import NOW, learn_history, state_of_everything
 
 pytestmark = pytest.mark.faults
 
@@ -54,9 +53,10 @@ class HeldSpike:
         self.watcher.autocommit = True
         with self.session.cursor() as cursor:
             cursor.execute(
-                "INSERT INTO spikes_spike (series_id, service_id, region, level, status, confirmed_by,"
+                "INSERT INTO spikes_spike (series_id, service_id, region, level, verdict, confirmed_by,"
+                " dismissed_reason, verdict_note, verdict_url,"
                 " started_at, detected_at, peak_at, peak_reports, expected_reports, problems, regions)"
-                " VALUES (%s, %s, '', 'warning', 'suspected', '', now(), now(), now(), 1, 1, '{}', '{}')",
+                " VALUES (%s, %s, '', 'warning', 'suspected', '', '', '', '', now(), now(), now(), 1, 1, '{}', '{}')",
                 [series.pk, series.service_id],
             )
 

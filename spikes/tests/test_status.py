@@ -47,7 +47,7 @@ def status(service, region=None):
 
 def test_a_service_without_open_spikes_is_ok(service):
     spike(service, 120, ended=True)
-    spike(service, 30, status="dismissed")
+    spike(service, 30, verdict="dismissed")
 
     assert status(service).level == StatusLevel.OK
     assert status(service).since is None and status(service).lead is None
