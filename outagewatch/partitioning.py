@@ -252,7 +252,71 @@ def rows_in_default_before(spec: RangePartitioned, cutoff: datetime) -> int:
         return cursor.fetchone()[0]
 
 
-# --- Migrations: turning a plain table into a partitioned one ---------------------------
+# --- Migrations: turning a plain table into a partitioned one, and back ------------------
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """What a table's copy must get again by name: constraints (name, kind,
+    definition, columns), the indexes no constraint makes, its identity sequence."""
+
+    constraints: list[tuple[str, str, str, list[str]]]
+    indexes: list[str]
+    sequence: str | None
+
+
+def _shape(table: str) -> _Shape:
+    """Lock `table` and read its shape (for a partitioned table, the parent's own)."""
+    q = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(f"LOCK TABLE {q(table)} IN ACCESS EXCLUSIVE MODE")
+        cursor.execute(
+            "SELECT conname, contype, pg_get_constraintdef(oid), "
+            "ARRAY(SELECT attname FROM pg_attribute WHERE attrelid = conrelid AND attnum = ANY(conkey)) "
+            "FROM pg_constraint WHERE conrelid = to_regclass(%s) AND contype IN ('p', 'u', 'f')",
+            [table],
+        )
+        constraints = cursor.fetchall()
+        cursor.execute(
+            "SELECT pg_get_indexdef(indexrelid) FROM pg_index WHERE indrelid = to_regclass(%s) "
+            "AND indexrelid NOT IN (SELECT conindid FROM pg_constraint WHERE conrelid = to_regclass(%s))",
+            [table, table],
+        )
+        # A partitioned table's index reads "ON ONLY t": the copy's is made whole.
+        indexes = [row[0].replace(" ON ONLY ", " ON ", 1) for row in cursor.fetchall()]
+        cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [table])
+        sequence = cursor.fetchone()[0]
+    return _Shape(constraints, indexes, sequence)
+
+
+def _refill(table: str, old: str, shape: _Shape, primary_key: list[str]) -> None:
+    """Copy `old`'s rows into `table` (made LIKE it), drop `old`, and give `table`
+    the identity sequence, constraints and indexes `old` had, under their names."""
+    q = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        columns = _columns(table)
+        cursor.execute(f"INSERT INTO {q(table)} ({columns}) SELECT {columns} FROM {q(old)}")
+        cursor.execute(f"DROP TABLE {q(old)}")
+        if shape.sequence:
+            # The copy made a new identity sequence; it goes on where the old one was.
+            cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [table])
+            fresh = cursor.fetchone()[0]
+            cursor.execute(
+                f"SELECT setval(%s, COALESCE((SELECT max(id) FROM {q(table)}), 0) + 1, false)", [fresh]
+            )
+            # ... under the old one's name (schema-qualified as PostgreSQL gave it).
+            cursor.execute(f"ALTER SEQUENCE {fresh} RENAME TO {shape.sequence.rsplit('.', 1)[-1]}")
+        for name, kind, definition, _ in shape.constraints:
+            if kind == "p":
+                definition = f"PRIMARY KEY ({', '.join(q(c) for c in primary_key)})"
+            cursor.execute(f"ALTER TABLE {q(table)} ADD CONSTRAINT {q(name)} {definition}")
+        for definition in shape.indexes:
+            cursor.execute(definition)
+        cursor.execute(f"ANALYZE {q(table)}")
+
+
+def _primary_key(shape: _Shape) -> list[str]:
+    return next((columns for _, kind, _, columns in shape.constraints if kind == "p"), [])
 
 
 def convert(spec: RangePartitioned, now: datetime | None = None) -> None:
@@ -268,34 +332,16 @@ def convert(spec: RangePartitioned, now: datetime | None = None) -> None:
         return
     q = connection.ops.quote_name
     table, old = spec.table, f"{spec.table}_unpartitioned"
+    shape = _shape(table)
+    for name, kind, _, columns in shape.constraints:
+        if kind == "u" and spec.column not in columns:
+            raise ValueError(
+                f"{table}: unique constraint {name} on {columns} lacks the partition column "
+                f"{spec.column}; add it in an earlier migration."
+            )
     with connection.cursor() as cursor:
-        cursor.execute(f"LOCK TABLE {q(table)} IN ACCESS EXCLUSIVE MODE")
-        cursor.execute(
-            "SELECT conname, contype, pg_get_constraintdef(oid), "
-            "ARRAY(SELECT attname FROM pg_attribute WHERE attrelid = conrelid AND attnum = ANY(conkey)) "
-            "FROM pg_constraint WHERE conrelid = to_regclass(%s) AND contype IN ('p', 'u', 'f')",
-            [table],
-        )
-        constraints = cursor.fetchall()
-        cursor.execute(
-            "SELECT pg_get_indexdef(indexrelid) FROM pg_index WHERE indrelid = to_regclass(%s) "
-            "AND indexrelid NOT IN (SELECT conindid FROM pg_constraint WHERE conrelid = to_regclass(%s))",
-            [table, table],
-        )
-        indexes = [row[0] for row in cursor.fetchall()]
-        cursor.execute(
-            f"SELECT min({q(spec.column)}), max({q(spec.column)}), "
-            f"(SELECT pg_get_serial_sequence(%s, 'id')) FROM {q(table)}",
-            [table],
-        )
-        first, last, sequence = cursor.fetchone()
-
-        for name, kind, _, columns in constraints:
-            if kind == "u" and spec.column not in columns:
-                raise ValueError(
-                    f"{table}: unique constraint {name} on {columns} lacks the partition column "
-                    f"{spec.column}; add it in an earlier migration."
-                )
+        cursor.execute(f"SELECT min({q(spec.column)}), max({q(spec.column)}) FROM {q(table)}")
+        first, last = cursor.fetchone()
         cursor.execute(f"ALTER TABLE {q(table)} RENAME TO {q(old)}")
         cursor.execute(
             f"CREATE TABLE {q(table)} (LIKE {q(old)} INCLUDING DEFAULTS INCLUDING CONSTRAINTS "
@@ -305,23 +351,22 @@ def convert(spec: RangePartitioned, now: datetime | None = None) -> None:
     now = now or datetime.now(UTC)
     ensure(spec, min(first or now, now), max(last or now, now))
     ensure_ahead(spec, now)
+    _refill(table, old, shape, [*_primary_key(shape), spec.column])
+
+
+def revert(spec: RangePartitioned) -> None:
+    """The way back (a migration's reverse): `spec.table` a plain table again with its
+    rows, identity sequence, indexes and constraints, the primary key without the
+    partition column. Does nothing on SQLite or when the table is not partitioned."""
+    if not is_partitioned(spec.table):
+        return
+    q = connection.ops.quote_name
+    table, old = spec.table, f"{spec.table}_partitioned"
+    shape = _shape(table)
     with connection.cursor() as cursor:
-        columns = _columns(table)
-        cursor.execute(f"INSERT INTO {q(table)} ({columns}) SELECT {columns} FROM {q(old)}")
-        cursor.execute(f"DROP TABLE {q(old)}")
-        if sequence:
-            # The copy made a new identity sequence; it goes on where the old one was.
-            cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [table])
-            fresh = cursor.fetchone()[0]
-            cursor.execute(
-                f"SELECT setval(%s, COALESCE((SELECT max(id) FROM {q(table)}), 0) + 1, false)", [fresh]
-            )
-            # ... under the old one's name (schema-qualified as PostgreSQL gave it).
-            cursor.execute(f"ALTER SEQUENCE {fresh} RENAME TO {sequence.rsplit('.', 1)[-1]}")
-        for name, kind, definition, columns in constraints:
-            if kind == "p":
-                definition = f"PRIMARY KEY ({', '.join(q(c) for c in [*columns, spec.column])})"
-            cursor.execute(f"ALTER TABLE {q(table)} ADD CONSTRAINT {q(name)} {definition}")
-        for definition in indexes:
-            cursor.execute(definition)
-        cursor.execute(f"ANALYZE {q(table)}")
+        cursor.execute(f"ALTER TABLE {q(table)} RENAME TO {q(old)}")
+        cursor.execute(
+            f"CREATE TABLE {q(table)} (LIKE {q(old)} INCLUDING DEFAULTS INCLUDING CONSTRAINTS "
+            "INCLUDING IDENTITY)"
+        )
+    _refill(table, old, shape, [c for c in _primary_key(shape) if c != spec.column])

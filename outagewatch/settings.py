@@ -161,9 +161,11 @@ DATABASE_REPLICA_PIN_SECONDS = env_int(
     maximum=3600,
 )
 # The views (by app) whose GET requests may read from the replica, and the apps whose
-# models they read there.
+# models they read there: the catalog, reports, counts and spikes, the providers' word.
+# Not alerts (its own views, and the follow box on a page, read a subscriber's follows
+# from the primary: a follow just confirmed must show), nor sessions, users, API keys.
 DATABASE_REPLICA_VIEWS = ["pages", "partners"]
-DATABASE_REPLICA_APPS = ["reports", "spikes", "partners"]
+DATABASE_REPLICA_APPS = ["reports", "spikes", "partners", "statuspages"]
 if DATABASE_REPLICA_URL:
     if not DATABASE_URL.startswith("postgres"):
         raise ImproperlyConfiguredEnv("DATABASE_REPLICA_URL needs DATABASE_URL to be PostgreSQL as well.")

@@ -3,8 +3,9 @@
 
 - raw reports by day: retention drops a whole day at a time, and counting, the
   repeat check and the mover read only the day or two they name;
-- per-minute counts (MinuteCount, and the SeriesMinute rollup the charts and the
-  detector read) by month: a chart or a baseline fit reads one or two months.
+- per-minute counts (MinuteCount, the SeriesMinute rollup the charts and the
+  detector read, and SubdivisionMinute, where in a country the reports come from)
+  by month: a chart, a baseline fit or a country's breakdown reads one or two months.
 
 `maintain` (the beat task spikes.tasks.maintain_partitions, hourly) keeps the next
 partitions ready and moves any rows that landed in a default partition into
@@ -20,14 +21,15 @@ from django.conf import settings
 from outagewatch import partitioning
 from outagewatch.partitioning import RangePartitioned
 from reports.models import Report
-from spikes.models import MinuteCount, SeriesMinute
+from spikes.models import MinuteCount, SeriesMinute, SubdivisionMinute
 
 # A week of days ahead: a beat that stops for up to a week costs nothing, and even
 # then a report lands in the default partition rather than being refused.
 REPORTS = RangePartitioned(Report._meta.db_table, "created_at", "day", ahead=7)
 MINUTE_COUNTS = RangePartitioned(MinuteCount._meta.db_table, "minute", "month", ahead=2)
 SERIES_MINUTES = RangePartitioned(SeriesMinute._meta.db_table, "minute", "month", ahead=2)
-COUNTS = (MINUTE_COUNTS, SERIES_MINUTES)
+SUBDIVISION_MINUTES = RangePartitioned(SubdivisionMinute._meta.db_table, "minute", "month", ahead=2)
+COUNTS = (MINUTE_COUNTS, SERIES_MINUTES, SUBDIVISION_MINUTES)
 ALL = (REPORTS, *COUNTS)
 
 

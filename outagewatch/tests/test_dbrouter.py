@@ -12,6 +12,8 @@ from django.contrib.sessions.models import Session
 from django.http import HttpResponse
 from django.test import RequestFactory
 
+from alerts import views as alert_views
+from alerts.models import Follow, Subscriber
 from outagewatch import dbrouter
 from outagewatch.health import healthz
 from pages import views as page_views
@@ -20,6 +22,7 @@ from partners.models import PartnerKey
 from reports import views as report_views
 from reports.models import Service
 from spikes.models import SeriesMinute
+from statuspages.models import ProviderIncident
 
 router = dbrouter.ReplicaRouter()
 
@@ -45,7 +48,16 @@ def inside(middleware, request, view) -> dict[str, str]:
         middleware.process_view(request, view, (), {})
         return {
             model.__name__: router.db_for_read(model)
-            for model in (Service, SeriesMinute, PartnerKey, Session, User)
+            for model in (
+                Service,
+                SeriesMinute,
+                ProviderIncident,
+                PartnerKey,
+                Session,
+                User,
+                Subscriber,
+                Follow,
+            )
         }
     finally:
         dbrouter._may_read_replica.reset(token)
@@ -64,9 +76,12 @@ def test_a_page_reads_its_data_from_the_replica_but_keys_sessions_and_users_from
     assert reads == {
         "Service": "replica",
         "SeriesMinute": "replica",
+        "ProviderIncident": "replica",
         "PartnerKey": "default",
         "Session": "default",
         "User": "default",
+        "Subscriber": "default",
+        "Follow": "default",
     }
 
 
@@ -78,8 +93,13 @@ def test_the_partner_api_reads_from_the_replica(healthy_replica, middleware):
 
 @pytest.mark.parametrize(
     ("method", "view"),
-    [("post", report_views.report_problem), ("get", healthz), ("post", page_views.time_zone)],
-    ids=["the report form", "a view of another app", "a POST to the site"],
+    [
+        ("post", report_views.report_problem),
+        ("get", healthz),
+        ("post", page_views.time_zone),
+        ("get", alert_views.manage),
+    ],
+    ids=["the report form", "a view of another app", "a POST to the site", "a subscriber's follows"],
 )
 def test_writes_and_other_views_read_the_primary(healthy_replica, middleware, method, view):
     request = getattr(RequestFactory(), method)("/somewhere/")

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 from django.db.models import Count
 from django.db.models.functions import TruncMinute
 from django.utils import timezone
@@ -17,7 +18,7 @@ from outagewatch import partitioning
 from outagewatch.partitioning import RangePartitioned
 from reports.models import Report
 from spikes import counting, partitions, retention, tasks
-from spikes.models import MinuteCount, PipelineState, Series, SeriesMinute
+from spikes.models import MinuteCount, PipelineState, Series, SeriesMinute, SubdivisionMinute
 from spikes.tests.factories import add_reports
 
 pytestmark = pytest.mark.skipif(
@@ -59,6 +60,7 @@ def test_the_tables_are_partitioned_by_day_and_by_month(db):
     assert partitioning.is_partitioned("reports_report")
     assert partitioning.is_partitioned("spikes_minutecount")
     assert partitioning.is_partitioned("spikes_seriesminute")
+    assert partitioning.is_partitioned("spikes_subdivisionminute")
 
 
 def test_maintenance_makes_a_week_of_days_and_two_months_ahead_and_is_idempotent(ready):
@@ -253,3 +255,57 @@ def test_a_dry_run_counts_the_waiting_reports_and_changes_nothing(ready, whatsap
     assert planned.reports == 4
     assert partitioning.partitions(partitions.REPORTS) == before
     assert partition_of("reports_report") == ["reports_report_default"]
+
+
+def primary_key(table: str) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = %s::regclass AND contype = 'p'",
+            [table],
+        )
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migrations_move_existing_reports_and_counts_into_partitions_and_back(whatsapp):
+    plain = [
+        ("reports", "0007_report_intake_id_unique_with_time"),
+        ("spikes", "0006_verdict_apart_from_lifecycle"),
+    ]
+    MigrationExecutor(connection).migrate(plain)
+    assert not partitioning.is_partitioned("reports_report")
+    assert primary_key("reports_report") == "PRIMARY KEY (id)"
+    # Three days of reports from Bavaria, counted (counts in two months), as a site
+    # that ran before partitioning has them.
+    for day in (datetime(2026, 2, 28, 23, 58, tzinfo=UTC), NOW - timedelta(days=1), NOW):
+        add_reports(whatsapp, day, minutes=3, per_minute=2, region="DE", subdivision="DE-BY")
+        counting.count_range(day, day + timedelta(minutes=3))
+    reports = sorted(Report.objects.values_list("pk", "created_at", "subdivision", "intake_id"))
+    counts = {model: model.objects.count() for model in (MinuteCount, SeriesMinute, SubdivisionMinute)}
+
+    latest = MigrationExecutor(connection)
+    latest.migrate(latest.loader.graph.leaf_nodes())
+
+    assert sorted(Report.objects.values_list("pk", "created_at", "subdivision", "intake_id")) == reports
+    assert {r[2] for r in reports} == {"DE-BY"} and len(reports) == 18
+    assert partition_of("reports_report") == [
+        "reports_report_p20260228", "reports_report_p20260301", "reports_report_p20260304", "reports_report_p20260305"
+    ]  # fmt: skip
+    assert {model: model.objects.count() for model in counts} == counts
+    assert partition_of("spikes_subdivisionminute") == [
+        "spikes_subdivisionminute_p202602", "spikes_subdivisionminute_p202603"
+    ]  # fmt: skip
+    assert primary_key("reports_report") == "PRIMARY KEY (id, created_at)"
+    # The identity goes on after the rows moved, and a report of today still lands.
+    assert add_reports(whatsapp, timezone.now(), minutes=1, per_minute=1) == 1
+    assert Report.objects.latest("pk").pk == max(r[0] for r in reports) + 1
+
+    MigrationExecutor(connection).migrate(plain)  # and back: plain tables, every row kept
+
+    assert not partitioning.is_partitioned("reports_report")
+    assert not partitioning.is_partitioned("spikes_subdivisionminute")
+    assert primary_key("reports_report") == "PRIMARY KEY (id)"
+    assert Report.objects.count() == 19
+    assert {model: model.objects.count() for model in counts} == counts
+    latest = MigrationExecutor(connection)  # leave the database as the other tests expect it
+    latest.migrate(latest.loader.graph.leaf_nodes())

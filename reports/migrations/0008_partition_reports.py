@@ -5,7 +5,7 @@ reports meanwhile and the mover stores them afterwards. Nothing changes on SQLit
 
 from django.db import migrations
 
-from outagewatch.partitioning import RangePartitioned, convert
+from outagewatch.partitioning import RangePartitioned, convert, revert
 
 # As spikes.partitions.REPORTS was when this migration was written.
 REPORTS = RangePartitioned("reports_report", "created_at", "day", ahead=7)
@@ -15,10 +15,13 @@ def partition(apps, schema_editor):
     convert(REPORTS)
 
 
+def unpartition(apps, schema_editor):
+    revert(REPORTS)
+
+
 class Migration(migrations.Migration):
     dependencies = [
-        ("reports", "0006_report_intake_id_unique_with_time"),
+        ("reports", "0007_report_intake_id_unique_with_time"),
     ]
 
-    # Backwards it stays partitioned, which the model works with as well.
-    operations = [migrations.RunPython(partition, migrations.RunPython.noop, elidable=False)]
+    operations = [migrations.RunPython(partition, unpartition, elidable=False)]

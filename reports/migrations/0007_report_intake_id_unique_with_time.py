@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("reports", "0005_merge_20261122_0854"),
+        ("reports", "0006_report_subdivision_service_countries"),
     ]
 
     operations = [
