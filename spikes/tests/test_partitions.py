@@ -173,13 +173,13 @@ def test_retention_drops_whole_days_and_nothing_newer(ready, whatsapp):
 def test_counts_past_their_retention_go_by_whole_months(ready, whatsapp, settings):
     settings.COUNT_RETENTION_MONTHS = 2
     for minute in (datetime(2025, 11, 10, tzinfo=UTC), datetime(2026, 1, 10, tzinfo=UTC), NOW):
-        add_reports(whatsapp, minute, minutes=1, per_minute=2)
+        add_reports(whatsapp, minute, minutes=1, per_minute=2, region="DE", subdivision="DE-BY")
         counting.count_range(minute, minute + timedelta(minutes=1))
 
     partitions.maintain(NOW)
 
     # Two whole months before March: January and February stay, November goes.
-    for model in (MinuteCount, SeriesMinute):
+    for model in (MinuteCount, SeriesMinute, SubdivisionMinute):
         assert [m.strftime("%Y-%m") for m in model.objects.dates("minute", "month")] == ["2026-01", "2026-03"]
     assert Series.objects.filter(service=whatsapp).count() == 2  # the series stay, only old minutes went
 
