@@ -118,6 +118,25 @@ def wait_for_mover(env: dict[str, str], timeout: float = 120) -> float:
     raise SystemExit(f"the mover did not drain the stream within {timeout} s")
 
 
+def stop_processes(processes: list[subprocess.Popen], timeout: float = 30) -> None:
+    """SIGTERM to all at once, then wait for each (killed past `timeout`)."""
+    for process in processes:
+        process.send_signal(signal.SIGTERM)
+    for process in processes:
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def stop_services(folder: Path, *servers: Postgres | Redis | None) -> None:
+    """Stop the PostgreSQL and Redis a benchmark started and remove their folder."""
+    for server in servers:
+        if server is not None:
+            server.stop()
+    shutil.rmtree(folder, ignore_errors=True)
+
+
 def combine(rounds: list[dict]) -> dict:
     """Several rounds as one: counts added up, rates and latencies their medians."""
     statuses: dict[str, int] = {}
@@ -288,17 +307,8 @@ def main() -> int:
         print("no error other than 429" if other == 0 else f"{other} errors other than 429")
         return 0 if ok and other == 0 else 1
     finally:
-        for process in processes:
-            process.send_signal(signal.SIGTERM)
-        for process in processes:
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-        for server in (postgres, redis):
-            if server is not None:
-                server.stop()
-        shutil.rmtree(folder, ignore_errors=True)
+        stop_processes(processes)
+        stop_services(folder, postgres, redis)
 
 
 if __name__ == "__main__":

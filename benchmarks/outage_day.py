@@ -55,7 +55,13 @@ sys.path.insert(0, str(ROOT))
 BIN = ROOT / ".venv" / "bin"
 
 from benchmarks.cpu import Meter, postmaster_pid  # noqa: E402
-from benchmarks.intake_load import start_services, wait_for_mover, wait_http  # noqa: E402
+from benchmarks.intake_load import (  # noqa: E402
+    start_services,
+    stop_processes,
+    stop_services,
+    wait_for_mover,
+    wait_http,
+)
 from reports.tests.stack import free_port  # noqa: E402
 
 LUA = Path(__file__).resolve().parent / "outage_load.lua"
@@ -290,20 +296,11 @@ def main() -> int:
         peak = (peak_began, peak_ended)
         return report(args, folder, wrk_out, site, quiet_ids, peak, loads, drained, seeded, cpu)
     finally:
-        for process in processes:
-            process.send_signal(signal.SIGTERM)
-        for process in processes:
-            try:
-                process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        stop_processes(processes, timeout=60)
         if args.keep and postgres is not None:
             print(f"kept: DATABASE_URL={postgres.url} (stop: pg_ctl -D {postgres.data} stop; rm -r {folder})")
         else:
-            for server in (postgres, redis):
-                if server is not None:
-                    server.stop()
-            shutil.rmtree(folder, ignore_errors=True)
+            stop_services(folder, postgres, redis)
 
 
 def report(args, folder, wrk_out, site, quiet_ids, peak, loads, drained, seeded, cpu) -> int:

@@ -45,6 +45,8 @@ from benchmarks.intake_load import (  # noqa: E402
     combine,
     run_wrk,
     start_services,
+    stop_processes,
+    stop_services,
     stored_reports,
     wait_for_mover,
     wait_http,
@@ -296,17 +298,8 @@ def main() -> int:
         print("\n".join(verdicts))
         return 0 if ok else 1
     finally:
-        for process in processes:
-            process.send_signal(signal.SIGTERM)
-        for process in processes:
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-        for server in (postgres, redis):
-            if server is not None:
-                server.stop()
-        shutil.rmtree(folder, ignore_errors=True)
+        stop_processes(processes)
+        stop_services(folder, postgres, redis)
 
 
 if __name__ == "__main__":
