@@ -16,10 +16,10 @@ from alerts import views as alert_views
 from alerts.models import Follow, Subscriber
 from outagewatch import dbrouter
 from outagewatch.health import healthz
+from pages import service_views
 from pages import views as page_views
 from partners.api import views as api_views
 from partners.models import PartnerKey
-from reports import views as report_views
 from reports.models import Service
 from spikes.models import SeriesMinute
 from statuspages.models import ProviderIncident
@@ -71,7 +71,7 @@ def test_outside_a_request_every_read_goes_to_the_primary(healthy_replica):
 def test_a_page_reads_its_data_from_the_replica_but_keys_sessions_and_users_from_the_primary(
     healthy_replica, middleware
 ):
-    reads = inside(middleware, RequestFactory().get("/status/whatsapp/"), page_views.service_detail)
+    reads = inside(middleware, RequestFactory().get("/status/whatsapp/"), service_views.service_detail)
 
     assert reads == {
         "Service": "replica",
@@ -94,7 +94,7 @@ def test_the_partner_api_reads_from_the_replica(healthy_replica, middleware):
 @pytest.mark.parametrize(
     ("method", "view"),
     [
-        ("post", report_views.report_problem),
+        ("post", service_views.report_problem),
         ("get", healthz),
         ("post", page_views.time_zone),
         ("get", alert_views.manage),
@@ -111,7 +111,7 @@ def test_a_reader_who_just_wrote_reads_the_primary(healthy_replica, middleware):
     request = RequestFactory().get("/status/whatsapp/")
     request.COOKIES[dbrouter.PIN_COOKIE] = "1"
 
-    assert inside(middleware, request, page_views.service_detail)["Service"] == "default"
+    assert inside(middleware, request, service_views.service_detail)["Service"] == "default"
 
 
 def test_an_api_key_that_just_wrote_reads_the_primary(healthy_replica, middleware, settings):
