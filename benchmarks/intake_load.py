@@ -58,29 +58,23 @@ def start_services(folder: Path, appendfsync: str) -> tuple[Postgres, Redis]:
     return postgres, redis
 
 
-def run_wrk(
-    url: str, connections: int, duration: int, pairs: Path, abuser_share: float, ids: Path | None = None
-) -> dict:
-    command = [
-        "wrk",
-        "-t1",
-        f"-c{connections}",
-        f"-d{duration}s",
-        "--timeout",
-        "10s",
-        "-s",
-        str(LUA),
-        url,
-        "--",
-        str(pairs),
-        str(abuser_share),
-        *([str(ids)] if ids else []),
-    ]
+def wrk(url: str, connections: int, duration: int, script: Path, *script_args: str) -> dict:
+    """One wrk run (one thread, keep-alive connections) with a Lua script that prints
+    its tally as a WRKJSON line; the tally, with requests per second added."""
+    command = ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--timeout", "10s", "-s", str(script), url]
+    if script_args:
+        command += ["--", *script_args]
     out = subprocess.run(command, check=True, capture_output=True, text=True, timeout=duration + 60).stdout
     line = next(x for x in out.splitlines() if x.startswith("WRKJSON "))
     result = json.loads(line.removeprefix("WRKJSON "))
     result["rps"] = result["requests"] / (result["duration_us"] / 1e6)
     return result
+
+
+def run_wrk(
+    url: str, connections: int, duration: int, pairs: Path, abuser_share: float, ids: Path | None = None
+) -> dict:
+    return wrk(url, connections, duration, LUA, str(pairs), str(abuser_share), *([str(ids)] if ids else []))
 
 
 def wait_http(url: str, timeout: float = 60) -> None:

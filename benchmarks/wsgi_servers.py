@@ -50,6 +50,7 @@ from benchmarks.intake_load import (  # noqa: E402
     stored_reports,
     wait_for_mover,
     wait_http,
+    wrk,
 )
 from reports.tests.stack import free_port  # noqa: E402
 
@@ -133,23 +134,7 @@ def row(name: str, what: str, r: dict, connections: int) -> str:
 
 
 def get_page(url: str, connections: int, duration: int) -> dict:
-    command = [
-        "wrk",
-        "-t1",
-        f"-c{connections}",
-        f"-d{duration}s",
-        "--timeout",
-        "10s",
-        "-s",
-        str(GET_LUA),
-        url,
-    ]
-    out = subprocess.run(command, check=True, capture_output=True, text=True, timeout=duration + 60).stdout
-    result = json.loads(
-        next(x for x in out.splitlines() if x.startswith("WRKJSON ")).removeprefix("WRKJSON ")
-    )
-    result["rps"] = result["requests"] / (result["duration_us"] / 1e6)
-    return result
+    return wrk(url, connections, duration, GET_LUA)
 
 
 def served(results: list[dict]) -> int:
