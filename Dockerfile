@@ -6,7 +6,8 @@ COPY requirements.txt .
 RUN pip install --no-cache-dir -r requirements.txt
 COPY . .
 RUN useradd --system --home /app outagewatch && mkdir -p /data && chown outagewatch /data \
- && SECRET_KEY=build-only python manage.py collectstatic --noinput -v0
+ && SECRET_KEY=build-only python manage.py collectstatic --noinput -v0 \
+ && SECRET_KEY=build-only python manage.py compile_translations
 USER outagewatch
 EXPOSE 8000
 CMD ["gunicorn", "outagewatch.wsgi:application", "--bind", "0.0.0.0:8000"]

@@ -297,6 +297,30 @@ ADMIN_LOGIN_RATE = env_rate("ADMIN_LOGIN_RATE", "10/h")
 # The project's own checks and commands (unlock_admin_login).
 INSTALLED_APPS += ["outagewatch.apps.OutagewatchConfig"]
 
+# --- Languages (outagewatch/languages.py, docs/site.md "Languages") -------------------
+# Each shipped language has a complete catalog in locale/ (scripts/check-translations
+# fails CI on a missing or fuzzy message); names are written in their own language,
+# as the switch shows them.
+LANGUAGES = [
+    ("en", "English"),
+    ("es", "Español"),
+    ("pt-br", "Português (Brasil)"),
+    ("de", "Deutsch"),
+    ("fr", "Français"),
+    ("hi", "हिन्दी"),
+]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+# The language cookie, set by the switch (/languages/) like the edition's and the zone's.
+LANGUAGE_COOKIE_NAME = "language"
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_SECURE = HTTPS
+# After the session (Django's rule for LocaleMiddleware) and before CommonMiddleware,
+# whose 404 redirects may depend on the language.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.common.CommonMiddleware"), "outagewatch.languages.LanguageMiddleware"
+)
+
 # --- Health (outagewatch/health.py) ------------------------------------------------------
 # /healthz fails when the last detection pass ended longer ago than this (a pass runs
 # every minute: five missed passes mean beat or the workers are down).
