@@ -155,7 +155,7 @@ def test_the_country_service_page_files_reports_for_that_country(client, germany
     html = client.get("/de/status/vodafone/").content.decode()
 
     assert 'action="/de/status/vodafone/report/"' in html
-    assert 'name="region"' not in html
+    assert 'id="region"' not in html  # the report form's country (the follow box has its own)
     assert "Your report counts for Germany." in html
     assert '<option value="DE-BY">Bayern</option>' in html
 
