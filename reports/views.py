@@ -9,12 +9,13 @@ from django.db import DatabaseError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.html import format_html_join
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from outagewatch.clients import client_from_request
-from reports import intake
+from reports import intake, names
 from reports.catalog import get_catalog
 from reports.models import ProblemType, Region, Service, Source
 from reports.regions import REGION_COOKIE, preferred_region
@@ -37,10 +38,10 @@ def report_form_context(
     In a country's edition (`edition`, its code) the form files reports for that
     country, and offers its subdivisions."""
     submitted = submitted or {}
-    regions = list(Region.objects.values_list("code", "name"))
+    regions = names.by_name(names.countries(dict(Region.objects.values_list("code", "name"))))
     selected = edition or submitted.get("region") or preferred_region(request, get_catalog().regions)
     subdivision = submitted.get("subdivision", "")
-    choices = first_level(selected)
+    choices = names.subdivisions(first_level(selected))
     return {
         "service": service,
         "problems": service.ordered_problem_types(),
@@ -102,9 +103,19 @@ def report_problem(request: HttpRequest, slug: str, cc: str | None = None) -> Ht
     except (DatabaseError, intake.Unavailable) as exc:
         retry_after = getattr(exc, "retry_after", settings.REPORT_RETRY_AFTER_SECONDS)
         response = HttpResponse(
-            "<!doctype html><title>Reports paused</title><h1>We cannot take reports right now</h1>"
-            "<p>Our database is unavailable for a moment, so your report was <strong>not</strong> "
-            f"recorded. Please go back and send it again in {retry_after} seconds.</p>",
+            format_html(
+                '<!doctype html><html lang="{}"><title>{}</title><h1>{}</h1><p>{}</p></html>',
+                get_language(),
+                _("Reports paused"),
+                _("We cannot take reports right now"),
+                format_html(
+                    _(
+                        "Our database is unavailable for a moment, so your report was <strong>not</strong> "
+                        "recorded. Please go back and send it again in {} seconds."
+                    ),
+                    retry_after,
+                ),
+            ),
             status=503,
         )
         response["Retry-After"] = str(retry_after)
@@ -128,7 +139,7 @@ def _report_problem(request: HttpRequest, slug: str, cc: str | None) -> HttpResp
     if request.POST.get(HONEYPOT_FIELD):
         # People never see this field; a bot that fills every input does. Say so
         # plainly rather than pretend: a confirmation must mean a stored report.
-        errors = {"__all__": ["This looks like an automated submission (a hidden field was filled in)."]}
+        errors = {"__all__": [_("This looks like an automated submission (a hidden field was filled in).")]}
         return _service_page(
             request, service, errors=errors, submitted={**submitted, "edition": edition}, status=400
         )
@@ -140,13 +151,16 @@ def _report_problem(request: HttpRequest, slug: str, cc: str | None) -> HttpResp
             intake.check_rate_limit(client)  # bad requests count towards the limit too
             raise
         # Read before accepting: once accepted, nothing may fail and invite a resend.
-        problem_name = ProblemType.objects.values_list("name", flat=True).get(pk=valid.problem_id)
-        region_name = Region.objects.values_list("name", flat=True).get(pk=valid.region)
+        problem_name = names.problem(
+            ProblemType.objects.values_list("name", flat=True).get(pk=valid.problem_id)
+        )
+        region_name = names.country(Region.objects.values_list("name", flat=True).get(pk=valid.region))
         intake.accept_report(valid, client, Source.WEB)
     except intake.RateLimited as limited:
         errors = {
             "__all__": [
-                f"Too many reports from your connection. Please try again in {limited.retry_after} seconds."
+                _("Too many reports from your connection. Please try again in %(seconds)s seconds.")
+                % {"seconds": limited.retry_after}
             ]
         }
         response = _service_page(
@@ -160,11 +174,12 @@ def _report_problem(request: HttpRequest, slug: str, cc: str | None) -> HttpResp
         )
     where = region_name
     if valid.subdivision:
-        where = f"{first_level(valid.region).get(valid.subdivision, valid.subdivision)}, {region_name}"
+        subdivision = names.subdivisions(first_level(valid.region)).get(valid.subdivision, valid.subdivision)
+        where = f"{subdivision}, {region_name}"
     messages.success(
         request,
-        _("Thank you: your report of %(problem)s problems with %(service)s in %(where)s is recorded.")
-        % {"problem": problem_name.lower(), "service": service.name, "where": where},
+        _("Thank you: your report of a problem with %(service)s (%(problem)s) in %(where)s is recorded.")
+        % {"problem": problem_name, "service": service.name, "where": where},
     )
     page = (
         reverse("edition-service", kwargs={"cc": edition.lower(), "slug": service.slug})

@@ -168,7 +168,7 @@ def test_the_country_service_page_files_reports_for_that_country(client, germany
     report = Report.objects.get(source="web")
     assert (report.region_id, report.subdivision) == ("DE", "DE-BY")
     page = client.get(response["Location"]).content.decode()
-    assert "your report of signal problems with Vodafone in Bayern, Germany is recorded" in page
+    assert "your report of a problem with Vodafone (Signal (no service)) in Bayern, Germany is recorded" in page
 
 
 @pytest.mark.parametrize(
