@@ -28,6 +28,7 @@ from django.utils import translation
 # time, the time's skeleton: the locale decides the order, the words and the glue.
 STYLES: dict[str, tuple[str, str | None]] = {
     "time": ("Hm", None),  # 14:30
+    "day_month": ("MMMd", None),  # Mar 5
     "day_time": ("MMMd", "Hm"),  # Mar 5, 14:30
     "date": ("yMMMd", None),  # Mar 5, 2025
     "date_time": ("yMMMd", "Hm"),  # Mar 5, 2025, 14:30
@@ -146,19 +147,21 @@ def conventions(language: str) -> Conventions:
     )
 
 
-def _active() -> Conventions:
+def conventions_now() -> Conventions:
+    """The active language's conventions (a loop writing many dates takes its
+    pattern once: `conventions_now().patterns["time"]`)."""
     return conventions(translation.get_language() or "en")
 
 
 def date(value: datetime, style: str) -> str:
     """`value` written in one of STYLES, in the active language (in `value`'s own zone)."""
-    return _active().patterns[style](value)
+    return conventions_now().patterns[style](value)
 
 
 def number(value: float | int, decimals: int = 0) -> str:
     """12,345 (en), 12.345 (de), 12 345 (fr), 12,345 and 1,23,456 (hi); `decimals`
     digits after the separator."""
-    rules = _active()
+    rules = conventions_now()
     text = f"{abs(value):.{decimals}f}"
     whole, _, fraction = text.partition(".")
     primary, secondary = rules.grouping
@@ -174,5 +177,5 @@ def number(value: float | int, decimals: int = 0) -> str:
 
 def percent(fraction: float) -> str:
     """0.45: 45% (en), 45 % (de, fr)."""
-    rules = _active()
+    rules = conventions_now()
     return f"{rules.percent_prefix}{number(round(fraction * 100))}{rules.percent_suffix}"

@@ -15,7 +15,9 @@ from datetime import datetime, timedelta
 import numpy as np
 from django.core.cache import cache
 from django.db.models import Sum
+from django.utils.translation import pgettext_lazy
 
+from reports import names as localnames
 from reports.models import ProblemType, Service
 from spikes.baselines import BUCKET_SECONDS, stored_profile, stored_profiles
 from spikes.models import ALL_REGIONS, MinuteCount, Series, SeriesMinute, Spike, SubdivisionMinute
@@ -112,7 +114,10 @@ def problem_shares(
     """The most reported problems, largest first: the open spike's breakdown while
     there is one (that is the story), else the last 24 hours of counts (of one
     country's reports, with `country`)."""
-    names = dict(ProblemType.objects.filter(services=service).values_list("slug", "name"))
+    names = {
+        slug: localnames.problem(name)
+        for slug, name in ProblemType.objects.filter(services=service).values_list("slug", "name")
+    }
     if spike is not None and spike.problems:
         shares = dict(spike.problems)
     else:
@@ -177,7 +182,12 @@ REGION_SORTS = {
 # of twenty minutes still read "usual level" everywhere).
 MAP_WINDOWS = {"15m": timedelta(minutes=15), "1h": timedelta(hours=1), "24h": timedelta(hours=24)}
 DEFAULT_MAP_WINDOW = "1h"
-MAP_WINDOW_WORDS = {"15m": "15 minutes", "1h": "hour", "24h": "24 hours"}
+# "Where reports come from, last hour": the map's period in words.
+MAP_WINDOW_WORDS = {
+    "15m": pgettext_lazy("last", "15 minutes"),
+    "1h": pgettext_lazy("last", "hour"),
+    "24h": pgettext_lazy("last", "24 hours"),
+}
 
 
 def region_rows(

@@ -16,8 +16,12 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from outagewatch import localize
+from outagewatch.languages import in_language
 from outagewatch.security import embeddable
 from pages import charts, countrymap, downloads, editions, guides, incidentpage, spikepage, status, worldmap
 from pages import home as home_data
@@ -31,7 +35,7 @@ from pages.ranges import RANGES, ChartRange, parse_chart_range
 from pages.templatetags.pages_tags import INTERVAL_WORDS
 from pages.timezones import TZ_COOKIE, TZ_COOKIE_MAX_AGE, parse_zone, suggested, zone_choices
 from reports.catalog import get_catalog
-from reports.models import Category, Region, Report, Service
+from reports.models import Category, Report, Service
 from reports.subdivisions import first_level
 from reports.views import report_form_context
 from spikes import timeseries
@@ -49,6 +53,14 @@ PNG_CACHE_SECONDS = 60
 
 def bad_request(request: HttpRequest, message: str) -> HttpResponse:
     return render(request, "400.html", {"message": message}, status=400)
+
+
+def _one_of(name: str, choices, value: str) -> str:
+    return _("%(name)s must be one of %(choices)s, not %(value)r.") % {
+        "name": name,
+        "choices": ", ".join(choices),
+        "value": value,
+    }
 
 
 def _chart_context(rows: list[timeseries.Bucket], title: str, interval: str, long_range: bool) -> dict:
@@ -128,7 +140,7 @@ def _service(request: HttpRequest, slug: str) -> Service | HttpResponse:
     return render(
         request,
         "404.html",
-        {"what": f"There is no service “{slug}” here.", "suggestions": suggestions},
+        {"what": _("There is no service “%(slug)s” here.") % {"slug": slug}, "suggestions": suggestions},
         status=404,
     )
 
@@ -154,10 +166,15 @@ class Scope:
         """The country's code, or ALL_REGIONS ("") for the world."""
         return self.edition.code if self.edition else ALL_REGIONS
 
-    @property
-    def words(self) -> str:
-        """What titles add: " in Brazil", or nothing."""
-        return f" in {self.edition.name}" if self.edition else ""
+    def named(self, service: Service) -> str:
+        """What titles call the service: "WhatsApp", or "WhatsApp in Brazil"."""
+        if self.edition is None:
+            return service.name
+        return _("%(service)s in %(country)s") % {"service": service.name, "country": self.edition.name}
+
+
+def _reports_title(what: str, chart_range: ChartRange) -> str:
+    return _("%(what)s: user reports in the last %(range)s") % {"what": what, "range": chart_range.range}
 
 
 def service_view(view: Callable[[HttpRequest, Service, Scope], HttpResponse]):
@@ -200,30 +217,25 @@ def _in(scope: Scope, name: str, slug: str) -> str:
 
 @service_view
 def service_detail(request: HttpRequest, service: Service, scope: Scope) -> HttpResponse:
-    edition, country, where = scope.edition, scope.country, scope.words
+    edition, country, named = scope.edition, scope.country, scope.named(service)
     now = timezone.now()
     try:
         chart_range, rows = _service_range(request, service, country)
     except timeseries.RangeError as error:
-        return bad_request(request, f"This chart cannot be drawn: {error}.")
+        return bad_request(request, _("This chart cannot be drawn: %(why)s.") % {"why": error})
     sort = request.GET.get("sort") or "reports"
     if sort not in status.REGION_SORTS:
-        return bad_request(request, f"sort must be one of {', '.join(status.REGION_SORTS)}, not {sort!r}.")
+        return bad_request(request, _one_of("sort", status.REGION_SORTS, sort))
     window = request.GET.get("map") or status.DEFAULT_MAP_WINDOW
     if window not in status.MAP_WINDOWS:
-        return bad_request(request, f"map must be one of {', '.join(status.MAP_WINDOWS)}, not {window!r}.")
+        return bad_request(request, _one_of("map", status.MAP_WINDOWS, window))
     answer = Spike.objects.status_for(service, region=country or None)
     if edition is not None:
         answer = editions.country_status(answer, edition.code)
     context = report_form_context(request, service, edition=country)
     names = dict(context["regions"])
     context.update(
-        _chart_context(
-            rows,
-            f"{service.name}{where}: user reports in the last {chart_range.range}",
-            chart_range.interval,
-            chart_range.is_long,
-        )
+        _chart_context(rows, _reports_title(named, chart_range), chart_range.interval, chart_range.is_long)
     )
     if edition is None:
         regions = sorted(status.region_rows(service, now, names, window), key=status.REGION_SORTS[sort])
@@ -254,8 +266,10 @@ def service_detail(request: HttpRequest, service: Service, scope: Scope) -> Http
         png_url=request.build_absolute_uri(_in(scope, "service-png", service.slug) + f"?{query}"),
         csv_url=_in(scope, "service-csv", service.slug) + f"?{query}",
         embed_snippet=downloads.embed_snippet(
-            request.build_absolute_uri(_in(scope, "service-embed", service.slug)),
-            f"{service.name}{where} user reports on outagewatch",
+            request.build_absolute_uri(
+                in_language(_in(scope, "service-embed", service.slug), get_language())
+            ),
+            _("%(what)s: user reports on outagewatch") % {"what": named},
         ),
         permalink=request.build_absolute_uri(_in(scope, "service-detail", service.slug)),
         recent_comments=comments.with_visible_comments().select_related("problem", "region")[:10],
@@ -292,7 +306,7 @@ def service_csv(request: HttpRequest, service: Service, scope: Scope) -> HttpRes
     try:
         _, rows = _service_range(request, service, scope.country)
     except timeseries.RangeError as error:
-        return bad_request(request, f"This series cannot be downloaded: {error}.")
+        return bad_request(request, _("This series cannot be downloaded: %(why)s.") % {"why": error})
     return downloads.csv_response(rows, _download_name(service, scope))
 
 
@@ -302,20 +316,24 @@ def _download_name(service: Service, scope: Scope) -> str:
 
 @service_view
 def service_png(request: HttpRequest, service: Service, scope: Scope) -> HttpResponse:
-    country, where = scope.country, scope.words
+    country = scope.country
     try:
         chart_range = parse_chart_range(request.GET, timezone.now())
     except timeseries.RangeError as error:
-        return bad_request(request, f"This chart cannot be drawn: {error}.")
+        return bad_request(request, _("This chart cannot be drawn: %(why)s.") % {"why": error})
     zone_name = timezone.get_current_timezone_name()
     edge = timeseries.counted_until(timezone.now())
-    key = f"pages:png:{service.pk}:{country}:{chart_range.range}:{chart_range.interval}:{zone_name}:{edge}"
+    # The image's words are the reader's language: one cached image per language.
+    key = (
+        f"pages:png:{service.pk}:{country}:{chart_range.range}:{chart_range.interval}:{zone_name}:"
+        f"{get_language()}:{edge}"
+    )
     body = cache.get(key)
     if body is None:
         rows = timeseries.buckets(
             service, chart_range.start, chart_range.end, chart_range.seconds, region=country, counted=edge
         )
-        title = f"{service.name}{where}: user reports in the last {chart_range.range}"
+        title = _reports_title(scope.named(service), chart_range)
         body = chart_png(title, rows, chart_range.seconds, timezone.get_current_timezone(), zone_name)
         cache.set(key, body, PNG_CACHE_SECONDS)
     return downloads.png_response(body, _download_name(service, scope))
@@ -325,16 +343,16 @@ def service_png(request: HttpRequest, service: Service, scope: Scope) -> HttpRes
 @service_view
 def service_embed(request: HttpRequest, service: Service, scope: Scope) -> HttpResponse:
     """The live widget of a service (its last 24 hours) for other sites' iframes."""
-    country, where = scope.country, scope.words
+    country, named = scope.country, scope.named(service)
     chart_range, rows = _service_range(request, service, country)
     answer = Spike.objects.status_for(service, region=country or None)
     chart = charts.line_chart(rows, width=560, height=220, zone=timezone.get_current_timezone())
-    title = f"{service.name}{where}: user reports in the last {chart_range.range}"
+    title = _reports_title(named, chart_range)
     return render(
         request,
         "pages/embed.html",
         {
-            "title": f"{service.name}{where}",
+            "title": named,
             "status": answer,
             "chart_svg": fast.chart_svg(
                 chart, rows, title, INTERVAL_WORDS[chart_range.interval], chart_range.is_long, table=False
@@ -383,8 +401,8 @@ def spike_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if country and country not in map_countries:
         return bad_request(
             request,
-            f"country must be one of this outage's countries with a map ({', '.join(map_countries) or 'none'}), "
-            f"not {country[:12]!r}.",
+            _("country must be one of this outage's countries with a map (%(choices)s), not %(value)r.")
+            % {"choices": ", ".join(map_countries) or _("none"), "value": country[:12]},
         )
     window, rows = spikepage.series(spike, now)
     names = region_names()
@@ -404,7 +422,10 @@ def spike_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "spike": spike,
             "window": window,
             **_chart_context(
-                rows, f"{spike.service.name}: user reports around the outage", window.interval, True
+                rows,
+                _("%(service)s: user reports around the outage") % {"service": spike.service.name},
+                window.interval,
+                True,
             ),
             "timeline": spikepage.timeline(spike, changes, peaks),
             "resolved_at": spikepage.resolved_at(spike, changes),
@@ -424,8 +445,10 @@ def spike_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "permalink": request.build_absolute_uri(spike_url(spike)),
             "png_url": request.build_absolute_uri(reverse("spike-png", args=[spike.pk])),
             "embed_snippet": downloads.embed_snippet(
-                request.build_absolute_uri(reverse("spike-embed", args=[spike.pk])),
-                f"{spike.service.name} outage reports on outagewatch",
+                request.build_absolute_uri(
+                    in_language(reverse("spike-embed", args=[spike.pk]), get_language())
+                ),
+                _("%(service)s outage reports on outagewatch") % {"service": spike.service.name},
             ),
             "region_name": names.get(spike.region, ""),
             "region_names": names,
@@ -466,9 +489,14 @@ def spike_png(request: HttpRequest, pk: int) -> HttpResponse:
     spike = _spike(pk)
     window, rows = spikepage.series(spike, timezone.now())
     names = region_names()
-    where = f" in {names.get(spike.region, spike.region)}" if spike.region else ""
-    local_start = timezone.localtime(spike.started_at)
-    title = f"{spike.service.name}{where}: user reports, {local_start:%-d %b %Y}"
+    what = spike.service.name
+    if spike.region:
+        what = _("%(service)s in %(country)s") % {
+            "service": what,
+            "country": names.get(spike.region, spike.region),
+        }
+    day = localize.date(timezone.localtime(spike.started_at), "date")
+    title = _("%(what)s: user reports, %(day)s") % {"what": what, "day": day}
     zone = timezone.get_current_timezone()
     body = chart_png(title, rows, window.seconds, zone, timezone.get_current_timezone_name())
     return downloads.png_response(body, f"outagewatch-{spike.service.slug}-{spike.pk}")
@@ -480,14 +508,14 @@ def spike_embed(request: HttpRequest, pk: int) -> HttpResponse:
     spike = _spike(pk)
     window, rows = spikepage.series(spike, timezone.now())
     chart = charts.line_chart(rows, width=560, height=220, zone=timezone.get_current_timezone())
-    title = f"{spike.service.name}: user reports around the outage"
+    title = _("%(service)s: user reports around the outage") % {"service": spike.service.name}
     return render(
         request,
         "pages/embed.html",
         {
             "title": spike.service.name,
             "spike": spike,
-            "region_name": Region.objects.filter(code=spike.region).values_list("name", flat=True).first(),
+            "region_name": region_names().get(spike.region, "") if spike.region else "",
             "chart_svg": fast.chart_svg(
                 chart, rows, title, INTERVAL_WORDS[window.interval], True, table=False
             ),
@@ -523,7 +551,9 @@ def time_zone(request: HttpRequest) -> HttpResponse:
     zone = parse_zone(name)
     if zone is None:
         return bad_request(
-            request, f"{name[:64]!r} is not a time zone: pick one from the list, such as Europe/Paris."
+            request,
+            _("%(value)r is not a time zone: pick one from the list, such as Europe/Paris.")
+            % {"value": name[:64]},
         )
     response = HttpResponseRedirect(next_url)
     response.set_cookie(TZ_COOKIE, name, max_age=TZ_COOKIE_MAX_AGE, samesite="Lax")

@@ -64,7 +64,7 @@ def test_an_alert_says_what_where_since_when_and_what_fails(told):
     received, spike = told
     text = received.text()
 
-    assert "User reports indicate problems at WhatsApp since Wed 4 Mar, 12:56 CET (11:56 UTC)." in text
+    assert "User reports indicate problems at WhatsApp since Wed, Mar 4, 12:56 CET (11:56 UTC)." in text
     assert "Level: Problems detected" in text
     assert "Countries: India, Brazil, United States" in text
     assert "Top problems: Pictures 62%, Messages 30%, Login 8%" in text

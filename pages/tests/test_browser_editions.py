@@ -108,7 +108,9 @@ def test_a_report_from_the_brazil_edition_names_its_state(visitor, outage):
     visitor.screenshot("thanks-in-edition")
 
     assert page.url.endswith("/br/status/vivo/#report")
-    assert "with Vivo (Signal (no service)) in Bahia, Brazil is recorded" in page.locator(".thanks").inner_text()
+    assert (
+        "with Vivo (Signal (no service)) in Bahia, Brazil is recorded" in page.locator(".thanks").inner_text()
+    )
     assert Report.objects.filter(source="web", region_id="BR", subdivision="BR-BA").count() == 1
 
 
