@@ -1,16 +1,16 @@
-"""System checks of our own settings, run by `manage.py check` (and --deploy)."""
+"""System checks of our own settings, run by `manage.py check` (and --deploy);
+OutagewatchConfig.ready registers them."""
 
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.checks import Error, Tags, Warning, register
+from django.core.checks import Error, Warning
 
 from outagewatch.translations import catalogs, shipped_locales
 
 DEFAULT_ADMIN_PATH = "admin/"
 
 
-@register(Tags.security, deploy=True)
 def admin_path_is_not_the_default(app_configs, **kwargs) -> list[Error]:
     """In production the admin must not sit at /admin/, where every scanner looks.
     An Error, not a Warning: docker-compose's web service runs
@@ -27,7 +27,6 @@ def admin_path_is_not_the_default(app_configs, **kwargs) -> list[Error]:
     ]
 
 
-@register(Tags.translation)
 def translations_are_compiled(app_configs, **kwargs) -> list[Warning]:
     """A shipped language without its compiled catalog shows English: say so, with
     the command (the .mo files are build output, not committed)."""

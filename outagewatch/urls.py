@@ -27,6 +27,5 @@ urlpatterns = [
     path("alerts/", include("alerts.urls")),
     # POST /i18n/setlang/: Django's set_language, which the language switch posts to.
     path("i18n/", include("django.conf.urls.i18n")),
-    path("", include("reports.urls")),
     path("", include("pages.urls")),
 ]

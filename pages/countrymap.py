@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from pages.status import RegionRow
+from pages.breakdowns import RegionRow
 from pages.worldmap import LEGEND, Shape, shape_label
 from reports import names as localnames
 from reports.subdivisions import first_level

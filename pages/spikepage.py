@@ -17,9 +17,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from outagewatch import localize
-from pages import countrymap, status
+from pages import breakdowns, countrymap
+from pages.breakdowns import RegionRow
 from pages.charts import expected_phrase
-from pages.status import RegionRow
 from reports import names as local_names
 from reports.subdivisions import first_level
 from spikes import phrases, timeseries
@@ -280,6 +280,6 @@ def where_in_country(spike: Spike, country: str, now: datetime) -> list[RegionRo
     names = local_names.subdivisions(first_level(country))
     rows = [
         RegionRow(code, names.get(code, code), n, expected)
-        for code, n, expected in status.subdivisions_between(spike.service, country, start, end)
+        for code, n, expected in breakdowns.subdivisions_between(spike.service, country, start, end)
     ]
-    return sorted(rows, key=status.REGION_SORTS["reports"])
+    return sorted(rows, key=breakdowns.REGION_SORTS["reports"])

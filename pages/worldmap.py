@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from outagewatch import localize
-from pages.status import RegionRow
+from pages.breakdowns import RegionRow
 from reports import names as localnames
 
 MAP_FILE = Path(__file__).resolve().parent / "data" / "world-map.json"

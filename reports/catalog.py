@@ -2,7 +2,8 @@
 
 Validating a report must not cost a query per field: each process keeps a snapshot
 of the active services, their problem types and the region codes, and reads it
-again after CATALOG_CACHE_SECONDS or when this process saves a catalog row.
+again after CATALOG_CACHE_SECONDS or when this process saves or deletes a catalog
+row (the models' post_save and post_delete, connected in ReportsConfig.ready).
 """
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError, transaction
+from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import Signal
 
+from reports.models import ProblemType, Region, Service, ServiceGroup, ServiceProblem
 from reports.names import PROBLEM_TYPE
 
 DEFAULT_CATALOG_FILE = Path(__file__).resolve().parent / "data" / "catalog.json"
@@ -54,8 +57,6 @@ _snapshot: CatalogSnapshot | None = None
 
 
 def _read_snapshot() -> CatalogSnapshot:
-    from reports.models import Region, Service, ServiceProblem
-
     countries: dict[int, set[str]] = {}
     for service_id, code in Service.countries.through.objects.values_list("service_id", "region_id"):
         countries.setdefault(service_id, set()).add(code)
@@ -87,9 +88,25 @@ def get_catalog() -> CatalogSnapshot:
     return snapshot
 
 
-def invalidate_catalog() -> None:
+def invalidate_catalog(*args, **kwargs) -> None:
+    """Forget this process's snapshot (also a receiver of the catalog models' signals)."""
     global _snapshot
     _snapshot = None
+
+
+# The rows the snapshot is read from.
+SNAPSHOT_MODELS = (Service, ServiceProblem, ProblemType, Region)
+
+
+def watch_catalog_rows() -> None:
+    """Forget the snapshot whenever this process saves or deletes a row it reads, or
+    changes the countries a service is offered in."""
+    for model in SNAPSHOT_MODELS:
+        for signal in (post_save, post_delete):
+            signal.connect(invalidate_catalog, sender=model, dispatch_uid=f"catalog-{model.__name__}")
+    m2m_changed.connect(
+        invalidate_catalog, sender=Service.countries.through, dispatch_uid="catalog-countries"
+    )
 
 
 @dataclass
@@ -128,8 +145,6 @@ def load_catalog(path: Path = DEFAULT_CATALOG_FILE) -> dict[str, LoadSummary]:
     set on creation, so an operator's deactivation survives a reload. A service's
     `countries` (where it is offered; left out for worldwide) are set to the file's.
     """
-    from reports.models import ProblemType, Region, Service, ServiceGroup, ServiceProblem
-
     data = json.loads(Path(path).read_text())
     summaries = {name: LoadSummary() for name in ("groups", "problem types", "services")}
 
@@ -187,7 +202,7 @@ the problem types (service and owner names are brands, never translated). Genera
 `python manage.py load_catalog --names` writes it again; a test fails when it is out
 of date with the catalog."""
 
-from django.utils.translation import pgettext_noop
+from django.utils.translation import pgettext_lazy
 
 PROBLEM_TYPES = [
 '''
@@ -197,7 +212,7 @@ def names_module(path: Path = DEFAULT_CATALOG_FILE) -> str:
     """The text of reports/catalog_names.py for the catalog at `path`."""
     problem_types = json.loads(path.read_text())["problem_types"]
     lines = [
-        f"    pgettext_noop({json.dumps(PROBLEM_TYPE)}, {json.dumps(p['name'], ensure_ascii=False)}),\n"
+        f"    pgettext_lazy({json.dumps(PROBLEM_TYPE)}, {json.dumps(p['name'], ensure_ascii=False)}),\n"
         for p in problem_types
     ]
     return _NAMES_HEADER + "".join(lines) + "]\n"
