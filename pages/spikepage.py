@@ -157,7 +157,10 @@ def timeline(spike: Spike, changes: list[SpikeChange], peaks: Peaks | None = Non
             label = f"{label}: {phrases.dismiss_reason(change.reason)}"
         if change.level and change.kind != SpikeChange.Kind.RESOLVED:
             label = f"{label}: {phrases.level(change.level)}"
-        if change.note:
+        if change.note and change.actor != Actor.DETECTOR:
+            # People's words (our staff's, the provider's) as they wrote them; the
+            # detector's own notes ("Meta incident of ...") are English for the admin,
+            # and the label already says what they say.
             label = f"{label} ({change.note})"
         events.append(Event(change.at, label, change.kind))
     busiest = peaks.minute if peaks else None
