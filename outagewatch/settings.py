@@ -319,9 +319,9 @@ ADMIN_PATH = env_url_path("ADMIN_PATH", "admin/")
 ADMIN_LOGIN_RATE = env_rate("ADMIN_LOGIN_RATE", "10/h")
 
 # --- Languages (outagewatch/languages.py, docs/languages.md) -------------------------
-# Each shipped language has a complete catalog in locale/ (manage.py
-# check_translations fails CI on a missing or fuzzy message); names are written in their own language,
-# as the switch shows them.
+# Each shipped language has a complete catalog in locale/ (manage.py check_translations
+# fails CI on a missing or fuzzy message); names are written in their own language, as
+# the switch shows them.
 LANGUAGES = [
     ("en", "English"),
     ("es", "Español"),
@@ -329,6 +329,8 @@ LANGUAGES = [
     ("de", "Deutsch"),
     ("fr", "Français"),
     ("hi", "हिन्दी"),
+    # Right to left: the pages' dir="rtl" and logical CSS properties (docs/languages.md).
+    ("ar", "العربية"),
 ]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 # The language cookie, set by the switch (/languages/) like the edition's and the zone's.

@@ -23,7 +23,14 @@ from pages.tests.conftest import DESKTOP, PHONE
 pytestmark = pytest.mark.browser
 
 # Accept-Language as a browser of the language sends it: the site answers in it.
-BROWSER_LOCALES = {"es": "es-ES", "pt-br": "pt-BR", "de": "de-DE", "fr": "fr-FR", "hi": "hi-IN"}
+BROWSER_LOCALES = {
+    "es": "es-ES",
+    "pt-br": "pt-BR",
+    "de": "de-DE",
+    "fr": "fr-FR",
+    "hi": "hi-IN",
+    "ar": "ar-EG",  # right to left
+}
 # The page's own words in its language, one per page.
 HEADINGS = {
     "es": ("Caídas ahora", "¿No funciona WhatsApp ahora mismo?", "Personas que reportaron"),
@@ -31,6 +38,7 @@ HEADINGS = {
     "de": ("Aktuelle Störungen", "Ist WhatsApp gerade gestört?", "Personen, die gemeldet haben"),
     "fr": ("Pannes en cours", "WhatsApp est-il en panne en ce moment\u202f?", "Personnes ayant signalé"),
     "hi": ("अभी के आउटेज", "क्या WhatsApp अभी बंद है?", "रिपोर्ट करने वाले लोग"),
+    "ar": ("الانقطاعات الآن", "هل WhatsApp متوقفة الآن؟", "الأشخاص الذين أبلغوا"),
 }
 # A literal run of at least this many words of an English message is a UI sentence
 # (single words such as "Internet" or "Test" are words of several languages).
@@ -38,7 +46,7 @@ ENGLISH_WORDS = 3
 # The elements that stick out of a `width` wide page (what to fix when one does).
 WIDER_THAN = (
     "(w) => [...document.querySelectorAll('body *')]"
-    ".filter(e => e.getBoundingClientRect().right > w && !e.closest('details'))"
+    ".filter(e => { const r = e.getBoundingClientRect(); return (r.right > w || r.left < 0) && !e.closest('details'); })"
     ".map(e => e.tagName + '.' + e.className + ' ' + (e.textContent || '').slice(0, 40))"
 )
 PLACEHOLDER_OR_TAG = re.compile(r"%\(\w+\)[sdr]|%[sd]|\{\}|<[^>]+>|&\w+;")
@@ -96,6 +104,7 @@ def test_the_home_a_service_and_a_spike_page_read_in_the_readers_language(visito
         response = visitor.visit(path, f"{language}-{name}")
         assert response.status == 200, path
         assert page.locator("html").get_attribute("lang") == language
+        assert page.locator("html").get_attribute("dir") == ("rtl" if language == "ar" else "ltr")
         alternates = page.locator('link[rel="alternate"][hreflang]').evaluate_all(
             "links => links.map(l => l.hreflang)"
         )
@@ -124,4 +133,5 @@ GROUPED = {
     "de": r"\b1\.\d{3}\b",
     "fr": r"\b1\u202f\d{3}\b",
     "hi": r"\b1,\d{3}\b",
+    "ar": r"\b1,\d{3}\b",
 }
