@@ -2,6 +2,9 @@ FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 DATA_DIR=/data
 WORKDIR /app
+# Hindi in the chart PNGs (pages/png.py): matplotlib's DejaVu has no Devanagari.
+RUN apt-get update && apt-get install -y --no-install-recommends fonts-lohit-deva \
+ && rm -rf /var/lib/apt/lists/*
 COPY requirements.txt .
 RUN pip install --no-cache-dir -r requirements.txt
 COPY . .

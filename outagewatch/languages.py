@@ -1,4 +1,4 @@
-"""The reader's language (docs/site.md, "Languages").
+"""The reader's language (docs/languages.md).
 
 Never in the path: two-letter prefixes are country editions (/de/ is Germany, not
 German). The language of a response is, in order: `?lang=` in the address (what the
