@@ -1,6 +1,6 @@
 """The translation catalogs (locale/<ll>/LC_MESSAGES/django.po) compiled to the .mo
 files Django reads, in Python: GNU gettext is not needed to run the site, only to
-extract messages (scripts/check-translations). The .mo files are build output, not
+extract messages (manage.py check_translations). The .mo files are build output, not
 committed (a binary that must be rebuilt on every merge of two .po edits):
 `manage.py compile_translations`, which dev.py, the tests, the Dockerfile and CI run,
 compiles the stale ones."""
