@@ -2,11 +2,15 @@ FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 DATA_DIR=/data
 WORKDIR /app
+# Hindi in the chart PNGs (pages/png.py): matplotlib's DejaVu has no Devanagari.
+RUN apt-get update && apt-get install -y --no-install-recommends fonts-lohit-deva \
+ && rm -rf /var/lib/apt/lists/*
 COPY requirements.txt .
 RUN pip install --no-cache-dir -r requirements.txt
 COPY . .
 RUN useradd --system --home /app outagewatch && mkdir -p /data && chown outagewatch /data \
- && SECRET_KEY=build-only python manage.py collectstatic --noinput -v0
+ && SECRET_KEY=build-only python manage.py collectstatic --noinput -v0 \
+ && SECRET_KEY=build-only python manage.py compile_translations
 USER outagewatch
 EXPOSE 8000
 # granian: half the CPU per report of gunicorn's sync worker (docs/scaling.md).

@@ -5,6 +5,7 @@ import os
 import pytest
 from django.core.cache import cache
 
+from outagewatch.translations import compile_stale
 from reports.catalog import invalidate_catalog
 from reports.tests.factories import ServiceFactory, ServiceGroupFactory
 from spikes.fitting import forget_profiles
@@ -17,6 +18,9 @@ def pytest_configure(config):
     # CI must exercise the real infrastructure; locally, tests that need Redis skip.
     if os.environ.get("CI") and not (os.environ.get("DATABASE_URL") and os.environ.get("REDIS_URL")):
         raise pytest.UsageError("In CI, DATABASE_URL and REDIS_URL must point at PostgreSQL and Redis.")
+    # The pages are tested in every shipped language: their catalogs compiled (the
+    # .mo files are build output, outagewatch/translations.py).
+    compile_stale()
 
 
 @pytest.fixture(autouse=True)

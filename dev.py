@@ -129,6 +129,7 @@ def run(argv: list[str]) -> int:
     say("Loading the service catalog")
     manage("load_catalog", env=env)
     manage("collectstatic", "--noinput", "-v0", env=env)
+    manage("compile_translations", "-v0", env=env)
     address = os.environ.get("LISTEN", "127.0.0.1:8000")
     if options.demo:
         say("Preparing the demo")

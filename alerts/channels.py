@@ -39,6 +39,7 @@ from alerts.models import (
 from partners import signing
 from partners.models import Scope
 from partners.webhooks import spike_payload
+from spikes.models import Level
 
 logger = logging.getLogger(__name__)
 
@@ -224,7 +225,7 @@ def test_alert() -> content.Alert:
         service_names=("Example Service",),
         region="",
         region_name="",
-        level="Problems detected",
+        level=Level.DANGER,
         started_at=now,
         ended_at=None,
         countries=("India", "Brazil"),

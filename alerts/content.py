@@ -1,6 +1,8 @@
 """What an alert says: built once per event (and per group, for group followers),
-then worded for each subscriber's time zone by the mail and push formats and
-by the newsroom channels."""
+then worded for each subscriber's time zone and language by the mail and push
+formats (in `translation.override(subscriber.language)`) and by the newsroom
+channels (English, like the partner API). The names it holds are English (the
+database's); each is put in the active language as it is worded."""
 
 from __future__ import annotations
 
@@ -9,11 +11,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from alerts.links import absolute
 from alerts.models import AlertEvent, Phase
+from outagewatch import localize
+from reports import names as localnames
 from reports.models import ProblemType, Region, ServiceGroup
-from spikes.models import ConfirmedBy, Spike
+from spikes import phrases
+from spikes.models import ConfirmedBy, Level, Spike
 
 TOP_PROBLEMS = 3
 TOP_COUNTRIES = 3
@@ -25,12 +32,12 @@ class Alert:
     subject: str  # who: "WhatsApp", or "Meta (WhatsApp, Instagram)" for a group
     service_names: tuple[str, ...]
     region: str  # "" for everywhere
-    region_name: str
-    level: str
+    region_name: str  # in English, as the database has it
+    level: str  # a spikes.models.Level
     started_at: datetime
     ended_at: datetime | None
-    countries: tuple[str, ...]
-    problems: tuple[tuple[str, int], ...]  # (name, percent), largest first
+    countries: tuple[str, ...]  # English names
+    problems: tuple[tuple[str, int], ...]  # (English name, percent), largest first
     confirmed_by: str  # "", "staff" or "provider"
     note: str  # the provider's or our staff's word
     related_to: str  # the bigger outage this one is possibly part of
@@ -38,13 +45,14 @@ class Alert:
 
     @property
     def title(self) -> str:
+        facts = {"subject": self.subject_where, "who": self.confirmer}
         if self.phase == Phase.DETECTED:
-            return f"Problems at {self.subject}{self.where}"
+            return _("Problems at %(subject)s") % facts
         if self.phase == Phase.CONFIRMED:
-            return f"{self.subject} outage confirmed by {self.confirmer}"
+            return _("%(subject)s outage confirmed by %(who)s") % facts
         if self.phase == Phase.RESOLVED:
-            return f"{self.subject}: the problems are over"
-        return f"Correction: no {self.subject} outage"
+            return _("%(subject)s: the problems are over") % {"subject": self.subject}
+        return _("Correction: no %(subject)s outage") % {"subject": self.subject}
 
     @property
     def is_confirmed(self) -> bool:
@@ -54,52 +62,67 @@ class Alert:
     def disclaimer(self) -> str:
         """What the reader should know about the evidence."""
         if self.is_confirmed:
-            return f"Confirmed by {self.confirmer}."
-        return "A spike in user reports is a suspected outage, not an official confirmation."
+            return _("Confirmed by %(who)s.") % {"who": self.confirmer}
+        return _("A spike in user reports is a suspected outage, not an official confirmation.")
 
     @property
-    def where(self) -> str:
-        return f" in {self.region_name}" if self.region else ""
+    def subject_where(self) -> str:
+        """ "WhatsApp", or "WhatsApp in India", in the active language."""
+        if not self.region:
+            return self.subject
+        return _("%(service)s in %(country)s") % {
+            "service": self.subject,
+            "country": localnames.country(self.region_name),
+        }
 
     @property
     def confirmer(self) -> str:
-        return "the provider" if self.confirmed_by == ConfirmedBy.PROVIDER else "our staff"
+        return phrases.confirmed_by(ConfirmedBy.PROVIDER if self.confirmed_by == ConfirmedBy.PROVIDER else "")
 
     def summary(self, zone: str) -> str:
         """One or two sentences: the body of a push message, the lead of a mail."""
-        since = when(self.started_at, zone)
+        facts = {"subject": self.subject_where, "since": when(self.started_at, zone), "who": self.confirmer}
         if self.phase == Phase.DETECTED:
-            return f"User reports indicate problems at {self.subject}{self.where} since {since}."
+            return _("User reports indicate problems at %(subject)s since %(since)s.") % facts
         if self.phase == Phase.CONFIRMED:
-            return (
-                f"{self.confirmer.capitalize()} confirmed the problems at {self.subject}{self.where}, "
-                f"which began {since}."
-            )
+            if self.confirmed_by == ConfirmedBy.PROVIDER:
+                return _("The provider confirmed the problems at %(subject)s, which began %(since)s.") % facts
+            return _("Our staff confirmed the problems at %(subject)s, which began %(since)s.") % facts
         if self.phase == Phase.RESOLVED:
-            until = when(self.ended_at, zone) if self.ended_at else "now"
-            return f"The problems at {self.subject}{self.where} that began at {since} ended at {until}."
+            if self.ended_at:
+                facts["until"] = when(self.ended_at, zone)
+                return _("The problems at %(subject)s that began at %(since)s ended at %(until)s.") % facts
+            return _("The problems at %(subject)s that began at %(since)s are over.") % facts
         return (
-            f"We told you of problems at {self.subject}{self.where} since {since}: "
-            "our staff found it was not an outage."
+            _("We told you of problems at %(subject)s since %(since)s: our staff found it was not an outage.")
+            % facts
         )
 
     def facts(self, zone: str) -> list[tuple[str, str]]:
         """(label, value) lines for the mail body and the channels' cards."""
-        facts = [("Service" if len(self.service_names) == 1 else "Services", ", ".join(self.service_names))]
-        facts.append(("Since", when(self.started_at, zone)))
+        services = ngettext("Service", "Services", len(self.service_names))
+        facts = [(services, ", ".join(self.service_names))]
+        facts.append((_("Since"), when(self.started_at, zone)))
         if self.ended_at and self.phase == Phase.RESOLVED:
-            facts.append(("Until", when(self.ended_at, zone)))
-        facts.append(("Level", self.level))
+            facts.append((_("Until"), when(self.ended_at, zone)))
+        facts.append((_("Level"), str(Level(self.level).label)))
         if self.countries:
-            facts.append(("Countries", ", ".join(self.countries)))
+            facts.append((_("Countries"), ", ".join(localnames.country(name) for name in self.countries)))
         if self.problems:
-            facts.append(("Top problems", ", ".join(f"{name} {share}%" for name, share in self.problems)))
+            problems = ", ".join(
+                f"{localnames.problem(name)} {localize.percent(share / 100)}" for name, share in self.problems
+            )
+            facts.append((_("Top problems"), problems))
         if self.confirmed_by:
-            facts.append(("Confirmed by", self.confirmer))
+            facts.append((_("Confirmed by"), self.confirmer))
         if self.note:
-            facts.append(("Their word" if self.confirmed_by == ConfirmedBy.PROVIDER else "Note", self.note))
+            facts.append(
+                (_("Their word") if self.confirmed_by == ConfirmedBy.PROVIDER else _("Note"), self.note)
+            )
         if self.related_to:
-            facts.append(("Possibly related to", f"the {self.related_to} outage"))
+            facts.append(
+                (_("Possibly related to"), _("the %(service)s outage") % {"service": self.related_to})
+            )
         return facts
 
 
@@ -110,10 +133,9 @@ def when(moment: datetime, zone: str) -> str:
         local = moment.astimezone(zoneinfo.ZoneInfo(zone))
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         local = utc
-    day = f"{local:%a} {local.day} {local:%b}"
     if local.utcoffset() == utc.utcoffset() and zone in ("UTC", "Etc/UTC", ""):
-        return f"{day}, {utc:%H:%M} UTC"
-    return f"{day}, {local:%H:%M} {local.tzname()} ({utc:%H:%M} UTC)"
+        return f"{localize.date(utc, 'weekday_day_time')} UTC"
+    return f"{localize.date(local, 'weekday_day_time')} {local.tzname()} ({localize.date(utc, 'time')} UTC)"
 
 
 def _names(shares: dict[str, float], names: dict[str, str], top: int, percent: bool) -> list:
@@ -146,7 +168,7 @@ def build(
         service_names=names,
         region=spike.region,
         region_name=regions.get(spike.region, spike.region),
-        level=spike.get_level_display(),
+        level=spike.level,
         started_at=min(s.started_at for s in (group_spikes or [spike])),
         ended_at=spike.ended_at,
         countries=tuple(_names(spike.regions, regions, TOP_COUNTRIES, percent=False)),

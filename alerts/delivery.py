@@ -27,7 +27,7 @@ from django.core.cache import cache
 from django.db import connection as db_connection
 from django.db import transaction
 from django.db.models import F, Q
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from alerts import content, mail, outbound, push
 from alerts.models import (
@@ -230,7 +230,8 @@ def send_pushes(size: int | None = None) -> Tally:
 
 def _send_push(notification: Notification, alert: content.Alert, tally: Tally) -> str | None:
     subscriber = notification.subscriber
-    data = push.payload(alert.title, alert.summary(subscriber.time_zone), alert.url, notification.topic)
+    with translation.override(mail.language_of(subscriber.language)):
+        data = push.payload(alert.title, alert.summary(subscriber.time_zone), alert.url, notification.topic)
     try:
         answer = push.send(subscriber.endpoint, subscriber.p256dh, subscriber.auth, data, notification.topic)
     except outbound.Refused as refused:

@@ -12,12 +12,14 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from alerts.links import FollowRequest
 from alerts.mail import address_key
 from alerts.models import Follow, Medium, Subscriber, SubscriberStatus
 from outagewatch.clients import Client
 from reports import fingerprint, ratelimit
+from reports import names as localnames
 from reports.models import Region, Service, ServiceGroup
 
 MAX_FOLLOWS = 200
@@ -34,19 +36,23 @@ class Target:
     region: str
 
     def describe(self) -> str:
-        """'WhatsApp in India', 'all Meta services', in a sentence."""
-        what = self.service.name if self.service else f"all {self.group.name} services"
+        """'WhatsApp in India', 'all Meta services', in a sentence, in the active language."""
+        if self.service:
+            what = self.service.name
+        else:
+            what = _("all %(owner)s services") % {"owner": self.group.name}
         if not self.region:
             return what
         name = Region.objects.filter(code=self.region).values_list("name", flat=True).first()
-        return f"{what} in {name or self.region}"
+        country = localnames.country(name) if name else self.region
+        return _("%(service)s in %(country)s") % {"service": what, "country": country}
 
 
 def target_of(request: FollowRequest) -> Target:
     service = Service.objects.filter(pk=request.service_id).first() if request.service_id else None
     group = ServiceGroup.objects.filter(pk=request.group_id).first() if request.group_id else None
     if service is None and group is None:
-        raise LookupError("The service of this link no longer exists.")
+        raise LookupError(_("The service of this link no longer exists."))
     return Target(service, group, request.region)
 
 
@@ -79,7 +85,9 @@ def _follow(subscriber: Subscriber, target: Target) -> tuple[Follow, bool]:
     if existing:
         return existing, False
     if Follow.objects.filter(subscriber=subscriber).count() >= MAX_FOLLOWS:
-        raise TooManyFollows(f"You follow {MAX_FOLLOWS} things already: stop following some first.")
+        raise TooManyFollows(
+            _("You follow %(most)s things already: stop following some first.") % {"most": MAX_FOLLOWS}
+        )
     try:
         with transaction.atomic():
             return Follow.objects.create(
@@ -96,9 +104,14 @@ def confirm(request: FollowRequest) -> tuple[Subscriber, Follow, bool]:
     left or bounced: the click proves it takes mail) and add the follow."""
     target = target_of(request)
     with transaction.atomic():
-        subscriber, _ = Subscriber.objects.select_for_update().get_or_create(
-            email=request.email, defaults={"medium": Medium.EMAIL, "time_zone": request.time_zone}
+        subscriber, _made = Subscriber.objects.select_for_update().get_or_create(
+            email=request.email,
+            defaults={"medium": Medium.EMAIL, "time_zone": request.time_zone, "language": request.language},
         )
+        if subscriber.language != request.language:
+            # The latest confirmation was made in this language: the person reads it.
+            subscriber.language = request.language
+            subscriber.save(update_fields=["language"])
         if subscriber.status != SubscriberStatus.ACTIVE:
             subscriber.status = SubscriberStatus.ACTIVE
             subscriber.unsubscribed_at = subscriber.bounced_at = subscriber.bounce_code = None
@@ -107,17 +120,27 @@ def confirm(request: FollowRequest) -> tuple[Subscriber, Follow, bool]:
     return subscriber, follow, created
 
 
-def push_subscriber(endpoint: str, p256dh: str, auth: str, time_zone: str) -> Subscriber:
-    """The browser's subscriber, made or brought up to date (its keys can change)."""
+def push_subscriber(
+    endpoint: str, p256dh: str, auth: str, time_zone: str, language: str = "en"
+) -> Subscriber:
+    """The browser's subscriber, made or brought up to date (its keys can change,
+    and so can the language of the page it follows from)."""
     with transaction.atomic():
         subscriber, made = Subscriber.objects.select_for_update().get_or_create(
             endpoint=endpoint,
-            defaults={"medium": Medium.PUSH, "p256dh": p256dh, "auth": auth, "time_zone": time_zone},
+            defaults={
+                "medium": Medium.PUSH,
+                "p256dh": p256dh,
+                "auth": auth,
+                "time_zone": time_zone,
+                "language": language,
+            },
         )
         if not made:
             subscriber.p256dh, subscriber.auth, subscriber.time_zone = p256dh, auth, time_zone
+            subscriber.language = language
             subscriber.status = SubscriberStatus.ACTIVE
-            subscriber.save(update_fields=["p256dh", "auth", "time_zone", "status"])
+            subscriber.save(update_fields=["p256dh", "auth", "time_zone", "language", "status"])
     return subscriber
 
 

@@ -8,12 +8,17 @@ from functools import lru_cache
 
 from django import forms
 from django.core.validators import EmailValidator
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from reports.catalog import get_catalog
 from reports.models import Service, ServiceGroup
 
 HONEYPOT_FIELD = "homepage"
-WHAT_CHOICES = [("service", "This service"), ("group", "Every service of its group")]
+WHAT_CHOICES = [
+    ("service", gettext_lazy("This service")),
+    ("group", gettext_lazy("Every service of its group")),
+]
 
 
 def clean_region(value: str) -> str:
@@ -41,7 +46,9 @@ def clean_zone(value: str) -> str:
 class AddressField(forms.EmailField):
     """An address as people type it: blanks around it ignored, compared in lower case."""
 
-    default_validators = [EmailValidator(message="Enter an email address such as name@example.com.")]
+    default_validators = [
+        EmailValidator(message=gettext_lazy("Enter an email address such as name@example.com."))
+    ]
 
     def to_python(self, value):
         return super().to_python(value).strip().lower()
@@ -104,7 +111,7 @@ class PushFollowForm(forms.Form):
             return None
         service = Service.objects.active().filter(slug=slug).first()
         if service is None:
-            raise forms.ValidationError(f"There is no service {slug!r}.")
+            raise forms.ValidationError(_("There is no service %(slug)r.") % {"slug": slug})
         return service
 
     def clean_group(self) -> ServiceGroup | None:
@@ -113,11 +120,11 @@ class PushFollowForm(forms.Form):
             return None
         group = ServiceGroup.objects.filter(slug=slug).first()
         if group is None:
-            raise forms.ValidationError(f"There is no group of services {slug!r}.")
+            raise forms.ValidationError(_("There is no group of services %(slug)r.") % {"slug": slug})
         return group
 
     def clean(self) -> dict:
         data = super().clean()
         if not self.errors and (data.get("service") is None) == (data.get("group") is None):
-            raise forms.ValidationError("Name either a service or a group of services to follow.")
+            raise forms.ValidationError(_("Name either a service or a group of services to follow."))
         return data

@@ -22,6 +22,7 @@ from django.conf import settings
 from django.core import signing
 from django.urls import reverse
 from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext as _
 
 from alerts.models import Subscriber
 
@@ -46,6 +47,7 @@ class FollowRequest:
     group_id: int | None = None
     region: str = ""
     time_zone: str = "UTC"
+    language: str = "en"  # the page's, for the confirmation mail and then the alerts
 
 
 def absolute(path: str) -> str:
@@ -68,12 +70,15 @@ def read_confirm_token(token: str, now: float | None = None) -> FollowRequest:
         fields = json.loads(fernet.decrypt(token.encode()))
         request = FollowRequest(**fields)
     except (InvalidToken, ValueError, TypeError):
-        raise BadLink("This confirmation link is damaged or was not made by us.") from None
+        raise BadLink(_("This confirmation link is damaged or was not made by us.")) from None
     age = (time.time() if now is None else now) - issued
     if age > settings.ALERTS_CONFIRM_HOURS * 3600:
         raise ExpiredLink(
-            f"This confirmation link has expired: it works for {settings.ALERTS_CONFIRM_HOURS} hours. "
-            "Ask for a new one from the service's page."
+            _(
+                "This confirmation link has expired: it works for %(hours)s hours. "
+                "Ask for a new one from the service's page."
+            )
+            % {"hours": settings.ALERTS_CONFIRM_HOURS}
         )
     return request
 
@@ -91,8 +96,10 @@ def _subscriber_from(value: str) -> Subscriber:
     subscriber = Subscriber.objects.filter(pk=int(pk) if pk.isdigit() else 0, nonce=nonce).first()
     if subscriber is None:
         raise BadLink(
-            "This link no longer works: the subscription it was made for has been deleted. "
-            "You can follow the service again from its page."
+            _(
+                "This link no longer works: the subscription it was made for has been deleted. "
+                "You can follow the service again from its page."
+            )
         )
     return subscriber
 
@@ -112,11 +119,14 @@ def read_manage_token(token: str) -> Subscriber:
         )
     except signing.SignatureExpired:
         raise ExpiredLink(
-            f"This link has expired: manage links work for {settings.ALERTS_MANAGE_LINK_DAYS} days. "
-            "The link in your latest alert works, or ask for a new one below."
+            _(
+                "This link has expired: manage links work for %(days)s days. "
+                "The link in your latest alert works, or ask for a new one below."
+            )
+            % {"days": settings.ALERTS_MANAGE_LINK_DAYS}
         ) from None
     except signing.BadSignature:
-        raise BadLink("This link is damaged or was not made by us.") from None
+        raise BadLink(_("This link is damaged or was not made by us.")) from None
     return _subscriber_from(value)
 
 
@@ -124,7 +134,7 @@ def read_unsubscribe_token(token: str) -> Subscriber:
     try:
         value = signing.Signer(salt=UNSUBSCRIBE_SALT).unsign(token)
     except signing.BadSignature:
-        raise BadLink("This unsubscribe link is damaged or was not made by us.") from None
+        raise BadLink(_("This unsubscribe link is damaged or was not made by us.")) from None
     return _subscriber_from(value)
 
 

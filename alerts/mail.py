@@ -18,7 +18,9 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
+from django.utils import translation
 from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext as _
 
 from alerts import links
 from alerts.content import Alert
@@ -61,34 +63,46 @@ def _mail(
     return message
 
 
+def language_of(code: str) -> str:
+    """A subscriber's language if it is still shipped, else the site's default."""
+    return code if code in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+
+
 def alert_message(notification: Notification, alert: Alert) -> EmailMultiAlternatives:
     subscriber = notification.subscriber
     zone = subscriber.time_zone
-    context = {
-        "alert": alert,
-        "summary": alert.summary(zone),
-        "facts": alert.facts(zone),
-        "manage_url": links.manage_url(subscriber),
-        "unsubscribe_url": links.unsubscribe_url(subscriber),
-    }
-    headers = {"Message-ID": message_id("alert", notification.pk), **list_headers(subscriber)}
-    return _mail(alert.title, "alert", context, subscriber.email, headers)
+    with translation.override(language_of(subscriber.language)):
+        context = {
+            "alert": alert,
+            "title": alert.title,
+            "disclaimer": alert.disclaimer,
+            "summary": alert.summary(zone),
+            "facts": alert.facts(zone),
+            "manage_url": links.manage_url(subscriber),
+            "unsubscribe_url": links.unsubscribe_url(subscriber),
+        }
+        headers = {"Message-ID": message_id("alert", notification.pk), **list_headers(subscriber)}
+        return _mail(alert.title, "alert", context, subscriber.email, headers)
 
 
 def confirmation_message(request: links.FollowRequest, what: str) -> EmailMultiAlternatives:
-    context = {
-        "what": what,
-        "confirm_url": links.confirm_url(request),
-        "hours": settings.ALERTS_CONFIRM_HOURS,
-    }
-    headers = {"Auto-Submitted": "auto-generated"}
-    return _mail(f"Confirm: email alerts for {what}", "confirm", context, request.email, headers)
+    """In the language of the page the follow form was sent from (`what` is worded in it)."""
+    with translation.override(language_of(request.language)):
+        context = {
+            "what": what,
+            "confirm_url": links.confirm_url(request),
+            "hours": settings.ALERTS_CONFIRM_HOURS,
+        }
+        headers = {"Auto-Submitted": "auto-generated"}
+        subject = _("Confirm: email alerts for %(what)s") % {"what": what}
+        return _mail(subject, "confirm", context, request.email, headers)
 
 
 def manage_link_message(subscriber: Subscriber) -> EmailMultiAlternatives:
-    context = {"manage_url": links.manage_url(subscriber), "days": settings.ALERTS_MANAGE_LINK_DAYS}
-    headers = {"Auto-Submitted": "auto-generated", **list_headers(subscriber)}
-    return _mail("Your outagewatch alerts", "manage_link", context, subscriber.email, headers)
+    with translation.override(language_of(subscriber.language)):
+        context = {"manage_url": links.manage_url(subscriber), "days": settings.ALERTS_MANAGE_LINK_DAYS}
+        headers = {"Auto-Submitted": "auto-generated", **list_headers(subscriber)}
+        return _mail(_("Your outagewatch alerts"), "manage_link", context, subscriber.email, headers)
 
 
 def address_key(email: str) -> str:

@@ -64,6 +64,9 @@ class Subscriber(models.Model):
     p256dh = models.CharField(max_length=100, blank=True, help_text="The browser's public key (base64url)")
     auth = models.CharField(max_length=32, blank=True, help_text="The browser's auth secret (base64url)")
     time_zone = models.CharField(max_length=64, default="UTC")
+    # The language of its mails and notifications: the page's when it subscribed
+    # (a code of settings.LANGUAGES; one no longer shipped falls back to English).
+    language = models.CharField(max_length=10, default="en")
     status = models.CharField(
         max_length=12, choices=SubscriberStatus.choices, default=SubscriberStatus.ACTIVE
     )

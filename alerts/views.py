@@ -20,6 +20,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from kombu.exceptions import OperationalError
@@ -55,7 +57,8 @@ def _too_many(
     request: HttpRequest, decision: ratelimit.RateDecision, template: str, context: dict
 ) -> HttpResponse:
     context["errors"] = [
-        f"Too many requests from your connection. Please try again in {decision.retry_after} seconds."
+        _("Too many requests from your connection. Please try again in %(seconds)s seconds.")
+        % {"seconds": decision.retry_after}
     ]
     response = render(request, template, context, status=429)
     response["Retry-After"] = str(decision.retry_after)
@@ -73,7 +76,7 @@ def follow(request: HttpRequest, slug: str) -> HttpResponse:
     form = FollowForm(request.POST, service=service)
     context = {"service": service, "form": form}
     if request.POST.get(HONEYPOT_FIELD):
-        context["errors"] = ["This looks like an automated submission (a hidden field was filled in)."]
+        context["errors"] = [_("This looks like an automated submission (a hidden field was filled in).")]
         return render(request, "alerts/follow_error.html", context, status=400)
     if not form.is_valid():
         context["errors"] = [e for errors in form.errors.values() for e in errors]
@@ -89,6 +92,7 @@ def follow(request: HttpRequest, slug: str) -> HttpResponse:
         group_id=service.group_id if group else None,
         region=region,
         time_zone=timezone.get_current_timezone_name(),
+        language=get_language(),
     )
     if following.address_may_get_mail(email):
         target = following.Target(None if group else service, service.group if group else None, region)
@@ -96,7 +100,7 @@ def follow(request: HttpRequest, slug: str) -> HttpResponse:
             send_confirmation.delay(asdict(ask), target.describe())
         except (OperationalError, OSError):
             # The task queue is down: say so, rather than promise a mail.
-            context["errors"] = ["We cannot send mail right now. Please try again in a minute."]
+            context["errors"] = [_("We cannot send mail right now. Please try again in a minute.")]
             response = render(request, "alerts/follow_error.html", context, status=503)
             response["Retry-After"] = "60"
             return response
@@ -124,7 +128,7 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "GET":
         return render(request, "alerts/confirm.html", context)
     try:
-        subscriber, _, created = following.confirm(ask)
+        subscriber, _follow, created = following.confirm(ask)
     except following.TooManyFollows as error:
         return render(request, "alerts/confirm.html", {**context, "errors": [str(error)]}, status=409)
     context.update(
@@ -165,7 +169,7 @@ def manage(request: HttpRequest, token: str) -> HttpResponse:
             subscriber.resubscribe()
             return redirect("alerts-manage", token=token)
         else:
-            errors = ["That is not something this page can do."]
+            errors = [_("That is not something this page can do.")]
     context = {
         "subscriber": subscriber,
         "follows": following.follows_of(subscriber),
@@ -201,7 +205,7 @@ def manage_link(request: HttpRequest) -> HttpResponse:
             response = render(
                 request,
                 "alerts/manage_link.html",
-                {"form": form, "errors": ["We cannot send mail right now. Please try again in a minute."]},
+                {"form": form, "errors": [_("We cannot send mail right now. Please try again in a minute.")]},
                 status=503,
             )
             response["Retry-After"] = "60"
@@ -259,7 +263,11 @@ def _push_request(request: HttpRequest, limited: bool = True) -> tuple[dict | No
         return None, _json_error(400, "Every field must be a string.")
     decision = following.client_may_follow_in_browser(client_from_request(request)) if limited else None
     if decision is not None and not decision.allowed:
-        response = _json_error(429, f"Too many requests. Please try again in {decision.retry_after} seconds.")
+        response = _json_error(
+            429,
+            _("Too many requests. Please try again in %(seconds)s seconds.")
+            % {"seconds": decision.retry_after},
+        )
         response["Retry-After"] = str(decision.retry_after)
         return None, response
     return flat, None
@@ -298,7 +306,11 @@ def push_follows(request: HttpRequest) -> JsonResponse:
     except push.BadSubscription as bad:
         return _json_error(400, f"subscription.{bad.field}: {bad}", {f"subscription.{bad.field}": [str(bad)]})
     subscriber = following.push_subscriber(
-        endpoint, keys.cleaned_data["p256dh"], keys.cleaned_data["auth"], form.cleaned_data["time_zone"]
+        endpoint,
+        keys.cleaned_data["p256dh"],
+        keys.cleaned_data["auth"],
+        form.cleaned_data["time_zone"],
+        language=get_language(),
     )
     try:
         following.follow_in_browser(subscriber, target)

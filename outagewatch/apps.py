@@ -13,5 +13,6 @@ class OutagewatchConfig(AppConfig):
 
     def ready(self) -> None:
         register(checks.admin_path_is_not_the_default, Tags.security, deploy=True)
+        register(checks.translations_are_compiled, Tags.translation)
         # Start-up, not the settings' import: the folders the embedded default writes into.
         startup.make_data_dirs()

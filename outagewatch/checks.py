@@ -4,7 +4,9 @@ OutagewatchConfig.ready registers them."""
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.checks import Error
+from django.core.checks import Error, Warning
+
+from outagewatch.translations import catalogs, shipped_locales
 
 DEFAULT_ADMIN_PATH = "admin/"
 
@@ -21,5 +23,22 @@ def admin_path_is_not_the_default(app_configs, **kwargs) -> list[Error]:
             hint="Set ADMIN_PATH to a path nobody would guess, e.g. backstage-4f7a/ "
             '(python3 -c \'import secrets; print("backstage-" + secrets.token_hex(4) + "/")\').',
             id="outagewatch.E001",
+        )
+    ]
+
+
+def translations_are_compiled(app_configs, **kwargs) -> list[Warning]:
+    """A shipped language without its compiled catalog shows English: say so, with
+    the command (the .mo files are build output, not committed)."""
+    found = {c.language: c for c in catalogs() if c.po.stem == "django"}
+    missing = [code for code in shipped_locales() if code not in found or found[code].stale]
+    if not missing:
+        return []
+    return [
+        Warning(
+            f"The translations of {', '.join(missing)} are not compiled (or older than their .po): "
+            "those languages show English.",
+            hint="Run `python manage.py compile_translations`.",
+            id="outagewatch.W001",
         )
     ]

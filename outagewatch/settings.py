@@ -86,6 +86,10 @@ MIDDLEWARE = [
     "pages.middleware.CompressedPagesMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The reader's language (?lang=, the cookie, Accept-Language; English for the API):
+    # after the session (Django's rule for LocaleMiddleware) and before CommonMiddleware,
+    # whose 404 redirects may depend on the language.
+    "outagewatch.languages.LanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -357,6 +361,27 @@ ADMIN_PATH = env_url_path("ADMIN_PATH", "admin/")
 # Failed admin log-ins allowed per user name and per client address, per window
 # (outagewatch/login_throttle.py; `manage.py unlock_admin_login NAME` lifts a lock-out).
 ADMIN_LOGIN_RATE = env_rate("ADMIN_LOGIN_RATE", "10/h")
+
+# --- Languages (outagewatch/languages.py, docs/languages.md) -------------------------
+# Each shipped language has a complete catalog in locale/ (manage.py check_translations
+# fails CI on a missing or fuzzy message); names are written in their own language, as
+# the switch shows them.
+LANGUAGES = [
+    ("en", "English"),
+    ("es", "Español"),
+    ("pt-br", "Português (Brasil)"),
+    ("de", "Deutsch"),
+    ("fr", "Français"),
+    ("hi", "हिन्दी"),
+    # Right to left: the pages' dir="rtl" and logical CSS properties (docs/languages.md).
+    ("ar", "العربية"),
+]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+# The language cookie, set by the switch (/languages/) like the edition's and the zone's.
+LANGUAGE_COOKIE_NAME = "language"
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_SECURE = HTTPS
 
 # --- Health and metrics (outagewatch/health.py, outagewatch/metrics.py) ------------------
 # /healthz fails when the last detection pass ended longer ago than this (a pass runs

@@ -25,5 +25,7 @@ urlpatterns = [
     path("api/v1/", include("partners.api.docs_urls")),
     path("api/v1/", include("alerts.api.urls")),
     path("alerts/", include("alerts.urls")),
+    # POST /i18n/setlang/: Django's set_language, which the language switch posts to.
+    path("i18n/", include("django.conf.urls.i18n")),
     path("", include("pages.urls")),
 ]

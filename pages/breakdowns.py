@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 import numpy as np
 from django.core.cache import cache
 from django.db.models import Sum
+from django.utils.translation import pgettext_lazy
 
 from reports.models import Service
 from spikes.fitting import BUCKET_SECONDS, stored_profile, stored_profiles
@@ -76,7 +77,12 @@ REGION_SORTS = {
 # of twenty minutes still read "usual level" everywhere).
 MAP_WINDOWS = {"15m": timedelta(minutes=15), "1h": timedelta(hours=1), "24h": timedelta(hours=24)}
 DEFAULT_MAP_WINDOW = "1h"
-MAP_WINDOW_WORDS = {"15m": "15 minutes", "1h": "hour", "24h": "24 hours"}
+# "Where reports come from, last hour": the map's period in words.
+MAP_WINDOW_WORDS = {
+    "15m": pgettext_lazy("last", "15 minutes"),
+    "1h": pgettext_lazy("last", "hour"),
+    "24h": pgettext_lazy("last", "24 hours"),
+}
 
 
 # A day's breakdown barely moves in a few minutes, and a busy service's day is

@@ -11,6 +11,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from outagewatch import localize
 from spikes.timeseries import GAP, UNCOUNTED, Bucket
 
 
@@ -33,11 +37,11 @@ class Span:
 
     @property
     def label(self) -> str:
-        return MISSING_LABELS[self.kind]
+        return str(MISSING_LABELS[self.kind])
 
 
 # What a missing stretch of a chart is called, on the chart and in its table.
-MISSING_LABELS = {UNCOUNTED: "counting…", GAP: "no data: intake down"}
+MISSING_LABELS = {UNCOUNTED: gettext_lazy("counting…"), GAP: gettext_lazy("no data: intake down")}
 
 
 @dataclass(frozen=True)
@@ -91,7 +95,9 @@ def nice_scale(value: float) -> tuple[float, float]:
 def expected_phrase(expected: float) -> str:
     """ "4 expected", "under 1 expected": a quiet series' expectation is a fraction
     of a reporter, and "0 expected" would misstate it."""
-    return f"{'under 1' if expected < 0.5 else f'{expected:.0f}'} expected"
+    if expected < 0.5:
+        return _("under 1 expected")
+    return _("%(n)s expected") % {"n": localize.number(expected)}
 
 
 def _fmt(x: float) -> str:

@@ -11,25 +11,17 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from django.utils.translation import gettext
-from django.utils.translation import gettext_lazy as _
-
 from pages.breakdowns import RegionRow
-from pages.worldmap import Shape
+from pages.worldmap import LEGEND, Shape, shape_label
+from reports import names as localnames
 from reports.subdivisions import first_level
 
 MAP_FILE = Path(__file__).resolve().parent / "data" / "subdivision-maps.json"
 
-# The same shades as the world map: reporters against what was expected there, the
-# country's usual level times the subdivision's usual share of the country's reports.
-LEGEND = [
-    ("r0", _("No reports")),
-    ("rn", _("Reports, no usual level known yet")),
-    ("r1", _("Usual level")),
-    ("r2", _("1.5 to 3 times usual")),
-    ("r3", _("3 to 10 times usual")),
-    ("r4", _("10 times usual or more")),
-]
+# The same shades as the world map (worldmap.LEGEND): reporters against what was
+# expected there, the country's usual level times the subdivision's usual share of
+# the country's reports.
+__all__ = ["LEGEND", "CountryMap", "country_map", "has_map"]
 
 
 @dataclass(frozen=True)
@@ -56,25 +48,14 @@ def country_map(country: str, rows: Iterable[RegionRow]) -> CountryMap | None:
     geometry = _geometry().get(country)
     if geometry is None:
         return None
-    names = first_level(country)
+    names = localnames.subdivisions(first_level(country))
     by_code = {row.code: row for row in rows}
     shapes = []
     for shape in geometry["shapes"]:
         code = shape["code"]
         name = names.get(code, code)
         row = by_code.get(code)
-        if row is None:
-            shade, label = "r0", gettext("%(name)s: no reports") % {"name": name}
-        elif row.expected is None:
-            shade = row.shade
-            label = gettext("%(name)s: %(n)s reporters") % {"name": name, "n": row.reporters}
-        else:
-            shade = row.shade
-            label = gettext("%(name)s: %(n)s reporters, %(e)s expected") % {
-                "name": name,
-                "n": row.reporters,
-                "e": f"{row.expected:g}",
-            }
-        shapes.append(Shape(code, name, shape["d"], shade, label))
+        shade = "r0" if row is None else row.shade
+        shapes.append(Shape(code, name, shape["d"], shade, shape_label(name, row)))
     insets = [tuple(frame) for frame in geometry["insets"]]
     return CountryMap(country, geometry["width"], geometry["height"], shapes, insets)

@@ -1,17 +1,22 @@
 """The country editions' own pages: an edition's home (/<cc>/), the edition switch
-(/editions/) and the 404 of an address that names no country. The country service
+(/editions/) and the 404 of an address that names no country; the language switch
+(/languages/) beside the edition's. The country service
 page and the country archive are the global ones (pages.views) drawn for one
 country. Thin: pages.editions answers, these render."""
 
 from __future__ import annotations
 
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from outagewatch.languages import LANG_PARAM
 from pages import editions, homepage
 from pages.editions import EDITION_COOKIE, EDITION_COOKIE_MAX_AGE, GLOBAL, Edition
 from pages.outages import region_names
@@ -112,3 +117,23 @@ def choose_edition(request: HttpRequest) -> HttpResponse:
     response = HttpResponseRedirect(target)
     response.set_cookie(EDITION_COOKIE, chosen, max_age=EDITION_COOKIE_MAX_AGE, samesite="Lax")
     return response
+
+
+def choose_language(request: HttpRequest) -> HttpResponse:
+    """The languages, to choose from: each button posts to Django's set_language,
+    which remembers the choice (the language cookie) and goes back to `next`."""
+    next_url = request.GET.get("next") or "/"
+    if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, request.is_secure()):
+        next_url = "/"
+    # The chosen language, not a link's: `next` without its ?lang=.
+    parts = urlsplit(next_url)
+    query = urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != LANG_PARAM])
+    return render(
+        request,
+        "pages/languages.html",
+        {
+            "languages": settings.LANGUAGES,
+            "current": translation.get_language(),
+            "next": urlunsplit(("", "", parts.path, query, "")),
+        },
+    )

@@ -27,6 +27,7 @@ from django.urls import NoReverseMatch, Resolver404, resolve, reverse
 from pages.charts import sparkline
 from pages.homepage import Outage, TopService
 from pages.outages import entries, heads
+from reports import names as localnames
 from reports.catalog import get_catalog
 from reports.models import Category, Service
 from reports.regions import regions_from_accept_language
@@ -65,7 +66,7 @@ def edition_for(code: str) -> Edition | None:
     code = code.upper()
     if len(code) != 2 or code not in get_catalog().regions:
         return None
-    return Edition(code, _names().get(code, code))
+    return Edition(code, localnames.country(_names().get(code, code)))
 
 
 def featured() -> list[Edition]:
@@ -74,13 +75,13 @@ def featured() -> list[Edition]:
         c for entry in get_catalog().services.values() if entry.is_active for c in entry.countries
     )
     found = (edition_for(code) for code, n in counts.items() if n >= FEATURED_MIN_SERVICES)
-    return sorted((e for e in found if e is not None), key=lambda e: e.name)
+    return sorted((e for e in found if e is not None), key=lambda e: localnames.sort_key(e.name))
 
 
 def every_edition() -> list[Edition]:
     return sorted(
         (e for e in (edition_for(code) for code in get_catalog().regions) if e is not None),
-        key=lambda e: e.name,
+        key=lambda e: localnames.sort_key(e.name),
     )
 
 

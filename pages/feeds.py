@@ -5,7 +5,7 @@ the site's banner uses (Spike.objects.statuses)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.contrib.syndication.views import Feed
 from django.db.models import QuerySet
@@ -13,10 +13,14 @@ from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
+from outagewatch import localize
 from pages.charts import expected_phrase
 from pages.outages import OutageEntry, entries, heads
 from reports.models import Service, ServiceGroup
+from spikes import phrases
 from spikes.models import ServiceStatus, Spike, StatusLevel
 
 FEED_ITEMS = 50
@@ -36,13 +40,21 @@ def _items(spikes: QuerySet[Spike]) -> list[Item]:
 
 
 def _utc(moment: datetime) -> str:
-    return f"{moment:%Y-%m-%d %H:%M} UTC"
+    """A feed reader has no zone of ours: UTC, written in the feed's language."""
+    return f"{localize.date(moment.astimezone(UTC), 'date_time')} UTC"
 
 
 class AllOutagesFeed(Feed):
+    """In the language of the request (Accept-Language, the cookie or ?lang=), which
+    the feed's xml:lang says (Django's Feed reads the active language)."""
+
     feed_type = Atom1Feed
-    title = "outagewatch: outages"
-    subtitle = "Suspected outages of online services, from their users' problem reports."
+
+    def title(self) -> str:
+        return _("outagewatch: outages")
+
+    def subtitle(self) -> str:
+        return _("Suspected outages of online services, from their users' problem reports.")
 
     def link(self) -> str:
         return reverse("outage-list")
@@ -52,35 +64,66 @@ class AllOutagesFeed(Feed):
 
     def item_title(self, item: Item) -> str:
         if item.status is None or item.status.is_ok:
-            state = "resolved"
+            state = _("resolved")
         else:
-            state = item.status.label.lower()
+            state = phrases.status(item.status.level)
         head = item.outage.head
-        verdict = f", confirmed by {head.get_confirmed_by_display().lower()}" if head.is_confirmed else ""
-        return f"{item.outage.title}: {state}{verdict}"
+        if head.is_confirmed:
+            return _("%(outage)s: %(state)s, confirmed by %(who)s") % {
+                "outage": item.outage.title,
+                "state": state,
+                "who": phrases.confirmed_by(head.confirmed_by),
+            }
+        return f"{item.outage.title}: {state}"
 
     def item_description(self, item: Item) -> str:
         outage = item.outage
         head = outage.head
-        parts = [
-            f"User reports indicate {outage.level_label.lower()} at {outage.service.name} in {outage.where}, "
-            f"started {_utc(outage.started_at)}"
-            + (f", ended {_utc(outage.ended_at)}." if outage.ended_at else ", still open."),
-            f"Peak minute: {head.peak_reports} reporters against {expected_phrase(head.expected_reports)}.",
-        ]
-        if item.status is not None and item.status.level == StatusLevel.RECOVERING:
-            parts.append(f"Reports back at their usual level since {_utc(item.status.recovering_since)}.")
-        if head.people:
-            parts.append(f"{head.people} people reported.")
-        if head.related_to_id:
-            parts.append(f"Possibly related to the {head.related_to.service.name} outage.")
-        if head.is_confirmed:
-            by = head.get_confirmed_by_display().lower() or "our staff"
-            parts.append(f"Confirmed by {by}" + (f": {head.verdict_note}." if head.verdict_note else "."))
-            if head.verdict_url:
-                parts.append(f"The provider's incident: {head.verdict_url}")
+        facts = {
+            "level": outage.level_phrase,
+            "service": outage.service.name,
+            "where": outage.where,
+            "started": _utc(outage.started_at),
+        }
+        if outage.ended_at:
+            summary = _(
+                "User reports indicate %(level)s at %(service)s in %(where)s, started %(started)s, ended %(ended)s."
+            )
+            facts["ended"] = _utc(outage.ended_at)
         else:
-            parts.append("Suspected from user reports, not confirmed.")
+            summary = _(
+                "User reports indicate %(level)s at %(service)s in %(where)s, started %(started)s, still open."
+            )
+        peak = ngettext(
+            "Peak minute: %(n)s reporter against %(expected)s.",
+            "Peak minute: %(n)s reporters against %(expected)s.",
+            head.peak_reports,
+        ) % {"n": localize.number(head.peak_reports), "expected": expected_phrase(head.expected_reports)}
+        parts = [summary % facts, peak]
+        if item.status is not None and item.status.level == StatusLevel.RECOVERING:
+            parts.append(
+                _("Reports back at their usual level since %(when)s.")
+                % {"when": _utc(item.status.recovering_since)}
+            )
+        if head.people:
+            parts.append(
+                ngettext("%(n)s person reported.", "%(n)s people reported.", head.people)
+                % {"n": localize.number(head.people)}
+            )
+        if head.related_to_id:
+            parts.append(
+                _("Possibly related to the %(service)s outage.") % {"service": head.related_to.service.name}
+            )
+        if head.is_confirmed:
+            by = phrases.confirmed_by(head.confirmed_by)
+            if head.verdict_note:
+                parts.append(_("Confirmed by %(who)s: %(note)s.") % {"who": by, "note": head.verdict_note})
+            else:
+                parts.append(_("Confirmed by %(who)s.") % {"who": by})
+            if head.verdict_url:
+                parts.append(_("The provider's incident: %(url)s") % {"url": head.verdict_url})
+        else:
+            parts.append(_("Suspected from user reports, not confirmed."))
         return " ".join(parts)
 
     def item_categories(self, item: Item) -> list[str]:
@@ -112,7 +155,7 @@ class ServiceOutagesFeed(AllOutagesFeed):
         return get_object_or_404(Service.objects.active(), slug=slug)
 
     def title(self, obj: Service) -> str:
-        return f"outagewatch: {obj.name} outages"
+        return _("outagewatch: %(service)s outages") % {"service": obj.name}
 
     def link(self, obj: Service) -> str:
         return reverse("service-detail", args=[obj.slug])
@@ -126,7 +169,7 @@ class GroupOutagesFeed(AllOutagesFeed):
         return get_object_or_404(ServiceGroup, slug=slug)
 
     def title(self, obj: ServiceGroup) -> str:
-        return f"outagewatch: outages of {obj.name} services"
+        return _("outagewatch: outages of %(owner)s services") % {"owner": obj.name}
 
     def link(self, obj: ServiceGroup) -> str:
         return reverse("outage-list") + f"?group={obj.slug}"

@@ -9,6 +9,8 @@ import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Q
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from pages.editions import in_country
 from reports.models import Region, Service, ServiceGroup
@@ -27,7 +29,8 @@ class SpikeFilterForm(forms.Form):
         found = services.filter(slug__iexact=value).first() or services.filter(name__iexact=value).first()
         if found is None:
             raise ValidationError(
-                f"There is no service called {value!r}: use its name or slug, e.g. WhatsApp or whatsapp."
+                _("There is no service called %(value)r: use its name or slug, e.g. WhatsApp or whatsapp.")
+                % {"value": value}
             )
         return found
 
@@ -38,7 +41,8 @@ class SpikeFilterForm(forms.Form):
         code = value.upper()
         if not Region.objects.filter(code=code).exists():
             raise ValidationError(
-                f"{value!r} is not a region: use an ISO 3166-1 code such as US, IN or DE, or 'all'."
+                _("%(value)r is not a region: use an ISO 3166-1 code such as US, IN or DE, or 'all'.")
+                % {"value": value}
             )
         return code
 
@@ -46,45 +50,54 @@ class SpikeFilterForm(forms.Form):
         data = super().clean()
         after, before = data.get("started_after"), data.get("started_before")
         if after and before and after > before:
-            self.add_error("started_before", "The end of the date range comes before its start.")
+            self.add_error("started_before", _("The end of the date range comes before its start."))
         return data
 
 
 class SpikeFilter(django_filters.FilterSet):
     service = django_filters.CharFilter(
-        method="filter_service", label="Service", help_text="Its name or slug, e.g. WhatsApp"
+        method="filter_service",
+        label=gettext_lazy("Service"),
+        help_text=gettext_lazy("Its name or slug, e.g. WhatsApp"),
     )
     group = django_filters.ModelChoiceFilter(
         field_name="service__group",
         queryset=ServiceGroup.objects.all(),
         to_field_name="slug",
-        label="Owner",
-        empty_label="Any owner",
-        error_messages={"invalid_choice": "There is no owner with that name."},
+        label=gettext_lazy("Owner"),
+        empty_label=gettext_lazy("Any owner"),
+        error_messages={"invalid_choice": gettext_lazy("There is no owner with that name.")},
     )
     region = django_filters.CharFilter(
         method="filter_region",
-        label="Region",
-        help_text="ISO code such as IN, or 'all' for all regions together",
+        label=gettext_lazy("Region"),
+        help_text=gettext_lazy("ISO code such as IN, or 'all' for all regions together"),
     )
-    level = django_filters.ChoiceFilter(choices=Level.choices, empty_label="Any level", method="filter_level")
-    verdict = django_filters.ChoiceFilter(choices=Verdict.choices, empty_label="Any verdict")
+    level = django_filters.ChoiceFilter(
+        choices=Level.choices,
+        label=gettext_lazy("Level"),
+        empty_label=gettext_lazy("Any level"),
+        method="filter_level",
+    )
+    verdict = django_filters.ChoiceFilter(
+        choices=Verdict.choices, label=gettext_lazy("Verdict"), empty_label=gettext_lazy("Any verdict")
+    )
     state = django_filters.ChoiceFilter(
-        choices=[("open", "Going on"), ("ended", "Over")],
+        choices=[("open", gettext_lazy("Going on")), ("ended", gettext_lazy("Over"))],
         method="filter_state",
-        label="Going on or over",
-        empty_label="Going on or over",
+        label=gettext_lazy("Going on or over"),
+        empty_label=gettext_lazy("Going on or over"),
     )
     started_after = django_filters.DateFilter(
         field_name="started_at",
         lookup_expr="date__gte",
-        label="Started on or after",
+        label=gettext_lazy("Started on or after"),
         widget=forms.DateInput(attrs={"type": "date"}),
     )
     started_before = django_filters.DateFilter(
         field_name="started_at",
         lookup_expr="date__lte",
-        label="Started on or before",
+        label=gettext_lazy("Started on or before"),
         widget=forms.DateInput(attrs={"type": "date"}),
     )
 

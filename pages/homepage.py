@@ -8,9 +8,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db.models import Exists, OuterRef, Sum
+from django.utils.translation import gettext as _
 
 from pages.charts import sparkline
 from pages.outages import and_list, entries, heads
+from reports import names as localnames
 from reports.catalog import get_catalog
 from reports.models import Service
 from spikes import timeseries
@@ -40,11 +42,16 @@ class Outage:
         """ "WhatsApp", or "WhatsApp in Brazil and India" when only regions spike."""
         if not self.status.is_regional:
             return self.service.name
-        return f"{self.service.name} in {and_list(self.countries)}"
+        return _("%(service)s in %(countries)s") % {
+            "service": self.service.name,
+            "countries": and_list(self.countries),
+        }
 
     @property
     def countries(self) -> list[str]:
-        return sorted(self.region_names.get(code, code) for code in self.status.regions)
+        return sorted(
+            (self.region_names.get(code, code) for code in self.status.regions), key=localnames.sort_key
+        )
 
 
 @dataclass

@@ -11,28 +11,33 @@ from datetime import UTC, datetime, tzinfo
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
+from outagewatch import localize
 from pages.charts import MISSING_LABELS, Chart, expected_phrase
 from pages.worldmap import WorldMap
 from spikes.timeseries import UNCOUNTED, Bucket
 
 
-def time_tag(value: datetime, fmt: str = "%b %-d, %H:%M", zone: tzinfo | None = None) -> str:
-    """<time> in the active zone, with UTC in its title (what the `moment` tag makes)."""
+def time_tag(value: datetime, style: str = "day_time", zone: tzinfo | None = None) -> str:
+    """<time> in the active zone and language, with UTC in its title (what the
+    `moment` tag makes)."""
     iso = value.astimezone(UTC).isoformat()  # cheaper than two strftime calls per row
     local = value.astimezone(zone or timezone.get_current_timezone())
     # Zone abbreviations are letters, digits, + and -: nothing to escape.
     return (
         f'<time datetime="{iso[:19]}Z" title="{iso[:10]} {iso[11:16]} UTC">'
-        f"{local.strftime(fmt)} {local.tzname()}</time>"
+        f"{localize.date(local, style)} {local.tzname()}</time>"
     )
 
 
 def axis_number(value: float) -> str:
     """A y-axis label short enough for a phone: 950, 1.5k, 12k."""
     if value >= 1000:
-        return f"{value / 1000:.1f}".rstrip("0").rstrip(".") + "k"
-    return f"{value:.0f}"
+        thousands = value / 1000
+        return _("%(n)sk") % {"n": localize.number(thousands, 0 if thousands == int(thousands) else 1)}
+    return localize.number(value)
 
 
 def chart_svg(
@@ -47,24 +52,36 @@ def chart_svg(
     """The chart as inline SVG with a <title> and <desc>, hover titles per bucket.
     Missing stretches are shaded and labelled ("counting…", "no data: intake
     down"); the line breaks across them."""
-    x_fmt = "%a %H:%M" if long_range else "%H:%M"
+    x_style = "weekday_time" if long_range else "time"
     zone = timezone.get_current_timezone()
+    if chart.has_expected:
+        described = _(
+            "Distinct reporters per %(per)s (red line) against the expected level (dashed line) "
+            "and its usual range (grey band)"
+        )
+    else:
+        described = _("Distinct reporters per %(per)s (red line)")
+    time_of = localize.conventions_now().patterns["time"]
     parts = [
         f'<svg class="series-chart" viewBox="0 0 {chart.width} {chart.height}" role="img" '
         f'aria-labelledby="{ids}-title {ids}-desc" data-y-max="{chart.y_max:g}" data-top="{chart.top:g}" '
         f'data-bottom="{chart.bottom:g}" data-count="{len(rows)}">',
         f'<title id="{ids}-title">{escape(title)}</title>',
-        f'<desc id="{ids}-desc">Distinct reporters per {escape(per)} (red line)'
-        + (
-            " against the expected level (dashed line) and its usual range (grey band)"
-            if chart.has_expected
-            else ""
-        )
+        f'<desc id="{ids}-desc">{escape(described % {"per": per})}'
         + "".join(
-            f"; {escape(span.label)} from {span.start.astimezone(zone):%H:%M} to {span.end.astimezone(zone):%H:%M}"
+            "; "
+            + escape(
+                _("%(what)s from %(start)s to %(end)s")
+                % {
+                    "what": span.label,
+                    "start": time_of(span.start.astimezone(zone)),
+                    "end": time_of(span.end.astimezone(zone)),
+                }
+            )
             for span in chart.missing
         )
-        + (". The table below lists every value." if table else ".")
+        + "."
+        + (" " + escape(_("The table below lists every value.")) if table else "")
         + "</desc>",
         '<g class="axis">',
     ]
@@ -74,13 +91,14 @@ def chart_svg(
             f'<text class="y-label" x="{chart.left - 6:g}" y="{tick.position:g}">{axis_number(tick.label)}</text>'
         )
     if chart.x_step >= 86400:
-        x_fmt = "%a %-d %b"
+        x_style = "weekday_day"
+    x_label = localize.conventions_now().patterns[x_style]
     for k, tick in enumerate(chart.x_ticks):
         # Every other time label gives way on a phone (pages.css), where they would touch.
         odd = " odd" if k % 2 else ""
         parts.append(
             f'<text class="x-label{odd}" x="{tick.position:g}" y="{chart.height - 8:g}">'
-            f"{tick.label.astimezone(zone).strftime(x_fmt)}</text>"
+            f"{escape(x_label(tick.label.astimezone(zone)))}</text>"
         )
     parts.append("</g>")
     labels = _missing_labels(chart)
@@ -98,11 +116,15 @@ def chart_svg(
         parts.append(f'<polyline class="reports" points="{segment}"></polyline>')
     if len(chart.dots) <= 400:
         parts.append('<g class="dots">')
+        bucket_time = localize.conventions_now().patterns["weekday_day_time"]
         for x, y, b in chart.dots:
-            when = b.start.astimezone(zone).strftime("%a %-d %b %H:%M")
+            reporters = ngettext("%(n)s reporter", "%(n)s reporters", b.reporters) % {
+                "n": localize.number(b.reporters)
+            }
+            expected = "" if b.expected is None else ", " + expected_phrase(b.expected)
             parts.append(
-                f'<circle cx="{x:g}" cy="{y:g}" r="5"><title>{when}: {b.reporters} reporters'
-                f"{'' if b.expected is None else ', ' + expected_phrase(b.expected)}</title></circle>"
+                f'<circle cx="{x:g}" cy="{y:g}" r="5"><title>'
+                f"{escape(bucket_time(b.start.astimezone(zone)))}: {escape(reporters + expected)}</title></circle>"
             )
         parts.append("</g>")
     parts.append("</svg>")
@@ -141,16 +163,19 @@ def chart_rows(rows: Sequence[Bucket]) -> SafeString:
     (buckets still being counted are left out, as on the chart)."""
     out = []
     zone = timezone.get_current_timezone()
+    number = localize.number
+    between = _("%(low)s to %(high)s")
+    missing = {kind: escape(label) for kind, label in MISSING_LABELS.items()}
     for b in rows:
         if b.missing == UNCOUNTED:
             continue
-        expected = "–" if b.expected is None else f"{b.expected:.1f}"
-        band = "–" if b.low is None else f"{b.low:.0f} to {b.high:.0f}"
-        when = time_tag(b.start, "%a %-d %b %H:%M", zone)
+        expected = "–" if b.expected is None else number(b.expected, 1)
+        band = "–" if b.low is None else escape(between % {"low": number(b.low), "high": number(b.high)})
+        when = time_tag(b.start, "weekday_day_time", zone)
         if b.missing:
-            numbers = f'<td colspan="2" class="missing-cell">{MISSING_LABELS[b.missing]}</td>'
+            numbers = f'<td colspan="2" class="missing-cell">{missing[b.missing]}</td>'
         else:
-            numbers = f"<td>{b.reports}</td><td>{b.reporters}</td>"
+            numbers = f"<td>{number(b.reports)}</td><td>{number(b.reporters)}</td>"
         out.append(f"<tr><td>{when}</td>{numbers}<td>{expected}</td><td>{band}</td></tr>")
     return mark_safe("\n".join(out))  # safe: numbers, our labels and escaped zone names only
 

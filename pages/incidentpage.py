@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
 
 from pages import charts, html_parts
 from pages.outages import OutageEntry
@@ -60,7 +61,7 @@ def build(incident: Incident, now: datetime, names: dict[str, str], zone: tzinfo
         outage = OutageEntry(group, names)
         rows = timeseries.buckets(head.service_id, first, last, seconds, region=head.region, counted=counted)
         chart = charts.line_chart(rows, width=560, height=180, x_tick_count=5, zone=zone)
-        title = f"{head.service.name}: user reports during the incident"
+        title = _("%(service)s: user reports during the incident") % {"service": head.service.name}
         per = INTERVAL_WORDS[next(k for k, v in timeseries.INTERVALS.items() if v == seconds)]
         long_range = last - first > timedelta(days=1)
         svg = html_parts.chart_svg(chart, rows, title, per, long_range, ids=f"chart-{head.pk}", table=False)

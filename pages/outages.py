@@ -8,14 +8,17 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db.models import Prefetch, QuerySet
+from django.utils.translation import gettext as _
 
+from reports import names as localnames
 from reports.models import Region, Service
+from spikes import phrases
 from spikes.models import ALL_REGIONS, Level, Spike, Verdict
 
 
 def region_names() -> dict[str, str]:
-    """{ISO code: country name}: one query of ~250 short rows."""
-    return dict(Region.objects.values_list("code", "name"))
+    """{ISO code: country name in the reader's language}: one query of ~250 short rows."""
+    return localnames.countries(dict(Region.objects.values_list("code", "name")))
 
 
 def heads() -> QuerySet[Spike]:
@@ -62,30 +65,35 @@ class OutageEntry:
         return Level(self.level).label
 
     @property
+    def level_phrase(self) -> str:
+        """The level in a sentence ("possible problems")."""
+        return phrases.level(self.level)
+
+    @property
     def state(self) -> str:
         """ "Ongoing", "Recovering" (reports back at the usual level, not closed
         yet), or "Ended": the lifecycle (the verdict is apart, `verdict_label`)."""
         if self.ended_at is not None:
-            return "Ended"
+            return _("Ended")
         if all(s.back_to_normal_at or s.ended_at for s in self.spikes):
-            return "Recovering"
-        return "Ongoing"
+            return _("Recovering")
+        return _("Ongoing")
 
     @property
     def verdict_label(self) -> str:
         """ "Suspected", "Confirmed by the provider", "Dismissed: report bombing"."""
         head = self.head
         if head.confirmed_by:
-            return f"Confirmed by {head.get_confirmed_by_display().lower()}"
+            return _("Confirmed by %(who)s") % {"who": phrases.confirmed_by(head.confirmed_by)}
         if head.dismissed_reason:
-            return f"Dismissed: {head.get_dismissed_reason_display().lower()}"
+            return _("Dismissed: %(reason)s") % {"reason": phrases.dismiss_reason(head.dismissed_reason)}
         return head.get_verdict_display()
 
     @property
     def countries(self) -> list[str]:
         """The names of the regions with a spike of their own, by name."""
         codes = {s.region for s in self.spikes if s.region != ALL_REGIONS}
-        return sorted(self.region_names.get(code, code) for code in codes)
+        return sorted((self.region_names.get(code, code) for code in codes), key=localnames.sort_key)
 
     @property
     def everywhere(self) -> bool:
@@ -97,13 +105,17 @@ class OutageEntry:
         countries = self.countries
         if not self.everywhere:
             return and_list(countries)
-        return "all regions" + (f" (spiking most in {and_list(countries)})" if countries else "")
+        if not countries:
+            return _("all regions")
+        return _("all regions (spiking most in %(countries)s)") % {"countries": and_list(countries)}
 
     @property
     def title(self) -> str:
         """ "WhatsApp", "WhatsApp in Brazil", "WhatsApp in Brazil and India"."""
         name = self.service.name
-        return name if self.everywhere else f"{name} in {and_list(self.countries)}"
+        if self.everywhere:
+            return name
+        return _("%(service)s in %(countries)s") % {"service": name, "countries": and_list(self.countries)}
 
     @property
     def peak_reports(self) -> int:
@@ -114,10 +126,11 @@ class OutageEntry:
         return self.head.expected_reports
 
 
-def and_list(names: list[str]) -> str:
-    if len(names) <= 1:
-        return "".join(names)
-    return ", ".join(names[:-1]) + " and " + names[-1]
+def and_list(items: list[str]) -> str:
+    """ "Brazil", "Brazil and India", "Brazil, India and Spain", in the reader's language."""
+    if len(items) <= 1:
+        return "".join(items)
+    return _("%(first)s and %(last)s") % {"first": ", ".join(items[:-1]), "last": items[-1]}
 
 
 def entries(spikes: list[Spike], names: dict[str, str] | None = None) -> list[OutageEntry]:

@@ -8,11 +8,23 @@ import io
 import math
 from datetime import timedelta, tzinfo
 
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
+
+from outagewatch import localize
 from pages.charts import MISSING_LABELS
 from spikes.timeseries import GAP, Bucket
 
-SOURCE_LINE = "Source: outagewatch user reports"
-PER_WORDS = {60: "minute", 300: "5 minutes", 900: "15 minutes", 3600: "hour"}
+PER_WORDS = {
+    60: pgettext_lazy("per", "minute"),
+    300: pgettext_lazy("per", "5 minutes"),
+    900: pgettext_lazy("per", "15 minutes"),
+    3600: pgettext_lazy("per", "hour"),
+}
+# Latin, Greek and Cyrillic from DejaVu (matplotlib's own); Devanagari (Hindi) from
+# Debian's fonts-lohit-deva where installed (Dockerfile, .ci/run): matplotlib falls
+# back glyph by glyph along this list, and skips a family that is not there.
+FONTS = ["DejaVu Sans", "Lohit Devanagari"]
 # Headroom above the highest value or band edge, so the peak is never at the frame.
 HEADROOM = 1.12
 
@@ -30,8 +42,10 @@ def chart_figure(title: str, rows: list[Bucket], seconds: int, zone: tzinfo, zon
 
     matplotlib.use("Agg")
     import matplotlib.dates as mdates
+    import matplotlib.ticker as mticker
     from matplotlib.figure import Figure
 
+    matplotlib.rcParams["font.family"] = FONTS
     figure = Figure(figsize=(10, 5.2), dpi=120)
     axes = figure.add_subplot()
     # One more point at the end, so the last step is drawn its full width.
@@ -43,18 +57,18 @@ def chart_figure(title: str, rows: list[Bucket], seconds: int, zone: tzinfo, zon
         highs = [b.high for b in rows]
         axes.fill_between(
             times, [b.low for b in rows] + [rows[-1].low], highs + [highs[-1]],
-            color="#b8c4d6", alpha=0.6, label="Usual range", step="post",
+            color="#b8c4d6", alpha=0.6, label=_("Usual range"), step="post",
         )  # fmt: skip
         expected = [b.expected for b in rows]
         axes.plot(
             times, expected + [expected[-1]], color="#4d5566", linestyle="--", linewidth=1.2,
-            label="Expected", drawstyle="steps-post",
+            label=_("Expected"), drawstyle="steps-post",
         )  # fmt: skip
         top = max(highs)
     values = [b.reporters if b.is_counted else math.nan for b in rows]
     axes.plot(
         times, values + [values[-1] if values else math.nan], color="#a4161a", linewidth=1.8,
-        label="Reports (distinct reporters)", drawstyle="steps-post",
+        label=_("Reports (distinct reporters)"), drawstyle="steps-post",
     )  # fmt: skip
     counted = [v for v in values if not math.isnan(v)]
     top = max([top, *counted, 5.0])
@@ -70,9 +84,16 @@ def chart_figure(title: str, rows: list[Bucket], seconds: int, zone: tzinfo, zon
             )  # fmt: skip
             shaded.add(b.missing)
     axes.set_title(title, loc="left", fontsize=14, fontweight="bold")
-    axes.set_ylabel(f"Reports per {PER_WORDS[seconds]} (distinct reporters)")
-    axes.set_xlabel(f"Time ({zone_name})")
-    axes.xaxis.set_major_formatter(mdates.DateFormatter("%d %b\n%H:%M", tz=zone))
+    axes.set_ylabel(_("Reports per %(per)s (distinct reporters)") % {"per": PER_WORDS[seconds]})
+    axes.set_xlabel(_("Time (%(zone)s)") % {"zone": zone_name})
+    patterns = localize.conventions_now().patterns
+    axes.xaxis.set_major_formatter(
+        mticker.FuncFormatter(
+            lambda x, _pos: (
+                f"{patterns['day_month'](mdates.num2date(x, tz=zone))}\n{patterns['time'](mdates.num2date(x, tz=zone))}"
+            )
+        )
+    )
     axes.set_ylim(0, top * HEADROOM)
     if times:
         axes.set_xlim(times[0], times[-1])
@@ -80,6 +101,6 @@ def chart_figure(title: str, rows: list[Bucket], seconds: int, zone: tzinfo, zon
     axes.spines[["top", "right"]].set_visible(False)
     # Below the plot, never over the data.
     axes.legend(loc="upper left", bbox_to_anchor=(0, -0.2), ncol=5, frameon=False, fontsize=9)
-    figure.text(0.01, 0.01, SOURCE_LINE, fontsize=9, color="#4d5566")
+    figure.text(0.01, 0.01, _("Source: outagewatch user reports"), fontsize=9, color="#4d5566")
     figure.tight_layout(rect=(0, 0.03, 1, 1))
     return figure

@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.utils.translation import gettext as _
+
 from spikes.timeseries import INTERVALS, RangeError, floor_to
 
 RANGES: dict[str, timedelta] = {"1h": timedelta(hours=1), "24h": timedelta(hours=24), "7d": timedelta(days=7)}
@@ -40,9 +42,15 @@ class ChartRange:
 
 def _problem(range_name: str, interval: str) -> str | None:
     if INTERVALS[interval] < INTERVALS[SMALLEST_INTERVAL[range_name]]:
-        return f"a {range_name} range needs buckets of {SMALLEST_INTERVAL[range_name]} or more"
+        return _("a %(range)s range needs buckets of %(smallest)s or more") % {
+            "range": range_name,
+            "smallest": SMALLEST_INTERVAL[range_name],
+        }
     if RANGES[range_name].total_seconds() / INTERVALS[interval] < MIN_BUCKETS:
-        return f"{interval} buckets are too long for a {range_name} range"
+        return _("%(interval)s buckets are too long for a %(range)s range") % {
+            "interval": interval,
+            "range": range_name,
+        }
     return None
 
 
@@ -50,10 +58,16 @@ def parse_chart_range(params: Mapping[str, str], now: datetime) -> ChartRange:
     """`range` and `interval` from a query string; RangeError says what is wrong."""
     range_name = params.get("range") or DEFAULT_RANGE
     if range_name not in RANGES:
-        raise RangeError(f"range must be one of {', '.join(RANGES)}, not {range_name!r}")
+        raise RangeError(
+            _("range must be one of %(choices)s, not %(value)r")
+            % {"choices": ", ".join(RANGES), "value": range_name}
+        )
     interval = params.get("interval") or DEFAULT_INTERVAL[range_name]
     if interval not in INTERVALS:
-        raise RangeError(f"interval must be one of {', '.join(INTERVALS)}, not {interval!r}")
+        raise RangeError(
+            _("interval must be one of %(choices)s, not %(value)r")
+            % {"choices": ", ".join(INTERVALS), "value": interval}
+        )
     problem = _problem(range_name, interval)
     if problem:
         raise RangeError(problem)

@@ -19,10 +19,13 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from outagewatch.clients import client_from_request
+from outagewatch.languages import in_language
 from outagewatch.security import embeddable
 from pages import (
     breakdowns,
@@ -40,8 +43,9 @@ from pages.editions import Edition
 from pages.png import chart_png
 from pages.ranges import RANGES, ChartRange, parse_chart_range
 from pages.templatetags.pages_tags import INTERVAL_WORDS
-from pages.views import bad_request, chart_context
+from pages.views import bad_request, chart_context, one_of
 from reports import intake
+from reports import names as localnames
 from reports.catalog import get_catalog
 from reports.models import ProblemType, Region, Report, Service, Source
 from reports.regions import REGION_COOKIE
@@ -72,7 +76,7 @@ def _service(request: HttpRequest, slug: str) -> Service | HttpResponse:
     return render(
         request,
         "404.html",
-        {"what": f"There is no service “{slug}” here.", "suggestions": suggestions},
+        {"what": _("There is no service “%(slug)s” here.") % {"slug": slug}, "suggestions": suggestions},
         status=404,
     )
 
@@ -98,10 +102,15 @@ class Scope:
         """The country's code, or ALL_REGIONS ("") for the world."""
         return self.edition.code if self.edition else ALL_REGIONS
 
-    @property
-    def words(self) -> str:
-        """What titles add: " in Brazil", or nothing."""
-        return f" in {self.edition.name}" if self.edition else ""
+    def named(self, service: Service) -> str:
+        """What titles call the service: "WhatsApp", or "WhatsApp in Brazil"."""
+        if self.edition is None:
+            return service.name
+        return _("%(service)s in %(country)s") % {"service": service.name, "country": self.edition.name}
+
+
+def _reports_title(what: str, chart_range: ChartRange) -> str:
+    return _("%(what)s: user reports in the last %(range)s") % {"what": what, "range": chart_range.range}
 
 
 def service_view(view: Callable[[HttpRequest, Service, Scope], HttpResponse]):
@@ -155,22 +164,18 @@ def _service_page(
 ) -> HttpResponse:
     """The service page; after a refused report, the same page with the form as it
     was sent and what was wrong."""
-    edition, country, where = scope.edition, scope.country, scope.words
+    edition, country, named = scope.edition, scope.country, scope.named(service)
     now = timezone.now()
     try:
         chart_range, rows = _service_range(request, service, country)
     except timeseries.RangeError as error:
-        return bad_request(request, f"This chart cannot be drawn: {error}.")
+        return bad_request(request, _("This chart cannot be drawn: %(why)s.") % {"why": error})
     sort = request.GET.get("sort") or "reports"
     if sort not in breakdowns.REGION_SORTS:
-        return bad_request(
-            request, f"sort must be one of {', '.join(breakdowns.REGION_SORTS)}, not {sort!r}."
-        )
+        return bad_request(request, one_of("sort", breakdowns.REGION_SORTS, sort))
     window = request.GET.get("map") or breakdowns.DEFAULT_MAP_WINDOW
     if window not in breakdowns.MAP_WINDOWS:
-        return bad_request(
-            request, f"map must be one of {', '.join(breakdowns.MAP_WINDOWS)}, not {window!r}."
-        )
+        return bad_request(request, one_of("map", breakdowns.MAP_WINDOWS, window))
     answer = Spike.objects.status_for(service, region=country or None)
     if edition is not None:
         answer = editions.country_status(answer, edition.code)
@@ -181,12 +186,7 @@ def _service_page(
         context["page_path"] = page_path
     names = dict(context["regions"])
     context.update(
-        chart_context(
-            rows,
-            f"{service.name}{where}: user reports in the last {chart_range.range}",
-            chart_range.interval,
-            chart_range.is_long,
-        )
+        chart_context(rows, _reports_title(named, chart_range), chart_range.interval, chart_range.is_long)
     )
     if edition is None:
         regions = sorted(
@@ -219,8 +219,10 @@ def _service_page(
         png_url=request.build_absolute_uri(_in(scope, "service-png", service.slug) + f"?{query}"),
         csv_url=_in(scope, "service-csv", service.slug) + f"?{query}",
         embed_snippet=downloads.embed_snippet(
-            request.build_absolute_uri(_in(scope, "service-embed", service.slug)),
-            f"{service.name}{where} user reports on outagewatch",
+            request.build_absolute_uri(
+                in_language(_in(scope, "service-embed", service.slug), get_language())
+            ),
+            _("%(what)s: user reports on outagewatch") % {"what": named},
         ),
         permalink=request.build_absolute_uri(_in(scope, "service-detail", service.slug)),
         recent_comments=comments.with_visible_comments().select_related("problem", "region")[:10],
@@ -258,7 +260,7 @@ def service_csv(request: HttpRequest, service: Service, scope: Scope) -> HttpRes
     try:
         _, rows = _service_range(request, service, scope.country)
     except timeseries.RangeError as error:
-        return bad_request(request, f"This series cannot be downloaded: {error}.")
+        return bad_request(request, _("This series cannot be downloaded: %(why)s.") % {"why": error})
     return downloads.csv_response(rows, _download_name(service, scope))
 
 
@@ -268,20 +270,24 @@ def _download_name(service: Service, scope: Scope) -> str:
 
 @service_view
 def service_png(request: HttpRequest, service: Service, scope: Scope) -> HttpResponse:
-    country, where = scope.country, scope.words
+    country = scope.country
     try:
         chart_range = parse_chart_range(request.GET, timezone.now())
     except timeseries.RangeError as error:
-        return bad_request(request, f"This chart cannot be drawn: {error}.")
+        return bad_request(request, _("This chart cannot be drawn: %(why)s.") % {"why": error})
     zone_name = timezone.get_current_timezone_name()
     edge = timeseries.counted_until(timezone.now())
-    key = f"pages:png:{service.pk}:{country}:{chart_range.range}:{chart_range.interval}:{zone_name}:{edge}"
+    # The image's words are the reader's language: one cached image per language.
+    key = (
+        f"pages:png:{service.pk}:{country}:{chart_range.range}:{chart_range.interval}:{zone_name}:"
+        f"{get_language()}:{edge}"
+    )
     body = cache.get(key)
     if body is None:
         rows = timeseries.buckets(
             service, chart_range.start, chart_range.end, chart_range.seconds, region=country, counted=edge
         )
-        title = f"{service.name}{where}: user reports in the last {chart_range.range}"
+        title = _reports_title(scope.named(service), chart_range)
         body = chart_png(title, rows, chart_range.seconds, timezone.get_current_timezone(), zone_name)
         cache.set(key, body, PNG_CACHE_SECONDS)
     return downloads.png_response(body, _download_name(service, scope))
@@ -291,16 +297,16 @@ def service_png(request: HttpRequest, service: Service, scope: Scope) -> HttpRes
 @service_view
 def service_embed(request: HttpRequest, service: Service, scope: Scope) -> HttpResponse:
     """The live widget of a service (its last 24 hours) for other sites' iframes."""
-    country, where = scope.country, scope.words
+    country, named = scope.country, scope.named(service)
     chart_range, rows = _service_range(request, service, country)
     answer = Spike.objects.status_for(service, region=country or None)
     chart = charts.line_chart(rows, width=560, height=220, zone=timezone.get_current_timezone())
-    title = f"{service.name}{where}: user reports in the last {chart_range.range}"
+    title = _reports_title(named, chart_range)
     return render(
         request,
         "pages/embed.html",
         {
-            "title": f"{service.name}{where}",
+            "title": named,
             "status": answer,
             "chart_svg": html_parts.chart_svg(
                 chart, rows, title, INTERVAL_WORDS[chart_range.interval], chart_range.is_long, table=False
@@ -333,9 +339,19 @@ def report_problem(request: HttpRequest, slug: str, cc: str | None = None) -> Ht
     except (DatabaseError, intake.Unavailable) as exc:
         retry_after = getattr(exc, "retry_after", settings.REPORT_RETRY_AFTER_SECONDS)
         response = HttpResponse(
-            "<!doctype html><title>Reports paused</title><h1>We cannot take reports right now</h1>"
-            "<p>Our database is unavailable for a moment, so your report was <strong>not</strong> "
-            f"recorded. Please go back and send it again in {retry_after} seconds.</p>",
+            format_html(
+                '<!doctype html><html lang="{}"><title>{}</title><h1>{}</h1><p>{}</p></html>',
+                get_language(),
+                _("Reports paused"),
+                _("We cannot take reports right now"),
+                format_html(
+                    _(
+                        "Our database is unavailable for a moment, so your report was <strong>not</strong> "
+                        "recorded. Please go back and send it again in {} seconds."
+                    ),
+                    retry_after,
+                ),
+            ),
             status=503,
         )
         response["Retry-After"] = str(retry_after)
@@ -348,7 +364,7 @@ def _report_problem(request: HttpRequest, slug: str, cc: str | None) -> HttpResp
     if cc is not None:
         edition = editions.edition_for(cc)
         if edition is None:
-            raise Http404(f"There is no edition {cc!r}.")
+            raise Http404(_("There is no edition %(code)r.") % {"code": cc})
         request.edition = edition
     scope = Scope(edition)
     submitted = {
@@ -366,7 +382,7 @@ def _report_problem(request: HttpRequest, slug: str, cc: str | None) -> HttpResp
         # People never see this field; a bot that fills every input does. Say so
         # plainly rather than pretend: a confirmation must mean a stored report.
         return refused(
-            {"__all__": ["This looks like an automated submission (a hidden field was filled in)."]}, 400
+            {"__all__": [_("This looks like an automated submission (a hidden field was filled in).")]}, 400
         )
     client = client_from_request(request)
     try:
@@ -376,11 +392,15 @@ def _report_problem(request: HttpRequest, slug: str, cc: str | None) -> HttpResp
             intake.check_rate_limit(client)  # bad requests count towards the limit too
             raise
         # Read before accepting: once accepted, nothing may fail and invite a resend.
-        problem_name = ProblemType.objects.values_list("name", flat=True).get(pk=valid.problem_id)
-        region_name = Region.objects.values_list("name", flat=True).get(pk=valid.region)
+        problem_name = localnames.problem(
+            ProblemType.objects.values_list("name", flat=True).get(pk=valid.problem_id)
+        )
+        region_name = localnames.country(Region.objects.values_list("name", flat=True).get(pk=valid.region))
         intake.accept_report(valid, client, Source.WEB)
     except intake.RateLimited as limited:
-        message = f"Too many reports from your connection. Please try again in {limited.retry_after} seconds."
+        message = _("Too many reports from your connection. Please try again in %(seconds)s seconds.") % {
+            "seconds": limited.retry_after
+        }
         response = refused({"__all__": [message]}, 429)
         response["Retry-After"] = str(limited.retry_after)
         return response
@@ -388,11 +408,14 @@ def _report_problem(request: HttpRequest, slug: str, cc: str | None) -> HttpResp
         return refused(invalid.errors, 400)
     where = region_name
     if valid.subdivision:
-        where = f"{first_level(valid.region).get(valid.subdivision, valid.subdivision)}, {region_name}"
+        subdivision = localnames.subdivisions(first_level(valid.region)).get(
+            valid.subdivision, valid.subdivision
+        )
+        where = f"{subdivision}, {region_name}"
     messages.success(
         request,
-        _("Thank you: your report of %(problem)s problems with %(service)s in %(where)s is recorded.")
-        % {"problem": problem_name.lower(), "service": service.name, "where": where},
+        _("Thank you: your report of a problem with %(service)s (%(problem)s) in %(where)s is recorded.")
+        % {"problem": problem_name, "service": service.name, "where": where},
     )
     response = redirect(_in(scope, "service-detail", service.slug) + "#report")
     response.set_cookie(

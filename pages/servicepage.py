@@ -28,6 +28,7 @@ from pages.breakdowns import (
     store_breakdown,
 )
 from pages.tasks import refresh_breakdown
+from reports import names as localnames
 from reports.catalog import get_catalog
 from reports.models import ProblemType, Region, Service
 from reports.regions import preferred_region
@@ -68,7 +69,10 @@ def problem_shares(
     """The most reported problems, largest first: the open spike's breakdown while
     there is one (that is the story), else the last 24 hours of counts (of one
     country's reports, with `country`)."""
-    names = dict(ProblemType.objects.filter(services=service).values_list("slug", "name"))
+    names = {
+        slug: localnames.problem(name)
+        for slug, name in ProblemType.objects.filter(services=service).values_list("slug", "name")
+    }
     if spike is not None and spike.problems:
         shares = dict(spike.problems)
     else:
@@ -116,10 +120,10 @@ def report_form(
     (`edition`, its code) the form files reports for that country, and offers its
     subdivisions."""
     submitted = submitted or {}
-    regions = list(Region.objects.values_list("code", "name"))
+    regions = localnames.by_name(localnames.countries(dict(Region.objects.values_list("code", "name"))))
     selected = edition or submitted.get("region") or preferred_region(request, get_catalog().regions)
     subdivision = submitted.get("subdivision", "")
-    choices = first_level(selected)
+    choices = localnames.subdivisions(first_level(selected))
     return {
         "service": service,
         "problems": service.ordered_problem_types(),

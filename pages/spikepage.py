@@ -13,13 +13,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db.models import Q
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
+from outagewatch import localize
 from pages import breakdowns, countrymap
 from pages.breakdowns import RegionRow
 from pages.charts import expected_phrase
+from reports import names as local_names
 from reports.subdivisions import first_level
-from spikes import timeseries
-from spikes.models import ALL_REGIONS, Actor, DismissReason, Level, Spike, SpikeChange
+from spikes import phrases, timeseries
+from spikes.models import ALL_REGIONS, Actor, Spike, SpikeChange
 from statuspages.matching import incidents_of
 
 # Hours of normal reports drawn either side of the spike, for contrast.
@@ -110,14 +114,14 @@ class Event:
 # What the timeline calls each change (the words are defined on the methodology
 # page: started, detected, ended, resolved).
 CHANGE_LABELS = {
-    SpikeChange.Kind.OPENED: "Detected",
-    SpikeChange.Kind.LEVEL_CHANGED: "Level changed",
-    SpikeChange.Kind.RESOLVED: "Resolved: an hour at the usual level, the outage is closed",
-    SpikeChange.Kind.CONFIRMED: "Confirmed",
-    SpikeChange.Kind.DISMISSED: "Dismissed",
-    SpikeChange.Kind.REOPENED: "Reopened: suspected again",
-    SpikeChange.Kind.GROUPED: "Grouped into an incident",
-    SpikeChange.Kind.RELATED: "Marked possibly related to another outage",
+    SpikeChange.Kind.OPENED: gettext_lazy("Detected"),
+    SpikeChange.Kind.LEVEL_CHANGED: gettext_lazy("Level changed"),
+    SpikeChange.Kind.RESOLVED: gettext_lazy("Resolved: an hour at the usual level, the outage is closed"),
+    SpikeChange.Kind.CONFIRMED: gettext_lazy("Confirmed"),
+    SpikeChange.Kind.DISMISSED: gettext_lazy("Dismissed"),
+    SpikeChange.Kind.REOPENED: gettext_lazy("Reopened: suspected again"),
+    SpikeChange.Kind.GROUPED: gettext_lazy("Grouped into an incident"),
+    SpikeChange.Kind.RELATED: gettext_lazy("Marked possibly related to another outage"),
 }
 
 
@@ -131,43 +135,55 @@ def resolved_at(spike: Spike, changes: list[SpikeChange]) -> datetime | None:
 
 def timeline(spike: Spike, changes: list[SpikeChange], peaks: Peaks | None = None) -> list[Event]:
     """Start, detection, peak, level changes, end and resolution, in order of time."""
-    events = [Event(spike.started_at, "Started: reports began rising (estimated onset)", "onset")]
+    events = [Event(spike.started_at, _("Started: reports began rising (estimated onset)"), "onset")]
     kinds = {c.kind for c in changes}
     if SpikeChange.Kind.OPENED not in kinds:
-        events.append(Event(spike.detected_at, f"Detected: {Level(spike.level).label.lower()}", "opened"))
+        events.append(
+            Event(
+                spike.detected_at, _("Detected: %(level)s") % {"level": phrases.level(spike.level)}, "opened"
+            )
+        )
     for change in changes:
-        label = CHANGE_LABELS.get(change.kind, change.get_kind_display())
+        label = str(CHANGE_LABELS.get(change.kind, change.get_kind_display()))
         if change.actor == Actor.STAFF:
-            label = f"{label} by our staff"  # a staff member's name stays in the admin
+            # A staff member's name stays in the admin.
+            label = _("%(change)s by our staff") % {"change": label}
         elif change.actor == Actor.PROVIDER:
-            label = f"{label} by {change.actor_name or 'the provider'}"
+            label = _("%(change)s by %(provider)s") % {
+                "change": label,
+                "provider": change.actor_name or phrases.confirmed_by("provider"),
+            }
         if change.reason:
-            label = f"{label}: {DismissReason(change.reason).label.lower()}"
+            label = f"{label}: {phrases.dismiss_reason(change.reason)}"
         if change.level and change.kind != SpikeChange.Kind.RESOLVED:
-            label = f"{label}: {Level(change.level).label.lower()}"
-        if change.note:
+            label = f"{label}: {phrases.level(change.level)}"
+        if change.note and change.actor != Actor.DETECTOR:
+            # People's words (our staff's, the provider's) as they wrote them; the
+            # detector's own notes ("Meta incident of ...") are English for the admin,
+            # and the label already says what they say.
             label = f"{label} ({change.note})"
         events.append(Event(change.at, label, change.kind))
     busiest = peaks.minute if peaks else None
     if busiest is not None:
-        events.append(
-            Event(
-                busiest.start,
-                f"Peak minute: {busiest.reporters} reporters"
-                + ("" if busiest.expected is None else f" against {expected_phrase(busiest.expected)}"),
-                "peak",
-            )
-        )
+        peak = ngettext("Peak minute: %(n)s reporter", "Peak minute: %(n)s reporters", busiest.reporters) % {
+            "n": localize.number(busiest.reporters)
+        }
+        if busiest.expected is not None:
+            peak = _("%(peak)s against %(expected)s") % {
+                "peak": peak,
+                "expected": expected_phrase(busiest.expected),
+            }
+        events.append(Event(busiest.start, peak, "peak"))
     back = spike.ended_at or spike.back_to_normal_at
     if back is not None:
         label = (
-            "Ended: reports back at their usual level"
+            _("Ended: reports back at their usual level")
             if spike.ended_at
-            else ("Recovering: reports back at their usual level (closed after an hour of it)")
+            else _("Recovering: reports back at their usual level (closed after an hour of it)")
         )
         events.append(Event(back, label, "ended"))
     if spike.ended_at and SpikeChange.Kind.RESOLVED not in kinds:
-        events.append(Event(spike.ended_at, CHANGE_LABELS[SpikeChange.Kind.RESOLVED], "resolved"))
+        events.append(Event(spike.ended_at, str(CHANGE_LABELS[SpikeChange.Kind.RESOLVED]), "resolved"))
     events.extend(provider_events(spike))
     order = {"onset": 0, "opened": 1, "peak": 2, "ended": 3}
     return sorted(events, key=lambda e: (e.at, order.get(e.kind, 4)))
@@ -175,6 +191,20 @@ def timeline(spike: Spike, changes: list[SpikeChange], peaks: Peaks | None = Non
 
 # A provider's update is quoted on the timeline up to this many characters.
 QUOTE_LENGTH = 280
+# The words status pages use for an update's stage (Atlassian Statuspage's and
+# most others'); another word is quoted as the provider wrote it.
+UPDATE_STATUS = {
+    "investigating": gettext_lazy("Investigating"),
+    "identified": gettext_lazy("Identified"),
+    "monitoring": gettext_lazy("Monitoring"),
+    "resolved": gettext_lazy("Resolved"),
+    "update": gettext_lazy("Update"),
+    "scheduled": gettext_lazy("Scheduled"),
+    "in_progress": gettext_lazy("In progress"),
+    "verifying": gettext_lazy("Verifying"),
+    "completed": gettext_lazy("Completed"),
+    "postmortem": gettext_lazy("Postmortem"),
+}
 
 
 def provider_events(spike: Spike) -> list[Event]:
@@ -188,12 +218,20 @@ def provider_events(spike: Spike) -> list[Event]:
             events.append(Event(incident.acknowledged_at, f"{name}: “{incident.title}”", "provider"))
         for update in updates:
             words = update.body if len(update.body) <= QUOTE_LENGTH else update.body[: QUOTE_LENGTH - 1] + "…"
-            status = update.status.replace("_", " ").capitalize() or "Update"
+            status = (
+                UPDATE_STATUS.get(update.status or "update") or update.status.replace("_", " ").capitalize()
+            )
             events.append(
                 Event(update.at, f"{name}, “{incident.title}”: {status}. {words}".strip(), "provider")
             )
         if incident.resolved_at and not any(u.at == incident.resolved_at for u in updates):
-            events.append(Event(incident.resolved_at, f"{name}: “{incident.title}” resolved", "provider"))
+            events.append(
+                Event(
+                    incident.resolved_at,
+                    _("%(provider)s: “%(title)s” resolved") % {"provider": name, "title": incident.title},
+                    "provider",
+                )
+            )
     return events
 
 
@@ -230,7 +268,7 @@ def map_countries(spike: Spike) -> list[str]:
     if spike.region != ALL_REGIONS:
         return [spike.region] if first_level(spike.region) else []
     ranked = sorted(spike.regions.items(), key=lambda kv: -kv[1])
-    return [code for code, _ in ranked if countrymap.has_map(code)]
+    return [code for code, _share in ranked if countrymap.has_map(code)]
 
 
 def where_in_country(spike: Spike, country: str, now: datetime) -> list[RegionRow]:
@@ -242,7 +280,7 @@ def where_in_country(spike: Spike, country: str, now: datetime) -> list[RegionRo
         end = min(end, timeseries.floor_to(spike.ended_at, 60) + timedelta(minutes=1))
     if end <= start:
         return []
-    names = first_level(country)
+    names = local_names.subdivisions(first_level(country))
     rows = [
         RegionRow(code, names.get(code, code), n, expected)
         for code, n, expected in breakdowns.subdivisions_between(spike.service, country, start, end)

@@ -16,6 +16,11 @@ from functools import lru_cache
 from importlib import resources
 
 import pycountry
+from django.conf import settings
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+
+from reports import names as localnames
 
 TZ_COOKIE = "tz"
 TZ_COOKIE_MAX_AGE = 365 * 24 * 3600
@@ -51,10 +56,16 @@ def _offset_words(zone: zoneinfo.ZoneInfo, at: datetime) -> str:
     return f"UTC{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
 
 
-@lru_cache(maxsize=1)
 def zone_choices() -> list[ZoneChoice]:
-    """Each country's clocks, by country name: one zone per distinct clock (its
-    offsets in January and July), the representative one where tzdata names it."""
+    """Each country's clocks, by country name in the reader's language: one zone per
+    distinct clock (its offsets in January and July), the representative one where
+    tzdata names it (tzdata's notes on a country's zones, "most of Spain", stay as
+    tzdata writes them, in English)."""
+    return _zone_choices(get_language() or settings.LANGUAGE_CODE)
+
+
+@lru_cache(maxsize=16)
+def _zone_choices(language: str) -> list[ZoneChoice]:
     representative = {row[2] for row in _tab("zonenow.tab")}
     year = datetime.now(UTC).year
     winter, summer = datetime(year, 1, 15, tzinfo=UTC), datetime(year, 7, 15, tzinfo=UTC)
@@ -73,13 +84,15 @@ def zone_choices() -> list[ZoneChoice]:
     choices = []
     for code, clocks in by_country.items():
         country = pycountry.countries.get(alpha_2=code)
-        country_name = getattr(country, "common_name", None) or (country.name if country else code)
-        for _, _, name, comment in sorted(clocks.values(), key=lambda c: c[2]):
+        country_name = localnames.country(
+            getattr(country, "common_name", None) or (country.name if country else code)
+        )
+        for _rank, _position, name, comment in sorted(clocks.values(), key=lambda c: c[2]):
             city = name.rsplit("/", 1)[-1].replace("_", " ")
             detail = f" ({comment})" if comment and len(clocks) > 1 else ""
             offset = _offset_words(zoneinfo.ZoneInfo(name), datetime.now(UTC))
             choices.append(ZoneChoice(name, f"{country_name}: {city}{detail}, {offset}"))
-    return sorted(choices, key=lambda c: c.label)
+    return sorted(choices, key=lambda c: localnames.sort_key(c.label))
 
 
 def suggested(current: str) -> list[ZoneChoice]:
@@ -87,5 +100,5 @@ def suggested(current: str) -> list[ZoneChoice]:
     labels = {c.zone: c.label for c in zone_choices()}
     first = [ZoneChoice(current, labels.get(current, current))]
     if current != "UTC":
-        first.append(ZoneChoice("UTC", "UTC (Coordinated Universal Time)"))
+        first.append(ZoneChoice("UTC", _("UTC (Coordinated Universal Time)")))
     return first

@@ -28,6 +28,7 @@ urlpatterns = [
     path("incidents/<int:pk>/", views.incident_detail, name="incident-detail"),
     path("time-zone/", views.time_zone, name="time-zone"),
     path("editions/", edition_views.choose_edition, name="editions"),
+    path("languages/", edition_views.choose_language, name="languages"),
     # Country editions (docs/site.md, "Editions").
     re_path(rf"^{CC}/$", edition_views.edition_home, name="edition-home"),
     re_path(rf"^{CC}/outages/$", views.outage_list, name="edition-outages"),

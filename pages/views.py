@@ -12,8 +12,12 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from outagewatch import localize
+from outagewatch.languages import in_language
 from outagewatch.security import embeddable
 from pages import charts, countrymap, downloads, guides, homepage, html_parts, incidentpage, spikepage
 from pages.edition_views import edition_or_response
@@ -23,7 +27,7 @@ from pages.outages import entries, heads, region_names
 from pages.png import chart_png
 from pages.templatetags.pages_tags import INTERVAL_WORDS
 from pages.timezones import TZ_COOKIE, TZ_COOKIE_MAX_AGE, parse_zone, suggested, zone_choices
-from reports.models import Category, Region, Service
+from reports.models import Category, Service
 from spikes import timeseries
 from spikes.detection import DetectorConfig
 from spikes.fitting import HISTORY
@@ -36,6 +40,15 @@ ARCHIVE_PAGE_SIZE = 25
 
 def bad_request(request: HttpRequest, message: str) -> HttpResponse:
     return render(request, "400.html", {"message": message}, status=400)
+
+
+def one_of(name: str, choices, value: str) -> str:
+    """ "sort must be one of reports, name, not 'x'.", in the reader's language."""
+    return _("%(name)s must be one of %(choices)s, not %(value)r.") % {
+        "name": name,
+        "choices": ", ".join(choices),
+        "value": value,
+    }
 
 
 def chart_context(rows: list[timeseries.Bucket], title: str, interval: str, long_range: bool) -> dict:
@@ -136,8 +149,8 @@ def spike_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if country and country not in map_countries:
         return bad_request(
             request,
-            f"country must be one of this outage's countries with a map ({', '.join(map_countries) or 'none'}), "
-            f"not {country[:12]!r}.",
+            _("country must be one of this outage's countries with a map (%(choices)s), not %(value)r.")
+            % {"choices": ", ".join(map_countries) or _("none"), "value": country[:12]},
         )
     window, rows = spikepage.series(spike, now)
     names = region_names()
@@ -157,7 +170,10 @@ def spike_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "spike": spike,
             "window": window,
             **chart_context(
-                rows, f"{spike.service.name}: user reports around the outage", window.interval, True
+                rows,
+                _("%(service)s: user reports around the outage") % {"service": spike.service.name},
+                window.interval,
+                True,
             ),
             "timeline": spikepage.timeline(spike, changes, peaks),
             "resolved_at": spikepage.resolved_at(spike, changes),
@@ -177,8 +193,10 @@ def spike_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "permalink": request.build_absolute_uri(spike_url(spike)),
             "png_url": request.build_absolute_uri(reverse("spike-png", args=[spike.pk])),
             "embed_snippet": downloads.embed_snippet(
-                request.build_absolute_uri(reverse("spike-embed", args=[spike.pk])),
-                f"{spike.service.name} outage reports on outagewatch",
+                request.build_absolute_uri(
+                    in_language(reverse("spike-embed", args=[spike.pk]), get_language())
+                ),
+                _("%(service)s outage reports on outagewatch") % {"service": spike.service.name},
             ),
             "region_name": names.get(spike.region, ""),
             "region_names": names,
@@ -219,9 +237,14 @@ def spike_png(request: HttpRequest, pk: int) -> HttpResponse:
     spike = _spike(pk)
     window, rows = spikepage.series(spike, timezone.now())
     names = region_names()
-    where = f" in {names.get(spike.region, spike.region)}" if spike.region else ""
-    local_start = timezone.localtime(spike.started_at)
-    title = f"{spike.service.name}{where}: user reports, {local_start:%-d %b %Y}"
+    what = spike.service.name
+    if spike.region:
+        what = _("%(service)s in %(country)s") % {
+            "service": what,
+            "country": names.get(spike.region, spike.region),
+        }
+    day = localize.date(timezone.localtime(spike.started_at), "date")
+    title = _("%(what)s: user reports, %(day)s") % {"what": what, "day": day}
     zone = timezone.get_current_timezone()
     body = chart_png(title, rows, window.seconds, zone, timezone.get_current_timezone_name())
     return downloads.png_response(body, f"outagewatch-{spike.service.slug}-{spike.pk}")
@@ -233,14 +256,14 @@ def spike_embed(request: HttpRequest, pk: int) -> HttpResponse:
     spike = _spike(pk)
     window, rows = spikepage.series(spike, timezone.now())
     chart = charts.line_chart(rows, width=560, height=220, zone=timezone.get_current_timezone())
-    title = f"{spike.service.name}: user reports around the outage"
+    title = _("%(service)s: user reports around the outage") % {"service": spike.service.name}
     return render(
         request,
         "pages/embed.html",
         {
             "title": spike.service.name,
             "spike": spike,
-            "region_name": Region.objects.filter(code=spike.region).values_list("name", flat=True).first(),
+            "region_name": region_names().get(spike.region, "") if spike.region else "",
             "chart_svg": html_parts.chart_svg(
                 chart, rows, title, INTERVAL_WORDS[window.interval], True, table=False
             ),
@@ -276,7 +299,9 @@ def time_zone(request: HttpRequest) -> HttpResponse:
     zone = parse_zone(name)
     if zone is None:
         return bad_request(
-            request, f"{name[:64]!r} is not a time zone: pick one from the list, such as Europe/Paris."
+            request,
+            _("%(value)r is not a time zone: pick one from the list, such as Europe/Paris.")
+            % {"value": name[:64]},
         )
     response = HttpResponseRedirect(next_url)
     response.set_cookie(TZ_COOKIE, name, max_age=TZ_COOKIE_MAX_AGE, samesite="Lax")

@@ -10,18 +10,42 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
+
+from outagewatch import localize
 from pages.breakdowns import RegionRow
+from reports import names as localnames
 
 MAP_FILE = Path(__file__).resolve().parent / "data" / "world-map.json"
 
+# The shades of the world map and the countries' maps: reporters against what was
+# expected there.
 LEGEND = [
-    ("r0", "No reports"),
-    ("rn", "Reports, no usual level known yet"),
-    ("r1", "Usual level"),
-    ("r2", "1.5 to 3 times usual"),
-    ("r3", "3 to 10 times usual"),
-    ("r4", "10 times usual or more"),
+    ("r0", gettext_lazy("No reports")),
+    ("rn", gettext_lazy("Reports, no usual level known yet")),
+    ("r1", gettext_lazy("Usual level")),
+    ("r2", gettext_lazy("1.5 to 3 times usual")),
+    ("r3", gettext_lazy("3 to 10 times usual")),
+    ("r4", gettext_lazy("10 times usual or more")),
 ]
+
+
+def shape_label(name: str, row: RegionRow | None) -> str:
+    """What pointing at a country or a subdivision says: "Brazil: 120 reporters, 14 expected"."""
+    if row is None:
+        return _("%(name)s: no reports") % {"name": name}
+    reporters = ngettext("%(n)s reporter", "%(n)s reporters", row.reporters) % {
+        "n": localize.number(row.reporters)
+    }
+    if row.expected is None:
+        return f"{name}: {reporters}"
+    expected = localize.number(row.expected, 0 if row.expected >= 10 else 1)
+    return _("%(name)s: %(reporters)s, %(expected)s expected") % {
+        "name": name,
+        "reporters": reporters,
+        "expected": expected,
+    }
 
 
 @dataclass(frozen=True)
@@ -51,12 +75,7 @@ def world_map(rows: Iterable[RegionRow]) -> WorldMap:
     shapes = []
     for country in geometry["countries"]:
         row = by_code.get(country["code"])
-        if row is None:
-            shade, label = "r0", f"{country['name']}: no reports"
-        elif row.expected is None:
-            shade, label = row.shade, f"{row.name}: {row.reporters} reporters"
-        else:
-            shade = row.shade
-            label = f"{row.name}: {row.reporters} reporters, {row.expected:g} expected"
-        shapes.append(Shape(country["code"], country["name"], country["d"], shade, label))
+        name = row.name if row is not None else localnames.country(country["name"])
+        shade = "r0" if row is None else row.shade
+        shapes.append(Shape(country["code"], name, country["d"], shade, shape_label(name, row)))
     return WorldMap(geometry["width"], geometry["height"], shapes)

@@ -21,6 +21,7 @@ from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import Signal
 
 from reports.models import ProblemType, Region, Service, ServiceGroup, ServiceProblem
+from reports.names import PROBLEM_TYPE
 
 DEFAULT_CATALOG_FILE = Path(__file__).resolve().parent / "data" / "catalog.json"
 
@@ -193,3 +194,25 @@ def load_catalog(path: Path = DEFAULT_CATALOG_FILE) -> dict[str, LoadSummary]:
     catalog_loaded.send(sender=load_catalog, data=data, summaries=summaries)
     invalidate_catalog()
     return summaries
+
+
+NAMES_MODULE = Path(__file__).resolve().parent / "catalog_names.py"
+_NAMES_HEADER = '''"""The names of reports/data/catalog.json that the site translates, for makemessages:
+the problem types (service and owner names are brands, never translated). Generated:
+`python manage.py load_catalog --names` writes it again; a test fails when it is out
+of date with the catalog."""
+
+from django.utils.translation import pgettext_lazy
+
+PROBLEM_TYPES = [
+'''
+
+
+def names_module(path: Path = DEFAULT_CATALOG_FILE) -> str:
+    """The text of reports/catalog_names.py for the catalog at `path`."""
+    problem_types = json.loads(path.read_text())["problem_types"]
+    lines = [
+        f"    pgettext_lazy({json.dumps(PROBLEM_TYPE)}, {json.dumps(p['name'], ensure_ascii=False)}),\n"
+        for p in problem_types
+    ]
+    return _NAMES_HEADER + "".join(lines) + "]\n"

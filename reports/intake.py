@@ -31,6 +31,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import DatabaseError, IntegrityError
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from outagewatch.clients import Client
 from reports import fingerprint, ratelimit, stream, subdivisions
@@ -103,7 +104,7 @@ class ValidReport:
 def _text(data: Mapping[str, Any], name: str, example: str, errors: dict[str, list[str]]) -> str:
     value = data.get(name)
     if value is None or value == "":
-        errors[name] = [f"This field is required, e.g. {example!r}."]
+        errors[name] = [_("This field is required, e.g. %(example)r.") % {"example": example}]
         return ""
     if not isinstance(value, str):
         errors[name] = [f"Must be a string, e.g. {example!r}, not {type(value).__name__}."]
@@ -141,7 +142,9 @@ def validate_report(data: Mapping[str, Any]) -> ValidReport:
                 "address /status/<slug>/ (e.g. 'whatsapp')."
             ]
         elif not service.is_active:
-            errors["service"] = [f"{service.name} is not accepting reports at the moment."]
+            errors["service"] = [
+                _("%(service)s is not accepting reports at the moment.") % {"service": service.name}
+            ]
             service = None
 
     problem_slug = _text(data, "problem", "messages", errors)
@@ -151,13 +154,15 @@ def validate_report(data: Mapping[str, Any]) -> ValidReport:
         if problem_id is None:
             offered = ", ".join(service.problems) or "none"
             errors["problem"] = [
-                f"{service.name} has no problem type {problem_slug[:60]!r}. Choose one of: {offered}."
+                _("%(service)s has no problem type %(problem)r. Choose one of: %(offered)s.")
+                % {"service": service.name, "problem": problem_slug[:60], "offered": offered}
             ]
 
     region = _text(data, "region", "US", errors).upper()
     if region and region not in catalog.regions:
         errors["region"] = [
-            f"{region[:60]!r} is not an ISO 3166-1 alpha-2 country code (such as US, GB or IN)."
+            _("%(region)r is not an ISO 3166-1 alpha-2 country code (such as US, GB or IN).")
+            % {"region": region[:60]}
         ]
 
     subdivision = _subdivision(data, region if "region" not in errors else "", errors)
@@ -169,12 +174,15 @@ def validate_report(data: Mapping[str, Any]) -> ValidReport:
         errors["comment"] = [f"Must be a string (or null, or left out, for none), not {_kind(comment)}."]
         comment = ""
     if _SURROGATES.search(comment) or _FORBIDDEN_COMMENT_CHARS.search(comment):
-        errors["comment"] = ["The comment contains control characters or invalid Unicode; send plain text."]
+        errors["comment"] = [
+            _("The comment contains control characters or invalid Unicode; send plain text.")
+        ]
         comment = ""
     comment = unicodedata.normalize("NFC", comment.strip())
     if len(comment) > COMMENT_MAX_CHARS:
         errors["comment"] = [
-            f"Ensure the comment has at most {COMMENT_MAX_CHARS} characters (it has {len(comment)})."
+            _("Ensure the comment has at most %(most)s characters (it has %(has)s).")
+            % {"most": COMMENT_MAX_CHARS, "has": len(comment)}
         ]
 
     if errors:

@@ -7,29 +7,31 @@ from datetime import datetime
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import pgettext_lazy
 
+from reports import names
 from reports.repeats import repeat_window
 
 
 class Category(models.TextChoices):
-    MESSAGING = "messaging", "Messaging"
-    SOCIAL = "social", "Social media"
-    VIDEO = "video", "Video and TV"
-    MUSIC = "music", "Music"
-    GAMING = "gaming", "Gaming"
-    EMAIL = "email", "Email"
-    BANKING = "banking", "Banking"
-    PAYMENTS = "payments", "Payments"
-    CLOUD = "cloud", "Cloud and developer"
-    ISP = "isp", "Internet providers"
-    MOBILE = "mobile", "Mobile carriers"
-    SHOPPING = "shopping", "Shopping"
-    PRODUCTIVITY = "productivity", "Productivity"
-    SEARCH = "search", "Search"
-    AI = "ai", "AI assistants"
-    PUBLIC = "public", "Public services"
-    TRANSPORT = "transport", "Travel and transport"
-    OTHER = "other", "Other"
+    MESSAGING = "messaging", pgettext_lazy("service category", "Messaging")
+    SOCIAL = "social", pgettext_lazy("service category", "Social media")
+    VIDEO = "video", pgettext_lazy("service category", "Video and TV")
+    MUSIC = "music", pgettext_lazy("service category", "Music")
+    GAMING = "gaming", pgettext_lazy("service category", "Gaming")
+    EMAIL = "email", pgettext_lazy("service category", "Email")
+    BANKING = "banking", pgettext_lazy("service category", "Banking")
+    PAYMENTS = "payments", pgettext_lazy("service category", "Payments")
+    CLOUD = "cloud", pgettext_lazy("service category", "Cloud and developer")
+    ISP = "isp", pgettext_lazy("service category", "Internet providers")
+    MOBILE = "mobile", pgettext_lazy("service category", "Mobile carriers")
+    SHOPPING = "shopping", pgettext_lazy("service category", "Shopping")
+    PRODUCTIVITY = "productivity", pgettext_lazy("service category", "Productivity")
+    SEARCH = "search", pgettext_lazy("service category", "Search")
+    AI = "ai", pgettext_lazy("service category", "AI assistants")
+    PUBLIC = "public", pgettext_lazy("service category", "Public services")
+    TRANSPORT = "transport", pgettext_lazy("service category", "Travel and transport")
+    OTHER = "other", pgettext_lazy("service category", "Other")
 
 
 class Named(models.Model):
@@ -52,6 +54,11 @@ class ServiceGroup(Named):
 
 class ProblemType(Named):
     """A kind of failure users report ("Pictures", "Login"), shared across services."""
+
+    @property
+    def label(self) -> str:
+        """The name in the reader's language ("Pictures", "Fotos", "Bilder")."""
+        return names.problem(self.name)
 
 
 class Region(models.Model):

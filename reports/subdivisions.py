@@ -11,6 +11,9 @@ from __future__ import annotations
 from functools import cache, lru_cache
 
 import pycountry
+from django.utils.translation import gettext as _
+
+from reports import names
 
 
 @cache
@@ -30,8 +33,9 @@ def _lookup(code: str):
 
 
 def country_name(code: str) -> str:
+    """The country's name in the reader's language (its code when it names none)."""
     country = pycountry.countries.get(alpha_2=code.upper())
-    return country.name if country else code
+    return names.country(country.name) if country else code
 
 
 def problem_with(code: str, country: str) -> str | None:
@@ -42,16 +46,27 @@ def problem_with(code: str, country: str) -> str | None:
         return None
     where = f"{country_name(country)} ({country})"
     if not choices:
-        return f"{where} has no subdivisions to choose from: leave subdivision out."
-    listing = ", ".join(f"{c} ({name})" for c, name in choices.items())
+        return _("%(country)s has no subdivisions to choose from: leave subdivision out.") % {
+            "country": where
+        }
+    listing = ", ".join(f"{c} ({name})" for c, name in names.subdivisions(choices).items())
     known = _lookup(code)
     if known is None:
-        why = f"{code[:12]!r} is not a subdivision of {where}."
+        why = _("%(code)r is not a subdivision of %(country)s.") % {"code": code[:12], "country": where}
     elif known.country_code != country:
-        why = f"{code} is a subdivision of {country_name(known.country_code)}, not of {where}."
+        why = _("%(code)s is a subdivision of %(other)s, not of %(country)s.") % {
+            "code": code,
+            "other": country_name(known.country_code),
+            "country": where,
+        }
     else:
         top = known
         while top.parent_code and _lookup(top.parent_code) is not None:
             top = _lookup(top.parent_code)
-        why = f"{code} ({known.name}) is part of {top.code} ({top.name}): use the first-level subdivision."
-    return f"{why} Choose one of: {listing}, or leave it out."
+        why = _("%(code)s (%(name)s) is part of %(top)s (%(top_name)s): use the first-level subdivision.") % {
+            "code": code,
+            "name": known.name,
+            "top": top.code,
+            "top_name": top.name,
+        }
+    return _("%(why)s Choose one of: %(choices)s, or leave it out.") % {"why": why, "choices": listing}

@@ -15,6 +15,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models.fields.json import KeyTransform
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from outagewatch.times import iso_utc
 from reports.models import ProblemType, Report, Service, ServiceGroup
@@ -186,37 +188,37 @@ class IntakeGap(models.Model):
 
 
 class Level(models.TextChoices):
-    WARNING = "warning", "Possible problems"
-    DANGER = "danger", "Problems detected"
+    WARNING = "warning", _("Possible problems")
+    DANGER = "danger", _("Problems detected")
 
 
 class Verdict(models.TextChoices):
     """What we hold a spike to be, apart from whether it is still going on (its
     lifecycle is `ended_at`): a confirmation or a dismissal outlives the spike."""
 
-    SUSPECTED = "suspected", "Suspected"
-    CONFIRMED = "confirmed", "Confirmed"
-    DISMISSED = "dismissed", "Dismissed"
+    SUSPECTED = "suspected", _("Suspected")
+    CONFIRMED = "confirmed", _("Confirmed")
+    DISMISSED = "dismissed", _("Dismissed")
 
 
 class ConfirmedBy(models.TextChoices):
-    STAFF = "staff", "Our staff"
-    PROVIDER = "provider", "The provider"
+    STAFF = "staff", _("Our staff")
+    PROVIDER = "provider", _("The provider")
 
 
 class DismissReason(models.TextChoices):
-    REPORT_BOMBING = "report_bombing", "Report bombing"
-    NEWS_CURIOSITY = "news_curiosity", "News-driven curiosity"
-    TEST = "test", "Test"
-    OTHER = "other", "Other"
+    REPORT_BOMBING = "report_bombing", _("Report bombing")
+    NEWS_CURIOSITY = "news_curiosity", _("News-driven curiosity")
+    TEST = "test", _("Test")
+    OTHER = "other", _("Other")
 
 
 class Actor(models.TextChoices):
     """Who or what made a change to a spike."""
 
-    DETECTOR = "detector", "The detector"
-    STAFF = "staff", "Our staff"
-    PROVIDER = "provider", "The provider's status page"
+    DETECTOR = "detector", _("The detector")
+    STAFF = "staff", _("Our staff")
+    PROVIDER = "provider", _("The provider's status page")
 
 
 class Incident(models.Model):
@@ -224,8 +226,8 @@ class Incident(models.Model):
     services failing at once (a cloud or CDN outage)."""
 
     class Kind(models.TextChoices):
-        GROUP = "group", "Several services of one owner"
-        WIDESPREAD = "widespread", "Many services at once"
+        GROUP = "group", _("Several services of one owner")
+        WIDESPREAD = "widespread", _("Many services at once")
 
     kind = models.CharField(max_length=12, choices=Kind.choices)
     group = models.ForeignKey(ServiceGroup, null=True, blank=True, on_delete=models.SET_NULL)
@@ -244,10 +246,10 @@ class Incident(models.Model):
 class StatusLevel(models.TextChoices):
     """The answer to "is this service down right now?" (ServiceStatus.level)."""
 
-    OK = "ok", "No current problems"
-    WARNING = "warning", "Possible problems"
-    DANGER = "danger", "Problems detected"
-    RECOVERING = "recovering", "Recovering"
+    OK = "ok", _("No current problems")
+    WARNING = "warning", _("Possible problems")
+    DANGER = "danger", _("Problems detected")
+    RECOVERING = "recovering", _("Recovering")
 
 
 _RANK = {Level.WARNING: 1, Level.DANGER: 2}
@@ -535,14 +537,14 @@ class SpikeChange(models.Model):
     """The history of a spike: every change, with its time and who or what made it."""
 
     class Kind(models.TextChoices):
-        OPENED = "opened", "Opened"
-        LEVEL_CHANGED = "level_changed", "Level changed"
-        RESOLVED = "resolved", "Resolved"
-        CONFIRMED = "confirmed", "Confirmed"
-        DISMISSED = "dismissed", "Dismissed"
-        REOPENED = "reopened", "Reopened (back to suspected)"
-        GROUPED = "grouped", "Grouped into an incident"
-        RELATED = "related", "Marked possibly related"
+        OPENED = "opened", pgettext_lazy("spike change", "Opened")
+        LEVEL_CHANGED = "level_changed", pgettext_lazy("spike change", "Level changed")
+        RESOLVED = "resolved", pgettext_lazy("spike change", "Resolved")
+        CONFIRMED = "confirmed", pgettext_lazy("spike change", "Confirmed")
+        DISMISSED = "dismissed", pgettext_lazy("spike change", "Dismissed")
+        REOPENED = "reopened", pgettext_lazy("spike change", "Reopened (back to suspected)")
+        GROUPED = "grouped", pgettext_lazy("spike change", "Grouped into an incident")
+        RELATED = "related", pgettext_lazy("spike change", "Marked possibly related")
 
     spike = models.ForeignKey(Spike, on_delete=models.CASCADE, related_name="changes")
     at = models.DateTimeField()

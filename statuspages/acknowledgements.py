@@ -17,6 +17,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
 from reports.models import Service
 from spikes.models import Level, Spike
 from statuspages.matching import incidents_of
@@ -102,18 +105,25 @@ class Record:
     @property
     def sentence(self) -> str:
         if not self.outages:
-            return f"No outage reported by users in the last {self.days} days to compare {self.source_name} with."
-        said = f"{self.source_name} acknowledged {self.acknowledged} of {self.outages} outages"
+            return _("No outage reported by users in the last %(days)s days to compare %(source)s with.") % {
+                "days": self.days,
+                "source": self.source_name,
+            }
+        said = ngettext(
+            "%(source)s acknowledged %(acknowledged)s of %(outages)s outage",
+            "%(source)s acknowledged %(acknowledged)s of %(outages)s outages",
+            self.outages,
+        ) % {"source": self.source_name, "acknowledged": self.acknowledged, "outages": self.outages}
         if self.median_lag_minutes is None:
-            return f"{said} in the last {self.days} days."
+            return _("%(said)s in the last %(days)s days.") % {"said": said, "days": self.days}
         lag = round(self.median_lag_minutes)
         if lag < 0:
-            when = f"a median {-lag} minutes before users reported them"
+            when = _("a median %(minutes)s minutes before users reported them") % {"minutes": -lag}
         elif lag == 0:
-            when = "within a minute of users reporting them (median)"
+            when = _("within a minute of users reporting them (median)")
         else:
-            when = f"a median {lag} minutes after users reported them"
-        return f"{said}, {when} (last {self.days} days)."
+            when = _("a median %(minutes)s minutes after users reported them") % {"minutes": lag}
+        return _("%(said)s, %(when)s (last %(days)s days).") % {"said": said, "when": when, "days": self.days}
 
 
 def records_for(

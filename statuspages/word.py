@@ -13,17 +13,20 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db.models import Prefetch
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from reports.models import Service
 from statuspages.models import Indicator, ProviderIncident, StatusSource
 
-# What a reader is told, by the page's indicator.
+# What a reader is told, by the page's indicator (the partner API reads the same
+# words in English: its requests are answered in English).
 SAYS = {
-    Indicator.NONE: "All systems operational",
-    Indicator.MINOR: "Degraded performance",
-    Indicator.MAJOR: "Partial outage",
-    Indicator.CRITICAL: "Major outage",
-    Indicator.MAINTENANCE: "Under maintenance",
+    Indicator.NONE: gettext_lazy("All systems operational"),
+    Indicator.MINOR: gettext_lazy("Degraded performance"),
+    Indicator.MAJOR: gettext_lazy("Partial outage"),
+    Indicator.CRITICAL: gettext_lazy("Major outage"),
+    Indicator.MAINTENANCE: gettext_lazy("Under maintenance"),
 }
 
 
@@ -68,9 +71,11 @@ class ProviderWord:
 
 def _word(source: StatusSource, incidents: list[ProviderIncident], now: datetime) -> ProviderWord:
     if source.is_unreachable:
-        return ProviderWord(source, State.UNREACHABLE, "Status page unreachable", since=source.failing_since)
+        return ProviderWord(
+            source, State.UNREACHABLE, _("Status page unreachable"), since=source.failing_since
+        )
     if not source.is_fresh(now):
-        return ProviderWord(source, State.STALE, "Not checked lately", since=source.last_success_at)
+        return ProviderWord(source, State.STALE, _("Not checked lately"), since=source.last_success_at)
     going_on = [
         i for i in incidents if i.resolved_at is None and not (i.is_maintenance and i.status == "scheduled")
     ]
@@ -85,9 +90,11 @@ def _word(source: StatusSource, incidents: list[ProviderIncident], now: datetime
         state = State.MAINTENANCE
     else:
         state = State.OPERATIONAL
-    says = SAYS.get(source.indicator, "") or ("Degraded performance" if problems else SAYS[Indicator.NONE])
+    says = str(
+        SAYS.get(source.indicator, "") or (SAYS[Indicator.MINOR] if problems else SAYS[Indicator.NONE])
+    )
     if state == State.PROBLEMS and source.indicator in ("", Indicator.NONE):
-        says = "Incident reported"
+        says = _("Incident reported")
     since = min((i.started_at for i in (problems or going_on)), default=None)
     return ProviderWord(source, state, says, since, components, going_on, upcoming)
 

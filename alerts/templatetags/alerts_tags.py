@@ -7,6 +7,7 @@ from django.utils.html import format_html_join
 
 from alerts import push
 from alerts.forms import HONEYPOT_FIELD
+from reports import names as localnames
 from reports.models import Region
 
 register = template.Library()
@@ -18,7 +19,9 @@ def follow_box(context) -> dict:
     the page's region list when there is one (the service page has it for its
     report form), so it costs the page no query."""
     service = context["service"]
-    regions = context.get("regions") or list(Region.objects.values_list("code", "name"))
+    regions = context.get("regions") or localnames.by_name(
+        localnames.countries(dict(Region.objects.values_list("code", "name")))
+    )
     return {
         "service": service,
         "request": context.get("request"),

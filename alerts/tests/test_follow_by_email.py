@@ -62,6 +62,18 @@ def test_opening_the_link_asks_and_only_the_button_confirms(client, whatsapp):
     )
 
 
+def test_a_reader_of_the_french_site_is_asked_and_then_alerted_in_french(client, whatsapp):
+    client.cookies["language"] = "fr"
+    follow(client, region="IN")
+    [sent] = mail.outbox
+    assert sent.subject == "Confirmez\u00a0: alertes par e-mail pour WhatsApp (Inde)"
+
+    client.cookies["language"] = "en"  # the click may come from another browser
+    client.post(confirm_link(sent))
+
+    assert Subscriber.objects.get().language == "fr"
+
+
 def test_confirming_twice_changes_nothing(client, whatsapp):
     follow(client)
     link = confirm_link(mail.outbox[0])

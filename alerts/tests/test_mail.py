@@ -64,7 +64,7 @@ def test_an_alert_says_what_where_since_when_and_what_fails(told):
     received, spike = told
     text = received.text()
 
-    assert "User reports indicate problems at WhatsApp since Wed 4 Mar, 12:56 CET (11:56 UTC)." in text
+    assert "User reports indicate problems at WhatsApp since Wed, Mar 4, 12:56 CET (11:56 UTC)." in text
     assert "Level: Problems detected" in text
     assert "Countries: India, Brazil, United States" in text
     assert "Top problems: Pictures 62%, Messages 30%, Login 8%" in text
@@ -151,3 +151,27 @@ def test_a_worker_dead_mid_batch_leaves_no_mail_unsent_and_none_sent_twice(
 
     assert sorted(m.to[0] for m in smtp.wait_for(6)) == [f"r{i}@example.org" for i in range(6)]
     assert Notification.objects.filter(status="sent").count() == 6
+
+
+def test_an_alert_is_worded_in_the_language_its_reader_subscribed_in(outbox_started, smtp, whatsapp):
+    email_subscriber("jonas@example.org", whatsapp, time_zone="Europe/Berlin", language="de")
+    open_spike(whatsapp, problems={"pictures": 0.62, "messages": 0.3, "login": 0.08})
+    run_alerts()
+    received = smtp.wait_for(1)[0]
+    text = received.text()
+
+    assert received.message["Subject"] == "Probleme bei WhatsApp"
+    assert (
+        "Nutzermeldungen deuten seit Mi., 4. März, 12:56 CET (11:56 UTC) auf Probleme bei WhatsApp hin."
+        in text
+    )
+    assert "Häufigste Probleme: Bilder 62\u00a0%, Nachrichten 30\u00a0%, Anmeldung 8\u00a0%" in text
+    assert "Alles abbestellen" in text
+
+
+def test_a_subscriber_whose_language_is_no_longer_shipped_reads_english(outbox_started, smtp, whatsapp):
+    email_subscriber("kim@example.org", whatsapp, language="ko")
+    open_spike(whatsapp)
+    run_alerts()
+
+    assert smtp.wait_for(1)[0].message["Subject"] == "Problems at WhatsApp"

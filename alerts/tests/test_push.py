@@ -43,7 +43,7 @@ def test_a_follower_s_browser_gets_an_encrypted_notification_opening_the_spike_p
     [shown] = browser.shown
     assert shown == {
         "title": "Problems at WhatsApp",
-        "body": "User reports indicate problems at WhatsApp since Wed 4 Mar, 11:56 UTC.",
+        "body": "User reports indicate problems at WhatsApp since Wed, Mar 4, 11:56 UTC.",
         "url": f"https://outagewatch.example/outages/{spike.pk}/",
         "tag": f"spike:{spike.pk}",
     }

@@ -6,18 +6,22 @@ from datetime import UTC, datetime, timedelta
 
 from django import template
 from django.utils import timezone
-from django.utils.dateformat import format as date_format
 from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 
+from outagewatch import localize
 from pages.charts import expected_phrase
+from spikes import phrases
 
 register = template.Library()
 
 
 @register.simple_tag
-def moment(value: datetime | None, fmt: str = "M j, H:i", utc: bool = False) -> str:
-    """<time> in the reader's zone, with the UTC time in its title (shown on hover)
-    and, with utc=True, beside it when the reader's zone is not UTC."""
+def moment(value: datetime | None, style: str = "day_time", utc: bool = False) -> str:
+    """<time> in the reader's zone, written as the reader's language writes it
+    (`style`: one of outagewatch.localize.STYLES), with the UTC time in its title
+    (shown on hover) and, with utc=True, beside it when the reader's zone is not UTC."""
     if value is None:
         return ""
     utc_time = value.astimezone(UTC)
@@ -26,7 +30,7 @@ def moment(value: datetime | None, fmt: str = "M j, H:i", utc: bool = False) -> 
         '<time datetime="{}" title="{} UTC">{} {}</time>',
         utc_time.strftime("%Y-%m-%dT%H:%M:%SZ"),
         utc_time.strftime("%Y-%m-%d %H:%M"),
-        date_format(local, fmt),
+        localize.date(local, style),
         local.tzname(),
     )
     if utc and local.utcoffset():
@@ -35,9 +39,15 @@ def moment(value: datetime | None, fmt: str = "M j, H:i", utc: bool = False) -> 
 
 
 @register.filter
+def local_date(value: datetime | None, style: str = "date") -> str:
+    """A date (or date and time) in the reader's zone and language, as plain text."""
+    return "" if value is None else localize.date(timezone.localtime(value), style)
+
+
+@register.filter
 def expected(value: float | None) -> str:
     """ "4 expected", "under 1 expected" (a fraction of a reporter is not "0")."""
-    return "no usual level known yet" if value is None else expected_phrase(value)
+    return _("no usual level known yet") if value is None else expected_phrase(value)
 
 
 @register.filter
@@ -49,15 +59,37 @@ def duration(value: timedelta | None) -> str:
     days, rest = divmod(minutes, 1440)
     hours, mins = divmod(rest, 60)
     if days:
-        return f"{days} d {hours} h"
+        return _("%(days)s d %(hours)s h") % {"days": days, "hours": hours}
     if hours:
-        return f"{hours} h {mins:02d} min"
-    return f"{mins} min"
+        return _("%(hours)s h %(minutes)s min") % {"hours": hours, "minutes": f"{mins:02d}"}
+    return _("%(minutes)s min") % {"minutes": mins}
 
 
 @register.filter
 def percent(value: float | None) -> str:
-    return "" if value is None else f"{value * 100:.0f}%"
+    return "" if value is None else localize.percent(value)
+
+
+@register.filter
+def number(value: float | None, decimals: int = 0) -> str:
+    """A count or a measure as the reader's language writes it (12,345; 12.345; 1,2)."""
+    return "" if value is None else localize.number(value, int(decimals))
+
+
+@register.filter
+def level_phrase(code: str) -> str:
+    """A spike's or a status's level in the middle of a sentence ("possible problems")."""
+    return phrases.status(code)
+
+
+@register.filter
+def confirmed_by_phrase(code: str) -> str:
+    return phrases.confirmed_by(code)
+
+
+@register.filter
+def dismiss_reason_phrase(code: str) -> str:
+    return phrases.dismiss_reason(code)
 
 
 @register.simple_tag(takes_context=True)
@@ -79,7 +111,13 @@ def query_with(context: template.Context, **changes: str) -> str:
     return f"{context.get('page_path', '')}?{encoded}" if encoded else f"{context.get('page_path', '')}?"
 
 
-INTERVAL_WORDS = {"1m": "minute", "5m": "5 minutes", "15m": "15 minutes", "1h": "hour"}
+# "Distinct reporters per minute": the chart's bucket in words.
+INTERVAL_WORDS = {
+    "1m": pgettext_lazy("per", "minute"),
+    "5m": pgettext_lazy("per", "5 minutes"),
+    "15m": pgettext_lazy("per", "15 minutes"),
+    "1h": pgettext_lazy("per", "hour"),
+}
 
 
 @register.filter

@@ -52,7 +52,9 @@ def test_a_person_reports_a_problem_from_a_phone(visitor, whatsapp):
     page.wait_for_url("**/status/whatsapp/#report")
     visitor.screenshot("after-report")
 
-    assert "your report of pictures problems with WhatsApp in India is recorded" in page.inner_text(".thanks")
+    assert "your report of a problem with WhatsApp (Pictures) in India is recorded" in page.inner_text(
+        ".thanks"
+    )
     report = Report.objects.get()
     assert (report.problem.slug, report.region_id, report.comment) == (
         "pictures",

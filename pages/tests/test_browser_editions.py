@@ -108,7 +108,7 @@ def test_a_report_from_the_brazil_edition_names_its_state(visitor, outage):
     visitor.screenshot("thanks-in-edition")
 
     assert page.url.endswith("/br/status/vivo/#report")
-    assert "problems with Vivo in Bahia, Brazil is recorded" in page.locator(".thanks").inner_text()
+    assert "with Vivo (Signal) in Bahia, Brazil is recorded" in page.locator(".thanks").inner_text()
     assert Report.objects.filter(source="web", region_id="BR", subdivision="BR-BA").count() == 1
 
 
@@ -121,7 +121,7 @@ def test_the_global_form_offers_states_until_another_country_is_picked(visitor, 
 
     page.select_option("#region", "IN")
     assert not page.locator("#subdivision").is_visible()
-    page.get_by_role("button", name="Pictures").click()
+    page.get_by_role("button", name="Fotos").click()  # the page reads Brazilian Portuguese
     page.wait_for_load_state()
 
     assert Report.objects.filter(source="web", region_id="IN", subdivision="").count() == 1
@@ -135,22 +135,25 @@ def test_the_switch_and_the_suggestion_never_force_an_edition(visitor, outage):
     response = visitor.visit("/status/whatsapp/", "global-with-suggestion")
     assert response.url.endswith("/status/whatsapp/")  # no redirect, whatever the language
     suggestion = page.locator(".edition-suggestion")
-    # The phone speaks Brazilian Portuguese; the desktop, American English.
-    wanted = "Brazil edition" if page.viewport_size["width"] < 500 else "United States edition"
+    # The phone speaks Brazilian Portuguese (and reads the site in it); the desktop,
+    # American English.
+    portuguese = page.viewport_size["width"] < 500
+    wanted = "Edição: Brasil" if portuguese else "United States edition"
     assert wanted in suggestion.inner_text()
 
     page.locator(".edition-switch a").click()
     page.wait_for_load_state()
     visitor.screenshot("switch")
     page.select_option("#edition", "de")
-    page.get_by_role("button", name="Go").click()
+    page.get_by_role("button", name="Ir" if portuguese else "Go").click()
     page.wait_for_load_state()
     visitor.screenshot("switched")
     assert page.url.endswith("/de/status/whatsapp/")
-    assert "Germany" in page.locator(".edition-switch").inner_text()
+    assert ("Alemanha" if portuguese else "Germany") in page.locator(".edition-switch").inner_text()
 
     visitor.visit("/", "remembered")
-    assert "Germany edition" in page.locator(".edition-suggestion").inner_text()
+    remembered = "Edição: Alemanha" if portuguese else "Germany edition"
+    assert remembered in page.locator(".edition-suggestion").inner_text()
     assert page.url.endswith("/")
 
 

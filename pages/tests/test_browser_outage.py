@@ -171,7 +171,7 @@ def test_3_the_report_button_comes_first_and_the_thanks_is_where_the_reader_land
     page.wait_for_load_state()
     visitor.screenshot("after-report")
     thanks = page.locator(".thanks")
-    assert "your report of pictures problems with WhatsApp" in thanks.inner_text()
+    assert "your report of a problem with WhatsApp (Pictures)" in thanks.inner_text()
     box = thanks.bounding_box()  # relative to what the screen shows
     assert box["y"] >= 0 and box["y"] + box["height"] <= 844, (
         "the thanks is on the screen the reader lands on"

@@ -73,3 +73,15 @@ def test_an_empty_feed_is_still_valid(client, frozen, quiet):
 def test_feeds_of_unknown_services_and_groups_are_404(client, db):
     assert client.get("/status/nope/feed/").status_code == 404
     assert client.get("/groups/nobody/feed/").status_code == 404
+
+
+def test_a_feed_reads_in_the_language_asked_for(client, outages):
+    _, parsed = entries(client, "/outages/feed/?lang=de")
+
+    assert parsed.feed.title == "outagewatch: Störungen"
+    assert [e.title for e in parsed.entries] == [
+        "WhatsApp: erkannte Probleme",
+        "Instagram: behoben",
+        "Gmail: mögliche Probleme",
+    ]
+    assert "Spitzenminute: 40 Meldende gegenüber 2 erwartet." in parsed.entries[0].summary

@@ -169,7 +169,7 @@ def test_the_spike_page_interleaves_the_providers_words_with_ours(client, page, 
     )
     assert "<script>look" not in html
     said = text(html)
-    assert "first spoke of it 4 Mar, 11:46 UTC, 23 min after we detected it" in said
+    assert "first spoke of it Mar 4, 11:46 UTC, 23 min after we detected it" in said
 
 
 def test_the_archive_shows_and_filters_the_verdict(client, frozen, whatsapp):

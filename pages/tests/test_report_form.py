@@ -53,7 +53,9 @@ def test_posting_the_form_stores_the_report_and_confirms_it(client, whatsapp):
         Source.WEB,
     )
     assert response.redirect_chain == [(PAGE + "#report", 302)]
-    assert "your report of pictures problems with WhatsApp in India is recorded" in response.content.decode()
+    assert (
+        "your report of a problem with WhatsApp (Pictures) in India is recorded" in response.content.decode()
+    )
     assert client.cookies["region"].value == "IN"
 
 

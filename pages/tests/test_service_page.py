@@ -250,7 +250,7 @@ def test_the_map_shows_the_last_hour_against_its_usual_level(client, outage_worl
 
     # US: 120 usual + 1,350 outage reporters in the last hour, against 1.5 a minute (90).
     assert "Where reports come from, last hour" in html
-    assert re.search(r"<td>United States</td><td>1470</td><td>90</td><td>16.3×</td>", html)
+    assert re.search(r"<td>United States</td><td>1,470</td><td>90</td><td>16.3×</td>", html)
     assert re.search(r'<path class="r4" d="[^"]+" data-code="US">', html)
 
 
@@ -259,7 +259,7 @@ def test_regions_are_shaded_against_their_usual_level_and_sortable(client, outag
 
     # Over a day the same outage is lost in the usual reports:
     # US: 600 usual + 1,350 outage reporters against 1.5 a minute over a day (2,160).
-    assert re.search(r"<td>United States</td><td>1950</td><td>2160</td><td>0.9×</td>", html)
+    assert re.search(r"<td>United States</td><td>1,950</td><td>2,160</td><td>0.9×</td>", html)
     assert re.search(r"<td>India</td><td>450</td><td>–</td><td>not known yet</td>", html)
     assert '<path class="r1" d="' in html and 'data-code="US"' in html
     assert re.search(r'<path class="rn" d="[^"]+" data-code="IN"><title>India: 450 reporters</title>', html)

@@ -26,10 +26,10 @@ def test_an_open_spike_shows_its_facts_timeline_breakdowns_and_incident(client, 
     assert facts(html)["Ended"] == "not yet"
     events = re.findall(r'<li class="event-(\w+)"><time[^>]*>([^<]+)</time>: ([^<]+)</li>', html)
     assert events == [
-        ("onset", "4 Mar, 11:15 UTC", "Started: reports began rising (estimated onset)"),
-        ("peak", "4 Mar, 11:15 UTC", "Peak minute: 42 reporters against 2 expected"),
-        ("opened", "4 Mar, 11:18 UTC", "Detected: possible problems"),
-        ("level_changed", "4 Mar, 11:20 UTC", "Level changed: problems detected"),
+        ("onset", "Mar 4, 11:15 UTC", "Started: reports began rising (estimated onset)"),
+        ("peak", "Mar 4, 11:15 UTC", "Peak minute: 42 reporters against 2 expected"),
+        ("opened", "Mar 4, 11:18 UTC", "Detected: possible problems"),
+        ("level_changed", "Mar 4, 11:20 UTC", "Level changed: problems detected"),
     ]
     assert re.findall(
         r'<span class="share-label">([^<]+)</span> <meter min="0" max="1" value="([\d.]+)"', html
@@ -50,7 +50,7 @@ def test_a_resolved_spike_shows_its_end_and_duration(client, outage_world):
 
     assert "Ended." in html and "<dt>Duration</dt><dd>2 h 00 min</dd>" in html
     # Ended and resolved are named apart, the same on the facts and the timeline.
-    assert facts(html)["Ended"] == "3 Mar 2026, 12:00 UTC reports back at their usual level"
+    assert facts(html)["Ended"] == "Mar 3, 2026, 12:00 UTC reports back at their usual level"
     assert facts(html)["Resolved"] == "12:00 UTC closed after an hour at the usual level"
     assert re.findall(r'<li class="event-(\w+)">', html) == ["onset", "opened", "ended", "resolved"]
 
@@ -199,7 +199,7 @@ def test_the_page_offers_the_downloads_and_a_copyable_embed_snippet(client, outa
     assert f'href="/outages/{spike.pk}/chart.png" download' in html
     assert f'href="/outages/{spike.pk}/reports.csv" download' in html
     assert (
-        f"&lt;iframe src=&quot;http://testserver/outages/{spike.pk}/embed/&quot; width=&quot;600&quot;"
+        f"&lt;iframe src=&quot;http://testserver/outages/{spike.pk}/embed/?lang=en&quot; width=&quot;600&quot;"
         in html
     )
 
@@ -247,7 +247,7 @@ def test_the_incident_has_a_page_of_its_own_linked_from_its_spikes(client, outag
     html = client.get(f"/incidents/{incident.pk}/").content.decode()
 
     assert f'href="/incidents/{incident.pk}/"' in spike_page
-    assert "Meta services: problems detected, 4 Mar 2026" in html
+    assert "Meta services: problems detected, Mar 4, 2026" in html
     assert html.count('class="series-chart"') == 2
     assert client.get("/incidents/999999/").status_code == 404
 

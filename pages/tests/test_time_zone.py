@@ -34,7 +34,7 @@ def test_the_chosen_zone_sticks_and_utc_stays_on_hover(client, frozen, whatsapp)
     )
     assert "Times are shown in Asia/Kolkata, with UTC beside the main ones." in html
     # The chart's axis and table follow the zone too.
-    assert 'title="2026-03-04 11:30 UTC">Wed 4 Mar 17:00 IST</time>' in html
+    assert 'title="2026-03-04 11:30 UTC">Wed, Mar 4, 17:00 IST</time>' in html
     # And the switch shows it as the current choice.
     assert (
         '<option value="Asia/Kolkata" selected>India: Kolkata, UTC+05:30</option>'

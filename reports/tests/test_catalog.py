@@ -6,7 +6,7 @@ import pycountry
 import pytest
 from django.core.management import call_command
 
-from reports.catalog import DEFAULT_CATALOG_FILE, get_catalog, load_catalog
+from reports.catalog import DEFAULT_CATALOG_FILE, NAMES_MODULE, get_catalog, load_catalog, names_module
 from reports.models import Category, ProblemType, Region, Service, ServiceGroup, ServiceProblem
 from reports.tests.factories import ServiceFactory
 
@@ -145,3 +145,9 @@ def test_a_reload_sets_a_services_countries_and_refuses_an_unknown_code(db, tmp_
     changed.write_text(json.dumps(data))
     with pytest.raises(ValueError, match=r"vivo: unknown country codes \['XX'\]"):
         load_catalog(changed)
+
+
+def test_the_problem_type_names_for_the_translators_follow_the_catalog():
+    # makemessages finds the problem types' names in reports/catalog_names.py (pgettext,
+    # context "problem type"); `load_catalog --names` writes it again after an edit.
+    assert NAMES_MODULE.read_text() == names_module(DEFAULT_CATALOG_FILE)

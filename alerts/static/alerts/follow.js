@@ -44,7 +44,7 @@
       body: JSON.stringify(body)
     }).then(function (response) {
       return response.json().then(function (answer) {
-        if (!response.ok) { throw new Error(answer.detail || ("The server answered " + response.status)); }
+        if (!response.ok) { throw new Error(answer.detail || button.dataset.failedNote); }
         return answer.following;
       });
     });
@@ -55,8 +55,9 @@
     following = list.some(function (f) {
       return f.region === wanted.region && (wanted.group ? f.group === wanted.group : f.service === wanted.service);
     });
-    button.textContent = following ? "Stop notifications in this browser" : "Notify me in this browser";
-    state.textContent = following ? "This browser will show a notification when there are problems." : "";
+    // The words come from the page, in its language (alerts/follow_box.html).
+    button.textContent = following ? button.dataset.stopLabel : button.dataset.followLabel;
+    state.textContent = following ? button.dataset.followingNote : "";
   }
 
   function active(registration) {
@@ -84,7 +85,7 @@
     button.disabled = true;
     Notification.requestPermission().then(function (permission) {
       if (permission !== "granted") {
-        throw new Error("Notifications are blocked for this site: allow them in your browser's settings, then try again.");
+        throw new Error(button.dataset.blockedNote);
       }
       return subscription();
     }).then(function (sub) {
