@@ -55,7 +55,14 @@ if str(ROOT) not in sys.path:
 
 from lab.evaluate import _t, evaluate, markdown_table  # noqa: E402
 from lab.reference_rule import _codes, load_reports, reference_spikes  # noqa: E402
-from spikes.detection import DetectorConfig, DetectorState, country_zone, fit_local_profile, step  # noqa: E402
+from spikes.detection import (  # noqa: E402
+    Calibration,
+    DetectorConfig,
+    DetectorState,
+    country_zone,
+    fit_local_profile,
+    step,
+)
 from spikes.detection import baseline as _baseline_module  # noqa: E402
 
 BUCKET = 60
@@ -82,6 +89,7 @@ class Data:
     series_service: np.ndarray
     series_region: np.ndarray  # -1 = all regions
     counts: np.ndarray  # (series, minutes) float, NaN in intake gaps
+    reports: np.ndarray  # (series, minutes) float32, every report (repeats included)
     first: np.ndarray  # first minute with a report, per series
 
 
@@ -125,6 +133,11 @@ def load(path: Path, start: float, minutes: int) -> Data:
         counts += np.bincount(
             sid[count_ok] * minutes + minute[count_ok], minlength=n_series * minutes
         ).reshape(n_series, minutes)
+    reports = np.zeros((n_series, minutes), dtype=np.float32)
+    for sid in (sid_all, sid_reg):
+        reports += np.bincount(sid[ok] * minutes + minute[ok], minlength=n_series * minutes).reshape(
+            n_series, minutes
+        )
     any_report = np.bincount(minute[ok], minlength=minutes) > 0
     counts[:, ~any_report] = np.nan
     first = np.full(n_series, minutes, dtype=np.int64)
@@ -144,6 +157,7 @@ def load(path: Path, start: float, minutes: int) -> Data:
         series_service,
         series_region,
         counts,
+        reports,
         first,
     )
 
@@ -158,12 +172,13 @@ def _fit_schedule(first: int, minutes: int) -> list[int]:
     return list(range(first + 1, minutes, REFIT_MIN))
 
 
-def _fit_series(sid: int, parent_fits: dict[int, Any] | None) -> tuple[np.ndarray, np.ndarray, list]:
-    """Expected count and alpha per minute of one series (NaN where not ready)."""
+def _fit_series(sid: int, parent_fits: dict[int, Any] | None) -> tuple[np.ndarray, list, list]:
+    """Expected count per minute of one series (NaN where not ready), and the
+    calibrations as (first minute, calibration dict)."""
     d: Data = _G["data"]
     v = d.counts[sid]
     exp = np.full(d.minutes, np.nan, dtype=np.float32)
-    alp = np.zeros(d.minutes, dtype=np.float32)
+    alp: list = []
     fits = []
     sched = _fit_schedule(int(d.first[sid]), d.minutes)
     for k, now in enumerate(sched):
@@ -187,7 +202,8 @@ def _fit_series(sid: int, parent_fits: dict[int, Any] | None) -> tuple[np.ndarra
         if profile.n_days + profile.extra.get("prior_days", 0.0) >= WARM_UP_DAYS:
             grid = d.start + 60.0 * np.arange(now, hi)
             exp[now:hi] = profile.expected_many(grid)
-            alp[now:hi] = profile.alpha
+            cal = profile.calibration or Calibration.model(BUCKET, profile.alpha)
+            alp.append((now, cal.to_dict()))
     return exp, alp, fits
 
 
@@ -217,12 +233,12 @@ def baselines(d: Data, procs: int, cache: Path | None, key: str) -> tuple[np.nda
     path = cache / f"baseline-{key}.npz" if cache else None
     if path and path.exists():
         z = np.load(path)
-        return z["expected"], z["alpha"]
+        return z["expected"], json.loads(path.with_suffix(".json").read_text())
     _G["data"] = d
     n = len(d.counts)
     S = len(d.services)
     expected = np.full((n, d.minutes), np.nan, dtype=np.float32)
-    alpha = np.zeros((n, d.minutes), dtype=np.float32)
+    alpha: list = [None] * n
     with mp.get_context("fork").Pool(procs) as pool:
         parent_fits = {}
         for sid, e, a, fits in pool.imap_unordered(_fit_parent, range(S)):
@@ -234,7 +250,8 @@ def baselines(d: Data, procs: int, cache: Path | None, key: str) -> tuple[np.nda
             expected[sid], alpha[sid] = e, a
     if path:
         path.parent.mkdir(parents=True, exist_ok=True)
-        np.savez(path, expected=expected, alpha=alpha)
+        np.savez(path, expected=expected)
+        path.with_suffix(".json").write_text(json.dumps(alpha))
     return expected, alpha
 
 
@@ -245,17 +262,23 @@ def _detect(sid: int) -> list[dict[str, Any]]:
     d: Data = _G["data"]
     cfg: DetectorConfig = _G["config"]
     exp = _G["expected"][sid].astype(float).tolist()
-    alp = _G["alpha"][sid].astype(float).tolist()
+    segments = [(int(m), Calibration.from_dict(c)) for m, c in _G["alpha"][sid]]
+    cal: Calibration | float = 0.0
     obs = d.counts[sid].tolist()
+    rep = d.reports[sid].tolist()
     t0 = d.start
     state = DetectorState()
     spikes: list[dict[str, Any]] = []
     cur: dict[str, Any] | None = None
     nan = math.nan
+    k = 0
     for i in range(int(d.first[sid]), d.minutes):
+        while k < len(segments) and segments[k][0] <= i:
+            cal = segments[k][1]
+            k += 1
         mu = exp[i]
         x = obs[i] if mu == mu else nan
-        state, events = step(cfg, state, x, mu if mu == mu else 0.0, alp[i], t0 + 60.0 * i)
+        state, events = step(cfg, state, x, mu if mu == mu else 0.0, cal, t0 + 60.0 * i, rep[i])
         for e in events:
             if e.kind == "opened":
                 cur = {
@@ -388,6 +411,7 @@ def main(argv: list[str] | None = None) -> int:
         for f in (
             _baseline_module.__file__,
             Path(_baseline_module.__file__).with_name("dispersion.py"),
+            Path(_baseline_module.__file__).with_name("calibration.py"),
             Path(_baseline_module.__file__).with_name("zones.py"),
             __file__,
         )
@@ -433,7 +457,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _print_false_alarms(truth: dict[str, Any], spikes: list[dict[str, Any]]) -> None:
     """Spikes after the warm-up that no outage or sympathetic event explains."""
-    events = truth["outages"] + truth.get("sympathetic", [])
+    events = truth["outages"] + truth.get("sympathetic", []) + truth.get("campaigns", [])
     warm = _t(truth["warmup_until"])
     print("\nunexplained spikes after warm-up:")
     for sp in spikes:

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from .baseline import DAY, Profile, fit_profile, to_epoch
+from .calibration import Calibration
 from .detector import DetectorConfig, DetectorState, step
 
 
@@ -37,8 +38,8 @@ def online_baseline(
     history_days: float = 28.0,
     warmup_seconds: float = 86400,
     floor_per_hour: float = 0.0,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Expected count and dispersion per row, each from a profile fitted on the PAST only.
+) -> tuple[np.ndarray, list]:
+    """Expected count and calibration per row, each from a profile fitted on the PAST only.
 
     The profile is re-fitted every ``refit_seconds`` on the last
     ``history_days`` (6 h: cheap, and follows level changes within a day).
@@ -49,7 +50,7 @@ def online_baseline(
     v = np.asarray(values, dtype=float)
     n, b = len(v), int(bucket_seconds)
     expected = np.full(n, np.nan)
-    alpha = np.zeros(n)
+    calibration: list = [None] * n
     hist = int(history_days * DAY / b)
     next_fit = t[0] + warmup_seconds if n else 0.0
     i = int(np.searchsorted(t, next_fit, side="left"))
@@ -62,9 +63,9 @@ def online_baseline(
         )
         j = max(int(np.searchsorted(t, t[i] + refit_seconds, side="left")), i + 1)
         expected[i:j] = profile.expected_many(t[i:j])
-        alpha[i:j] = profile.alpha
+        calibration[i:j] = [profile.calibration or profile.alpha] * (j - i)
         i = j
-    return expected, alpha
+    return expected, calibration
 
 
 def detect_series(
@@ -102,17 +103,18 @@ def detect_with_baseline(
     ts: Sequence[float],
     values: Sequence[float] | np.ndarray,
     expected: np.ndarray,
-    alpha: np.ndarray,
+    calibration: list,
 ) -> list[dict]:
     """The detection loop of :func:`detect_series` given a precomputed baseline."""
     state = DetectorState()
     rows: list[dict] = []
     vals = np.asarray(values, dtype=float).tolist()
-    exp_l, alpha_l = expected.tolist(), alpha.tolist()
+    exp_l = expected.tolist()
     for k in range(len(vals)):
         mu = exp_l[k]
         obs = vals[k] if mu == mu else math.nan  # warm-up: no baseline, no detection
-        state, events = step(cfg, state, obs, mu, alpha_l[k], ts[k])
+        cal = calibration[k]
+        state, events = step(cfg, state, obs, mu, cal if cal is not None else 0.0, ts[k])
         opened = any(e.kind == "opened" for e in events)
         rows.append(
             {
@@ -121,7 +123,7 @@ def detect_with_baseline(
                 "is_spike": 1 if opened else 0,
                 "level": state.level,
                 "expected": mu,
-                "alpha": alpha_l[k],
+                "alpha": cal.scales[0].alpha if isinstance(cal, Calibration) else (cal or 0.0),
             }
         )
     return rows
