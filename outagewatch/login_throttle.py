@@ -1,77 +1,104 @@
-"""Throttled admin log-ins: after ADMIN_LOGIN_RATE failed attempts for one user
-name, or from one client address, further attempts are refused with a 429 until
-the window is over.
+"""Throttled admin log-ins: at most ADMIN_LOGIN_RATE failed attempts per user name
+and per client address in a window; beyond it, a 429 until the window ends.
 
 Counted per name (guessing one operator's password from many addresses) and per
-address (trying many names from one place). The counters live in the cache (Redis
-in production, shared by every web worker). The address is kept only as a keyed
-hash, like everywhere else in outagewatch.
+address (trying many names from one place), in the cache (Redis in production,
+shared by every web worker).
+
+Each attempt takes its place with one atomic INCR *before* the password is
+checked, and is refused at once if that place is past the limit: concurrent
+attempts cannot slip in between a check and a count (24 at once on one name used
+to get 13 password checks against a limit of 10). A successful log-in gives its
+place back, so only failures use up the allowance.
+
+The name and the address are kept only as keyed hashes (HMAC under a key derived
+from SECRET_KEY), like every per-address counter in outagewatch.
+`manage.py unlock_admin_login NAME` lifts a lock-out.
+
+Why not django-axes: it checks the lock-out before the password and counts the
+failure after it (axes/backends.py, 8.3), the very race described above, and it
+stores client addresses in its tables and logs every log-in with its address.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
+import contextlib
 from collections.abc import Callable
 from functools import wraps
 
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
+from django.utils.crypto import salted_hmac
 
-from reports.clients import client_from_request
+from outagewatch.clients import client_from_request
 
-KEY_PREFIX = "admin-login-failures"
+KEY_PREFIX = "admin-login-attempts"
 
 
-def _hashed(value: str) -> str:
-    return hmac.new(settings.SECRET_KEY.encode(), value.encode(), hashlib.sha256).hexdigest()[:32]
+def _hashed(kind: str, value: str) -> str:
+    return salted_hmac(f"outagewatch.login_throttle.{kind}", value, algorithm="sha256").hexdigest()[:32]
+
+
+def name_key(username: str) -> str:
+    return f"{KEY_PREFIX}:user:{_hashed('user', username.strip().lower())}"
+
+
+def address_key(address: str) -> str:
+    return f"{KEY_PREFIX}:addr:{_hashed('addr', address)}"
 
 
 def _keys(request: HttpRequest) -> list[str]:
-    username = request.POST.get("username", "").strip().lower()
-    address = client_from_request(request).address
-    return [f"{KEY_PREFIX}:user:{_hashed(username)}", f"{KEY_PREFIX}:addr:{_hashed(address)}"]
+    return [name_key(request.POST.get("username", "")), address_key(client_from_request(request).address)]
 
 
-def is_locked_out(request: HttpRequest) -> bool:
-    limit, _ = settings.ADMIN_LOGIN_RATE
-    return any(count >= limit for count in cache.get_many(_keys(request)).values())
+def _take_place(key: str, window: int) -> int:
+    """One atomic count; the window starts with the first attempt and keeps its expiry."""
+    if cache.add(key, 1, timeout=window):
+        return 1
+    try:
+        return cache.incr(key)
+    except ValueError:  # expired between add() and incr()
+        cache.add(key, 1, timeout=window)
+        return 1
 
 
-def record_failure(request: HttpRequest) -> None:
-    _, window = settings.ADMIN_LOGIN_RATE
-    for key in _keys(request):
-        # add() starts the window with the first failure; incr() keeps its expiry.
-        if not cache.add(key, 1, timeout=window):
-            try:
-                cache.incr(key)
-            except ValueError:  # expired between add() and incr()
-                cache.add(key, 1, timeout=window)
+def _give_back(key: str) -> None:
+    with contextlib.suppress(ValueError):  # expired meanwhile: nothing to give back
+        cache.decr(key)
+
+
+def unlock(username: str = "", address: str = "") -> int:
+    """Forget the attempts of a name and/or an address; returns how many counters went."""
+    keys = ([name_key(username)] if username else []) + ([address_key(address)] if address else [])
+    return sum(bool(cache.delete(key)) for key in keys)
 
 
 def throttled(login_view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Wrap a login view: refuse a locked-out POST, count each failed one."""
+    """Wrap a login view: a POST takes its place first and is refused past the limit."""
 
     @wraps(login_view)
     def view(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         if request.method != "POST":
             return login_view(request, *args, **kwargs)
-        _, window = settings.ADMIN_LOGIN_RATE
-        if is_locked_out(request):
+        limit, window = settings.ADMIN_LOGIN_RATE
+        keys = _keys(request)
+        if max(_take_place(key, window) for key in keys) > limit:
             minutes = max(1, window // 60)
             response = HttpResponse(
                 "Too many failed log-ins for this account or from your connection. "
-                f"Wait {minutes} minute{'s' if minutes > 1 else ''} and try again.",
+                f"Wait {minutes} minute{'s' if minutes > 1 else ''} and try again, "
+                "or ask an operator to run: manage.py unlock_admin_login <your user name>.",
                 status=429,
                 content_type="text/plain; charset=utf-8",
             )
             response["Retry-After"] = str(window)
             return response
         response = login_view(request, *args, **kwargs)
-        # A successful log-in redirects with the user logged in; anything else failed.
-        if not (request.user.is_authenticated and request.user.is_staff):
-            record_failure(request)
+        # A successful log-in redirects with the user logged in: not a failure.
+        if request.user.is_authenticated and request.user.is_staff:
+            for key in keys:
+                _give_back(key)
         return response
 
     return view

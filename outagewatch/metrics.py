@@ -28,7 +28,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 from prometheus_client.registry import REGISTRY, Collector
 
-from reports.clients import client_from_request
+from outagewatch.clients import client_from_request
 
 if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
     # Every process (web, worker, a management command) writes its samples there.

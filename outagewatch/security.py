@@ -1,7 +1,8 @@
 """Security headers that Django's SecurityMiddleware does not send, and the one
 exemption an embeddable widget needs.
 
-Every response gets a Content-Security-Policy (`default-src 'self'`: no inline
+Every response, static files included (WhiteNoise serves those before any
+middleware: `static_file_headers`), gets a Content-Security-Policy (`default-src 'self'`: no inline
 script or style anywhere, so an injected `<script>` or `style=` does nothing even if
 escaping were ever missed) and a Permissions-Policy that turns off the browser
 features no page of ours uses. Framing is refused (`frame-ancestors 'none'`, and
@@ -89,15 +90,25 @@ def csp_allowing(**directives: str) -> Callable[[Callable[..., HttpResponse]], C
     return decorate
 
 
+def csp_header_name() -> str:
+    return "Content-Security-Policy-Report-Only" if settings.CSP_REPORT_ONLY else "Content-Security-Policy"
+
+
+def static_file_headers(headers, path: str, url: str) -> None:
+    """WhiteNoise's WHITENOISE_ADD_HEADERS_FUNCTION: the same policy on static files,
+    which WhiteNoise answers before any Django middleware runs. An SVG or an HTML
+    file opened on its own is a document too, and must not run injected script."""
+    headers[csp_header_name()] = content_security_policy()
+    headers["Permissions-Policy"] = PERMISSIONS_POLICY
+
+
 class SecurityHeadersMiddleware:
     """Adds Content-Security-Policy and Permissions-Policy to every response."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
         self.policy = content_security_policy()
-        self.header = (
-            "Content-Security-Policy-Report-Only" if settings.CSP_REPORT_ONLY else "Content-Security-Policy"
-        )
+        self.header = csp_header_name()
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)

@@ -27,6 +27,7 @@ from outagewatch.env import (
     env_url_path,
 )
 from outagewatch.logs import logging_config
+from outagewatch.security import static_file_headers
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("DATA_DIR", str(BASE_DIR / "var"))).resolve()
@@ -167,6 +168,9 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
+# WhiteNoise answers static files before any middleware: the CSP and Permissions-Policy
+# of every other response are added by this hook (outagewatch/security.py).
+WHITENOISE_ADD_HEADERS_FUNCTION = static_file_headers
 
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
@@ -259,10 +263,15 @@ SESSION_COOKIE_HTTPONLY = True
 EMBED_FRAME_ANCESTORS = env_list("EMBED_FRAME_ANCESTORS", ["https:"])
 # 1 sends the policy as Content-Security-Policy-Report-Only (to try a change safely).
 CSP_REPORT_ONLY = env_bool("CSP_REPORT_ONLY", False)
-# The admin's URL prefix: somewhere other than /admin/ keeps most scanners away.
+# The admin's URL prefix: somewhere other than /admin/ keeps most scanners away. The
+# default is refused by `check --deploy` (outagewatch/checks.py), which docker-compose
+# runs before the web server starts.
 ADMIN_PATH = env_url_path("ADMIN_PATH", "admin/")
-# Failed admin log-ins allowed per user name and per client address, per window.
+# Failed admin log-ins allowed per user name and per client address, per window
+# (outagewatch/login_throttle.py; `manage.py unlock_admin_login NAME` lifts a lock-out).
 ADMIN_LOGIN_RATE = env_rate("ADMIN_LOGIN_RATE", "10/h")
+# The project's own checks and commands (unlock_admin_login).
+INSTALLED_APPS += ["outagewatch.apps.OutagewatchConfig"]
 
 # --- Health (outagewatch/health.py) ------------------------------------------------------
 # /healthz fails when the last detection pass ended longer ago than this (a pass runs
@@ -296,15 +305,22 @@ INSTALLED_APPS += ["drf_spectacular", "drf_spectacular_sidecar", "partners"]
 REST_FRAMEWORK["DEFAULT_SCHEMA_CLASS"] = "drf_spectacular.openapi.AutoSchema"
 # Reads without a key, per client address. Low on purpose: machines should use a key.
 PARTNER_API_ANON_RATE = env_rate("PARTNER_API_ANON_RATE", "30/m")
+# Requests with an unknown or revoked key, per client address; past it, every request
+# carrying a key from that address is a 429 until the window ends (keys are 256-bit
+# random, so this is not about guessing: it keeps a misbehaving client off the database).
+PARTNER_API_BAD_KEY_RATE = env_rate("PARTNER_API_BAD_KEY_RATE", "20/m")
 # Seconds a webhook receiver has to answer before the attempt counts as failed.
 WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 5, minimum=1, maximum=60)
 # Attempts per delivery (the first and its retries, with exponential backoff and jitter).
 WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 8, minimum=1, maximum=20)
 # An endpoint is switched off after this many failed attempts in a row.
 WEBHOOK_DISABLE_AFTER = env_int("WEBHOOK_DISABLE_AFTER", 20, minimum=1)
-# Partners may not register webhook URLs on private or local addresses (the server
-# would POST into its own network); 1 allows it, for a closed deployment.
+# Webhooks reach only public addresses (outagewatch/safehttp.py, checked on the address
+# dialled at every delivery): the server must not POST into its own network for a
+# partner. 1 allows every address, for a closed deployment; WEBHOOK_ALLOWED_NETWORKS
+# allows only the networks listed (e.g. 10.20.0.0/16 where an internal receiver lives).
 WEBHOOK_ALLOW_PRIVATE_URLS = env_bool("WEBHOOK_ALLOW_PRIVATE_URLS", False)
+WEBHOOK_ALLOWED_NETWORKS = env_networks("WEBHOOK_ALLOWED_NETWORKS", [])
 CELERY_BEAT_SCHEDULE["webhook-outbox"] = {
     "task": "partners.tasks.emit_webhook_events",
     "schedule": 60.0,
@@ -324,6 +340,7 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         # The report POST is a plain Django view (the intake's hot path).
         "reports.api.schema.describe_report_intake",
+        "partners.api.schema.empty_query_parameters_are_absent",
     ],
 }
 
@@ -337,6 +354,9 @@ REPORT_STREAM_TIMEOUT = env_int("REPORT_STREAM_TIMEOUT_MS", 500, minimum=50, max
 REPORT_STREAM_RETRY_SECONDS = env_int("REPORT_STREAM_RETRY_SECONDS", 5, minimum=1)
 # A mover takes over entries another mover left unacknowledged for this long (it died).
 REPORT_STREAM_CLAIM_SECONDS = env_int("REPORT_STREAM_CLAIM_SECONDS", 30, minimum=5)
+# How long an idle mover's read waits for new reports before it looks again (and
+# notices a SIGTERM): a new report wakes it at once whatever this is.
+REPORT_STREAM_BLOCK_MS = env_int("REPORT_STREAM_BLOCK_MS", 1000, minimum=100, maximum=10_000)
 # Reports stored per mover transaction.
 REPORT_STREAM_BATCH = env_int("REPORT_STREAM_BATCH", 1000, minimum=1, maximum=10_000)
 # After a batch smaller than REPORT_STREAM_BATCH, the mover waits this long for

@@ -8,6 +8,10 @@ from outagewatch.health import healthz
 from outagewatch.login_throttle import throttled
 from outagewatch.metrics import metrics_view
 
+# Under /api/ a 404 or a 500 is JSON in the API's error shape; elsewhere Django's pages.
+handler404 = "outagewatch.api_errors.not_found"
+handler500 = "outagewatch.api_errors.server_error"
+
 urlpatterns = [
     # Before the admin's own URLs, so that this throttled login view answers.
     path(f"{settings.ADMIN_PATH}login/", throttled(admin.site.login), name="admin-login"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 
 from partners import keys, webhooks
@@ -56,11 +56,15 @@ class PartnerKeyAdmin(admin.ModelAdmin):
 
 @admin.register(WebhookEndpoint)
 class WebhookEndpointAdmin(admin.ModelAdmin):
-    list_display = ["url", "key", "min_level", "is_active", "consecutive_failures", "disabled_at"]
-    list_filter = ["is_active", "min_level"]
+    list_display = [
+        "url", "key", "min_level", "is_active", "legacy_signature", "consecutive_failures", "disabled_at",
+    ]  # fmt: skip
+    list_filter = ["is_active", "min_level", "legacy_signature"]
     filter_horizontal = ["services", "groups"]
     readonly_fields = ["consecutive_failures", "disabled_at", "created_at"]
     actions = ["send_test_event", "switch_on"]
+    # A URL typed without a scheme is an https one.
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     @admin.action(description="Send a test event")
     def send_test_event(self, request, queryset) -> None:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import secrets
-
 from django.db import models
 from django.utils import timezone
 
+from partners import outbound, signing
 from reports.models import Service, ServiceGroup
 from spikes.models import Incident, Level, Spike, SpikeChange
 
@@ -55,9 +54,20 @@ class WebhookEndpoint(models.Model):
     """Where a partner wants events, and which ones. Empty filters mean "all"."""
 
     key = models.ForeignKey(PartnerKey, on_delete=models.CASCADE, related_name="webhook_endpoints")
-    url = models.URLField(max_length=500)
+    url = models.URLField(
+        max_length=500,
+        validators=[outbound.validate_url],
+        help_text="Must resolve to public addresses (checked again at every delivery)",
+    )
     secret = models.CharField(
-        max_length=64, default=secrets.token_hex, help_text="Signs every delivery (HMAC-SHA256)"
+        max_length=100,
+        default=signing.new_secret,
+        help_text="whsec_...: signs every delivery (Standard Webhooks, HMAC-SHA256)",
+    )
+    legacy_signature = models.BooleanField(
+        default=False,
+        help_text="Also send the old X-Outagewatch-Signature header (endpoints made before "
+        "Standard Webhooks signatures; switch it off once the receiver checks webhook-signature)",
     )
     services = models.ManyToManyField(Service, blank=True, related_name="+")
     groups = models.ManyToManyField(ServiceGroup, blank=True, related_name="+")

@@ -1,7 +1,8 @@
 """Rate limits and daily quotas of API clients, counted in the shared cache.
 
 Anonymous clients share a low per-address limit; each partner key has its own
-per-minute limit and daily quota. Both are fixed windows counted with one atomic
+per-minute limit and daily quota; failed key authentications are limited per
+address (`failed_authentication`). Both are fixed windows counted with one atomic
 INCR each (reports.ratelimit), so every web process sees the same counts.
 """
 
@@ -15,7 +16,7 @@ from django.conf import settings
 from django.core.cache import cache
 
 from partners.models import PartnerKey
-from reports.ratelimit import RateDecision, hit
+from reports.ratelimit import RateDecision, hit, window
 
 DAY = 86400
 
@@ -50,11 +51,13 @@ class Allowance:
         return headers
 
 
-def consume(key: PartnerKey | None, address: str, now: float | None = None) -> Allowance:
-    """Count one request; the daily quota is only charged for requests the minute limit let through."""
+def consume(key: PartnerKey | None, address_key: str, now: float | None = None) -> Allowance:
+    """Count one request; the daily quota is only charged for requests the minute
+    limit let through. `address_key` stands for the client's address (a keyed hash,
+    never the address: throttling.address_key)."""
     if key is None:
         limit, window = settings.PARTNER_API_ANON_RATE
-        return Allowance(hit(f"api-anon:{address}", limit, window, now), None)
+        return Allowance(hit(f"api-anon:{address_key}", limit, window, now), None)
     minute = hit(f"api-key:{key.pk}", key.rate_per_minute, 60, now)
     if not minute.allowed:
         return Allowance(minute, _peek_day(key, now))
@@ -72,3 +75,16 @@ def _peek_day(key: PartnerKey, now: float | None) -> RateDecision:
         max(0, key.daily_quota - used),
         max(1, math.ceil(window_start + DAY - now)),
     )
+
+
+def failed_authentications(address_key: str, now: float | None = None) -> RateDecision:
+    """Where the client stands with failed key authentications, without counting one."""
+    limit, window_seconds = settings.PARTNER_API_BAD_KEY_RATE
+    w = window(f"api-bad-key:{address_key}", window_seconds, now)
+    return w.decide(cache.get(w.key, 0), limit)
+
+
+def count_failed_authentication(address_key: str, now: float | None = None) -> RateDecision:
+    """Count one failed key authentication from this client (an atomic INCR)."""
+    limit, window_seconds = settings.PARTNER_API_BAD_KEY_RATE
+    return hit(f"api-bad-key:{address_key}", limit, window_seconds, now)

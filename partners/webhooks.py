@@ -13,12 +13,11 @@ with exponential backoff and jitter.
 
 from __future__ import annotations
 
+import http.client
 import json
 import logging
 import random
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterable
 from datetime import datetime
 
@@ -27,7 +26,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from partners import signing
+from outagewatch import safehttp
+from partners import outbound, signing
 from partners.models import (
     DeliveryStatus,
     EventKind,
@@ -230,17 +230,6 @@ def backoff_seconds(attempt: int, rng: random.Random | None = None) -> float:
     return (rng or random).uniform(ceiling / 2, ceiling)
 
 
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    """A redirect is a failed attempt, not followed: following it would turn a POST
-    into a GET, and could lead the request to an address the URL check refused."""
-
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        return None
-
-
-_opener = urllib.request.build_opener(_NoRedirects)
-
-
 def deliver(delivery_id: int) -> str:
     """One attempt: POST the signed event, log the outcome, count the endpoint's
     failures (switching it off after WEBHOOK_DISABLE_AFTER in a row). Returns the
@@ -254,28 +243,32 @@ def deliver(delivery_id: int) -> str:
     if endpoint.key.is_revoked:
         return _finish(delivery, DeliveryStatus.FAILED, error="the partner key was revoked")
     body = json.dumps(delivery.event.payload, separators=(",", ":")).encode()
-    request = urllib.request.Request(
-        endpoint.url,
-        data=body,
-        method="POST",
-        headers={
-            "Content-Type": "application/json",
-            "User-Agent": "outagewatch-webhooks/1",
-            "X-Outagewatch-Event": delivery.event.kind,
-            "X-Outagewatch-Delivery": str(delivery.pk),
-            signing.HEADER: signing.sign(endpoint.secret, body),
-        },
-    )
+    msg_id = str(delivery.pk)
+    headers = {
+        "Content-Type": "application/json",
+        "X-Outagewatch-Event": delivery.event.kind,
+        "X-Outagewatch-Delivery": msg_id,
+        **signing.sign(endpoint.secret, msg_id, body),
+    }
+    if endpoint.legacy_signature:
+        headers[signing.LEGACY_HEADER] = signing.legacy_sign(endpoint.secret, body)
     started = time.monotonic()
     status, error = None, ""
     try:
-        with _opener.open(request, timeout=settings.WEBHOOK_TIMEOUT_SECONDS) as response:
-            status = response.status
-    except urllib.error.HTTPError as failed:
-        status, error = failed.code, f"HTTP {failed.code}"
-    except (urllib.error.URLError, TimeoutError, OSError) as failed:
-        reason = getattr(failed, "reason", failed)
-        error = f"{type(reason).__name__}: {reason}"[:300]
+        # Resolved once, every address checked, the checked one dialled; a redirect
+        # is an answer like any other (not followed: it could lead anywhere, and
+        # would turn the POST into a GET).
+        response = safehttp.request(
+            "POST", endpoint.url, body=body, headers=headers, policy=outbound.policy()
+        )
+        status = response.status
+        if not 200 <= status < 300:
+            error = f"HTTP {status}"
+    except safehttp.Refused as refused:
+        error = f"refused: {refused}"
+    except (safehttp.OutboundError, OSError, http.client.HTTPException) as failed:
+        error = f"{type(failed).__name__}: {failed}"
+    error = error[:300]
     delivery.attempts += 1
     delivery.response_status = status
     delivery.duration_ms = round((time.monotonic() - started) * 1000)

@@ -32,9 +32,9 @@ from django.core.cache import cache
 from django.db import DatabaseError, IntegrityError
 from django.utils import timezone
 
+from outagewatch.clients import Client
 from reports import fingerprint, ratelimit, stream
 from reports.catalog import get_catalog
-from reports.clients import Client
 from reports.models import Report, Source
 
 FIELDS = ("service", "problem", "region", "comment")
@@ -109,6 +109,13 @@ def _text(data: Mapping[str, Any], name: str, example: str, errors: dict[str, li
     return value.strip()
 
 
+def _kind(value: Any) -> str:
+    """A JSON value's type as JSON names it."""
+    return {bool: "a boolean", int: "a number", float: "a number", list: "an array", dict: "an object"}.get(
+        type(value), type(value).__name__
+    )
+
+
 def validate_report(data: Mapping[str, Any]) -> ValidReport:
     """Check a report against the catalog; raise InvalidReport listing every problem
     (or Unavailable when the catalog was never read and the database is down)."""
@@ -151,9 +158,11 @@ def validate_report(data: Mapping[str, Any]) -> ValidReport:
             f"{region[:60]!r} is not an ISO 3166-1 alpha-2 country code (such as US, GB or IN)."
         ]
 
-    comment = data.get("comment") or ""
+    comment = data.get("comment")
+    if comment is None:  # left out, or null: no comment
+        comment = ""
     if not isinstance(comment, str):
-        errors["comment"] = [f"Must be a string, not {type(comment).__name__}."]
+        errors["comment"] = [f"Must be a string (or null, or left out, for none), not {_kind(comment)}."]
         comment = ""
     if _SURROGATES.search(comment) or _FORBIDDEN_COMMENT_CHARS.search(comment):
         errors["comment"] = ["The comment contains control characters or invalid Unicode; send plain text."]

@@ -228,12 +228,17 @@ def drain(deadline: float | None = None, consumer: str | None = None) -> int:
 
 def run_forever(should_stop: Callable[[], bool], consumer: str | None = None) -> None:
     """The loop of `manage.py move_reports`: block on the stream, move, and ride out
-    database and Redis outages with a growing pause (at most 10 s)."""
+    database and Redis outages with a growing pause (at most 10 s).
+
+    An idle read blocks for REPORT_STREAM_BLOCK_MS on a connection whose timeout is
+    longer (stream.mover_client): idle is quiet, a new report wakes the read at once,
+    and `should_stop` (SIGTERM) is looked at again within that time."""
     consumer = consumer or consumer_name()
+    conn = stream.mover_client()
     pause = 0.5
     while not should_stop():
         try:
-            moved = move_batch(consumer=consumer, block_ms=1000)
+            moved = move_batch(conn, consumer=consumer, block_ms=settings.REPORT_STREAM_BLOCK_MS)
             pause = 0.5
             if 0 < moved < settings.REPORT_STREAM_BATCH and settings.REPORT_STREAM_LINGER:
                 # Let the next batch gather (docs/intake-load.md: on 2 cores the
@@ -242,8 +247,15 @@ def run_forever(should_stop: Callable[[], bool], consumer: str | None = None) ->
         except (DatabaseError, redis.RedisError) as exc:
             logger.warning("report mover: %s; trying again in %.1f s", exc, pause)
             _close_database_connection()
-            time.sleep(pause)
+            _sleep_unless_stopped(pause, should_stop)
             pause = min(pause * 2, 10.0)
+
+
+def _sleep_unless_stopped(seconds: float, should_stop: Callable[[], bool]) -> None:
+    """Pause during an outage, but answer SIGTERM within a tenth of a second."""
+    deadline = time.monotonic() + seconds
+    while not should_stop() and time.monotonic() < deadline:
+        time.sleep(min(0.1, deadline - time.monotonic()))
 
 
 def _close_database_connection() -> None:

@@ -125,6 +125,21 @@ def client() -> redis.Redis:
     return _client
 
 
+def mover_client() -> redis.Redis:
+    """A connection pool for a mover, whose reads block for REPORT_STREAM_BLOCK_MS:
+    its socket timeout must be longer than that, or every idle read fails with
+    "Timeout reading from socket" (the request path's 500 ms would not do)."""
+    block = settings.REPORT_STREAM_BLOCK_MS / 1000
+    return redis.Redis.from_url(
+        settings.REDIS_URL,
+        socket_connect_timeout=max(settings.REPORT_STREAM_TIMEOUT, 1.0),
+        # The block, and time for Redis to answer after it; a Redis that hangs
+        # longer than that is an outage, which the mover rides out.
+        socket_timeout=block + 5.0,
+        health_check_interval=30,
+    )
+
+
 def reset() -> None:
     """Forget the connections and any "Redis is down" verdict (tests, after a fork)."""
     global _client, _down_until

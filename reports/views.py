@@ -12,9 +12,9 @@ from django.urls import reverse
 from django.utils.html import format_html_join
 from django.views.decorators.http import require_POST
 
+from outagewatch.clients import client_from_request
 from reports import intake
 from reports.catalog import get_catalog
-from reports.clients import client_from_request
 from reports.models import ProblemType, Region, Service, Source
 from reports.regions import REGION_COOKIE, preferred_region
 

@@ -204,7 +204,7 @@ def test_in_multiprocess_mode_it_adds_up_every_process(tmp_path, db):
     env = os.environ | {
         "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
         "DATA_DIR": str(tmp_path),
-        "DATABASE_URL": _test_database_url(),
+        "DATABASE_URL": _shared_database_url(),
         "DJANGO_SETTINGS_MODULE": "outagewatch.settings",
     }
     count = (
@@ -227,7 +227,7 @@ def test_in_multiprocess_mode_it_adds_up_every_process(tmp_path, db):
     assert 'outagewatch_open_spikes{level="danger"} 0.0' in result.stdout
 
 
-def _test_database_url() -> str:
+def _shared_database_url() -> str:
     """The URL of the test database (its tables exist; this test's rows are not visible)."""
     from django.db import connection
 

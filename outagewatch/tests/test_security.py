@@ -264,34 +264,53 @@ def production_env(**overrides: str) -> dict[str, str]:
         ALLOWED_HOSTS="outagewatch.example",
         HTTPS="true",
         SECURE_HSTS_PRELOAD="true",
+        ADMIN_PATH="backstage-4f7a/",
     )
     env.update(overrides)
     return env
 
 
-def test_production_settings_pass_the_deploy_check():
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+def deploy_check(fail_level: str = "WARNING", **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", fail_level],
         cwd=ROOT,
-        env=production_env(),
+        env=production_env(**env),
         capture_output=True,
         text=True,
         timeout=60,
     )
+
+
+def test_production_settings_pass_the_deploy_check():
+    result = deploy_check()
 
     assert result.returncode == 0, result.stderr
     assert "no issues" in result.stdout
 
 
 def test_the_deploy_check_complains_without_https():
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT,
-        env=production_env(HTTPS="false"),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = deploy_check(HTTPS="false")
 
     assert result.returncode != 0
     assert "security.W004" in result.stderr and "security.W012" in result.stderr
+
+
+def test_production_refuses_to_start_with_the_admin_at_its_default_path():
+    result = deploy_check("ERROR", ADMIN_PATH="admin/")
+
+    assert result.returncode != 0
+    assert "outagewatch.E001" in result.stderr and "ADMIN_PATH" in result.stderr
+
+
+@pytest.mark.parametrize("report_only", [False, True])
+def test_static_files_carry_the_policy_and_the_permissions_policy(client, settings, report_only):
+    settings.WHITENOISE_USE_FINDERS = True  # serve from static/ without collectstatic
+    settings.WHITENOISE_AUTOREFRESH = True
+    settings.CSP_REPORT_ONLY = report_only
+    header = "Content-Security-Policy-Report-Only" if report_only else "Content-Security-Policy"
+
+    response = client.get("/static/favicon.svg")
+
+    assert response.status_code == 200
+    assert "default-src 'self'" in response[header] and "frame-ancestors 'none'" in response[header]
+    assert "camera=()" in response["Permissions-Policy"]

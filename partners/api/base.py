@@ -10,11 +10,14 @@ import io
 import json
 
 from django.http import Http404, HttpResponseNotModified
+from django.utils.dateparse import parse_datetime
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import exceptions, mixins, pagination, renderers, viewsets
 from rest_framework.request import Request
 
+from outagewatch import api_errors
 from partners.api.authentication import PartnerKeyAuthentication
+from partners.api.serializers import utc_instant
 from partners.api.throttling import HasReadScope, PartnerThrottle, throttled_message
 
 
@@ -55,22 +58,43 @@ class ParameterCursorPagination(pagination.CursorPagination):
     ordering = ("-started_at", "-id")
 
     def decode_cursor(self, request: Request):
+        damaged = exceptions.ValidationError(
+            {"cursor": ["This cursor is damaged or was not made by us: follow the `next` link as given."]}
+        )
         try:
-            return super().decode_cursor(request)
+            cursor = super().decode_cursor(request)
         except exceptions.NotFound:
-            raise exceptions.ValidationError(
-                {"cursor": ["This cursor is damaged or was not made by us: follow the `next` link as given."]}
-            ) from None
+            raise damaged from None
+        if cursor is None or cursor.position is None:
+            return cursor
+        # A well-formed cursor can still hold a position that is not a time, or one
+        # with an offset PostgreSQL refuses: the first is damaged, the second is
+        # handed on in UTC.
+        position = _utc_position(cursor.position)
+        if position is None:
+            raise damaged
+        return cursor._replace(position=position)
 
     def get_page_size(self, request: Request) -> int:
-        raw = request.query_params.get(self.page_size_query_param)
-        if raw is None:
+        raw = request.query_params.get(self.page_size_query_param, "")
+        if raw == "":
             return self.page_size
-        if not raw.isdigit() or not 1 <= int(raw) <= self.max_page_size:
+        # isdigit() alone takes "²" and "①", which int() refuses.
+        if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= self.max_page_size:
             raise exceptions.ValidationError(
                 {"limit": [f"limit must be a whole number from 1 to {self.max_page_size}, not {raw!r}."]}
             )
         return int(raw)
+
+
+def _utc_position(position: str) -> str | None:
+    """A cursor's position (a started_at) in UTC, or None if it is not a sane time."""
+    try:
+        moment = parse_datetime(position)
+        # A naive time is not one of ours (we write UTC with its offset): damaged.
+        return utc_instant(moment).isoformat() if moment is not None and moment.tzinfo else None
+    except (ValueError, TypeError):
+        return None
 
 
 class PartnerBaseViewSet(viewsets.GenericViewSet):
@@ -97,12 +121,15 @@ class PartnerBaseViewSet(viewsets.GenericViewSet):
         try:
             return super().perform_content_negotiation(request, force)
         except Http404:
+            if getattr(self, "action", None) is None:
+                # A method this view does not take: its 405 comes next, in JSON.
+                return super().perform_content_negotiation(request, force=True)
             formats = " or ".join(r.format for r in self.get_renderers())
             raise exceptions.ValidationError({"format": [f"format must be {formats}."]}) from None
 
     def throttled(self, request: Request, wait) -> None:
         allowance = request.allowance
-        raise exceptions.Throttled(wait=allowance.retry_after, detail=throttled_message(allowance))
+        raise api_errors.Throttled(throttled_message(allowance), allowance.retry_after)
 
     def finalize_response(self, request: Request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)

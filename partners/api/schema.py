@@ -164,7 +164,11 @@ TIME_PARAMETERS = [
 ]
 PAGE_PARAMETERS = [
     OpenApiParameter("cursor", OpenApiTypes.STR, description="From a page's `next` or `previous` link"),
-    OpenApiParameter("limit", OpenApiTypes.INT, description="Items per page, 1 to 200 (default 50)"),
+    OpenApiParameter(
+        "limit",
+        {"type": "integer", "minimum": 1, "maximum": 200},
+        description="Items per page, 1 to 200 (default 50)",
+    ),
 ]
 CSV_NOTE = " Add `?format=csv` or send `Accept: text/csv` for CSV."
 
@@ -380,3 +384,14 @@ def webhook_endpoints(cls):
             summary="Remove a webhook endpoint", responses={204: None, **NOT_FOUND, **_WEBHOOK_AUTH}
         ),
     )(cls)
+
+
+def empty_query_parameters_are_absent(result: dict, generator, request, public) -> dict:
+    """A postprocessing hook: every query parameter of the API may be sent empty
+    (`?until=`), which means the same as leaving it out; say so in the schema."""
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []):
+                if parameter.get("in") == "query":
+                    parameter["allowEmptyValue"] = True
+    return result

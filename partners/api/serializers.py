@@ -14,10 +14,28 @@ from spikes.models import Incident, Spike, SpikeChange
 from spikes.timeseries import INTERVALS, Bucket
 
 # Far enough either side for any real question, near enough that no date
-# arithmetic on the range can overflow.
+# arithmetic on the range can overflow (nor PostgreSQL refuse the offset).
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 DEFAULT_SPAN = timedelta(hours=24)
+# The offsets in use on Earth run from -12:00 to +14:00; PostgreSQL refuses some
+# that Python reads (-22:00), and nobody means them.
+OFFSETS = (timedelta(hours=-12), timedelta(hours=14))
+
+
+def utc_instant(moment: datetime) -> datetime:
+    """An aware time from a request, in UTC; ValueError saying what is wrong with it
+    (an offset no place uses, or a time outside 2000 to 2100)."""
+    offset = moment.utcoffset()
+    if offset is not None and not OFFSETS[0] <= offset <= OFFSETS[1]:
+        raise ValueError(f"The offset {moment:%z} is not one any place uses (from -1200 to +1400).")
+    try:
+        moment = moment.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00+01:00 is before the year 1 in UTC
+        moment = EARLIEST - timedelta(days=1)
+    if not EARLIEST <= moment <= LATEST:
+        raise ValueError("Give a time between 2000 and 2100, e.g. 2026-03-05T17:42:00Z.")
+    return moment
 
 
 class ProblemTypeSerializer(serializers.ModelSerializer):
@@ -209,6 +227,14 @@ class SeriesSerializer(serializers.Serializer):
     buckets = BucketSerializer(many=True)
 
 
+class InstantField(serializers.DateTimeField):
+    """A time as given, its offset kept, for `utc_instant` to judge (DRF's own
+    would turn -22:00 into UTC silently)."""
+
+    def enforce_timezone(self, value: datetime) -> datetime:
+        return value if value.utcoffset() is not None else super().enforce_timezone(value)
+
+
 class SeriesQuerySerializer(serializers.Serializer):
     """The query string of a series: interval, from, until, region."""
 
@@ -224,8 +250,8 @@ class SeriesQuerySerializer(serializers.Serializer):
     def get_fields(self):
         # `from` is a Python keyword, so these two cannot be declared as attributes.
         fields = super().get_fields()
-        fields["from"] = serializers.DateTimeField(required=False)
-        fields["until"] = serializers.DateTimeField(required=False)
+        fields["from"] = InstantField(required=False)
+        fields["until"] = InstantField(required=False)
         return fields
 
     def validate_region(self, value: str) -> str:
@@ -239,11 +265,14 @@ class SeriesQuerySerializer(serializers.Serializer):
         return code
 
     def validate(self, attrs: dict) -> dict:
+        for name in ("from", "until"):
+            if attrs.get(name) is not None:
+                try:
+                    attrs[name] = utc_instant(attrs[name])
+                except ValueError as bad:
+                    raise serializers.ValidationError({name: [str(bad)]}) from None
         until = attrs.get("until") or timezone.now()
         start = attrs.get("from") or until - DEFAULT_SPAN
-        for name, moment in (("from", start), ("until", until)):
-            if not EARLIEST <= moment <= LATEST:
-                raise serializers.ValidationError({name: [f"{name} must fall between 2000 and 2100."]})
         if until <= start:
             raise serializers.ValidationError({"until": ["until must come after from."]})
         attrs["from"], attrs["until"] = start, until

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+from django.utils import timezone
 from rest_framework import permissions, throttling
 from rest_framework.request import Request
 
+from outagewatch.clients import client_from_request
 from partners import quotas
 from partners.models import Scope
-from reports.clients import client_from_request
+from reports import fingerprint
+
+
+def address_key(request: Request) -> str:
+    """The client's address as every per-address counter keys it: a keyed hash under
+    the day's fingerprint key (deleted after two days), never the address itself."""
+    return fingerprint.address_key(client_from_request(request).address, timezone.now())
 
 
 class PartnerThrottle(throttling.BaseThrottle):
@@ -15,7 +23,7 @@ class PartnerThrottle(throttling.BaseThrottle):
     Allowance on the request, for the X-RateLimit-* and X-Quota-* headers."""
 
     def allow_request(self, request: Request, view) -> bool:
-        allowance = quotas.consume(request.auth, client_from_request(request).address)
+        allowance = quotas.consume(request.auth, address_key(request))
         request.allowance = allowance
         return allowance.allowed
 

@@ -28,7 +28,9 @@ class ServiceViewSet(PartnerViewSet):
     @schema.series
     @action(detail=True, methods=["get"], filterset_class=None)
     def series(self, request: Request, slug: str) -> Response:
-        query = serializers.SeriesQuerySerializer(data=request.query_params)
+        # An empty parameter is the same as leaving it out, as for every list.
+        given = {name: value for name, value in request.query_params.items() if value != ""}
+        query = serializers.SeriesQuerySerializer(data=given)
         query.is_valid(raise_exception=True)
         params = query.validated_data
         service = self.get_object()

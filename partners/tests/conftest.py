@@ -4,6 +4,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from partners import keys
+from partners.tests.receiver import Receiver, serve
 from reports.tests.factories import ServiceFactory
 from spikes.models import Incident, Series, Spike, SpikeChange
 
@@ -58,3 +59,13 @@ def make_incident(group, spikes):
 def reader_key(db):
     key, raw = keys.issue_key("Example ISP", ["read"], rate_per_minute=100, daily_quota=1000)
     return key, raw
+
+
+@pytest.fixture
+def receiver():
+    """A partner's webhook receiver, a real HTTP server on 127.0.0.1."""
+    receiver = Receiver()
+    server = serve(receiver)
+    yield receiver
+    server.shutdown()
+    server.server_close()

@@ -148,3 +148,21 @@ def test_counters_live_in_redis_and_are_shared(api, db, settings):
         key_names = [k for k in cache._cache.get_client().keys("*") if b"api-key" in k]
 
     assert key_names, "the minute counter is in Redis"
+
+
+def test_failed_key_authentications_are_limited_per_address(api, reader_key, settings):
+    settings.PARTNER_API_BAD_KEY_RATE = (5, 60)
+    _, good = reader_key
+    with time_machine.travel(T0, tick=False):
+        statuses = [api.get(URL, HTTP_AUTHORIZATION=f"Bearer ow_guess{n}").status_code for n in range(8)]
+        good_key_here = api.get(URL, HTTP_AUTHORIZATION=f"Bearer {good}")
+        anonymous_here = api.get(URL)
+        elsewhere = api.get(URL, HTTP_AUTHORIZATION=f"Bearer {good}", REMOTE_ADDR="198.51.100.7")
+    with time_machine.travel(T0.replace(minute=1), tick=False):
+        next_minute = api.get(URL, HTTP_AUTHORIZATION=f"Bearer {good}")
+
+    assert statuses == [401] * 5 + [429] * 3
+    assert good_key_here.status_code == 429 and good_key_here["Retry-After"] == "60"
+    assert "unknown or revoked API key" in good_key_here.json()["detail"]
+    assert anonymous_here.status_code == 200 and elsewhere.status_code == 200
+    assert next_minute.status_code == 200

@@ -33,7 +33,8 @@ def test_a_partner_registers_an_endpoint_with_filters_and_gets_its_secret(api, h
     assert response.status_code == 201, response.content
     endpoint = WebhookEndpoint.objects.get()
     assert endpoint.key == key and endpoint.regions == ["IN", "all"] and endpoint.min_level == "danger"
-    assert response.json()["secret"] == endpoint.secret and len(endpoint.secret) == 64
+    assert response.json()["secret"] == endpoint.secret and endpoint.secret.startswith("whsec_")
+    assert response.json()["legacy_signature"] is False
     assert [e["id"] for e in api.get(URL, **auth(raw)).json()] == [endpoint.pk]
 
 
@@ -65,6 +66,13 @@ def test_a_partner_cannot_see_or_touch_another_partners_endpoints(api, hooker):
         ({"url": "http://127.0.0.1:8000/admin/"}, "url"),
         ({"url": "http://10.1.2.3/hook"}, "url"),
         ({"url": "http://[::1]/hook"}, "url"),
+        ({"url": "http://[::127.0.0.1]/hook"}, "url"),
+        ({"url": "http://[64:ff9b::7f00:1]/hook"}, "url"),
+        ({"url": "http://[2002:7f00:1::]/hook"}, "url"),
+        ({"url": "http://[::ffff:169.254.169.254]/latest/meta-data/"}, "url"),
+        ({"url": "http://224.0.0.1/hook"}, "url"),
+        ({"url": "http://100.64.0.1/hook"}, "url"),
+        ({"url": "http://user:pass@93.184.216.34/hook"}, "url"),
         ({"url": "not a url"}, "url"),
         ({"url": PUBLIC, "services": ["nope"]}, "services"),
         ({"url": PUBLIC, "regions": ["XX"]}, "regions"),

@@ -23,12 +23,19 @@ ERROR = {
 REQUEST = {
     "type": "object",
     "properties": {
-        "service": {"type": "string", "description": "A service slug, see /api/v1/services/"},
-        "problem": {"type": "string", "description": "One of the service's problem_types"},
-        "region": {"type": "string", "description": "ISO 3166-1 alpha-2 code"},
-        "comment": {"type": "string", "maxLength": 280},
+        "service": {"type": "string", "minLength": 1, "description": "A service slug, see /api/v1/services/"},
+        "problem": {"type": "string", "minLength": 1, "description": "One of the service's problem_types"},
+        "region": {"type": "string", "minLength": 1, "description": "ISO 3166-1 alpha-2 code"},
+        "comment": {
+            "type": "string",
+            "nullable": True,
+            "maxLength": 280,
+            "description": "Optional; null or left out for none. Plain text: no control characters.",
+        },
     },
     "required": ["service", "problem", "region"],
+    # Any other field is refused (a misspelt "regoin" must not be dropped silently).
+    "additionalProperties": False,
 }
 
 ACCEPTED = {
@@ -113,7 +120,7 @@ def describe_report_intake(result: dict[str, Any], generator, request, public) -
                     "The report is not valid.",
                     {"region": ["Unknown region 'XX': use an ISO 3166-1 alpha-2 code such as 'US'."]},
                 ),
-                "405": _error("Only POST", 'Method "GET" not allowed.'),
+                "405": _error("Only POST", 'Method "GET" not allowed: send the report with POST.'),
                 "413": _error("Body too large", "The request body is too large."),
                 "415": _error("Not JSON", 'Unsupported media type "text/plain": send application/json.'),
                 "429": _error("Too many reports from this address", "Too many reports from your address."),

@@ -17,12 +17,13 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from outagewatch.api_errors import error_body, validation_summary
+from outagewatch.clients import client_from_request
 from reports import intake
 from reports.api.serializers import accepted_report
-from reports.clients import client_from_request
 from reports.models import Source
 
 _JSON_OPTIONS = {"ensure_ascii": False, "separators": (",", ":")}
+ALLOWED_METHODS = "POST, OPTIONS"
 
 
 class BadRequest(Exception):
@@ -98,8 +99,16 @@ def _too_many(retry_after: int) -> BadRequest:
 def report_create(request: HttpRequest) -> JsonResponse:
     """File a problem report; 201 means it is durably accepted (committed, or in the
     persistent stream on its way to the database: docs/intake-load.md)."""
+    if request.method == "OPTIONS":
+        response = JsonResponse({}, status=200)
+        response["Allow"] = ALLOWED_METHODS
+        return response
     if request.method != "POST":
-        return _json(error_body(f'Method "{request.method}" not allowed.'), 405, {"Allow": "POST, OPTIONS"})
+        return _json(
+            error_body(f'Method "{request.method}" not allowed: send the report with POST.'),
+            405,
+            {"Allow": ALLOWED_METHODS},
+        )
     client = client_from_request(request)
     try:
         try:

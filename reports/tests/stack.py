@@ -278,3 +278,49 @@ class App:
             except ValueError:
                 return status, headers, {"raw": text[:500]}
         return status, headers, text
+
+
+def shared_database_url() -> str:
+    """The URL of the database this test process uses (the test database), for a
+    process of its own (gunicorn, the mover) to use the same rows."""
+    from django.db import connection
+
+    db = connection.settings_dict
+    return f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+
+
+class WebServer:
+    """A web server of its own on a free port, on the test database: gunicorn with
+    one worker (as in production) or Django's development server (`dev.py run`)."""
+
+    def __init__(self, folder: Path, server: str = "gunicorn", **env: str):
+        self.port, self.folder = free_port(), folder
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = {**os.environ, "DATABASE_URL": shared_database_url(), "DATA_DIR": str(folder), **env}
+        address = f"127.0.0.1:{self.port}"
+        command = {
+            "gunicorn": [
+                BIN / "gunicorn",
+                "outagewatch.wsgi:application",
+                "--bind",
+                address,
+                "--workers",
+                "1",
+            ],
+            "runserver": [BIN / "python", "manage.py", "runserver", "--noreload", address],
+        }[server]
+        self.log = (folder / f"{server}.log").open("w")
+        self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        wait_until(self._listening, 30, f"{server} to start")
+
+    def _listening(self) -> bool:
+        with socket.socket() as s:
+            return s.connect_ex(("127.0.0.1", self.port)) == 0
+
+    def stop(self) -> None:
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        self.log.close()

@@ -39,8 +39,11 @@ def test_it_accepts_slugs_and_region_codes_in_any_case(client, whatsapp):
     assert response.json()["region"] == "IN"
 
 
-def test_the_comment_is_optional(client, whatsapp):
-    response = post_json(client, GOOD)
+@pytest.mark.parametrize(
+    "comment", [{}, {"comment": None}, {"comment": ""}], ids=["left out", "null", "empty"]
+)
+def test_the_comment_is_optional(client, whatsapp, comment):
+    response = post_json(client, {**GOOD, **comment})
 
     assert response.status_code == 201
     assert Report.objects.get().comment == ""
@@ -86,6 +89,9 @@ BAD_INPUTS = [
         "invalid Unicode",
     ),
     ("comment not a string", {**GOOD, "comment": ["a"]}, 400, "comment", "Must be a string"),
+    ("comment as an object", {**GOOD, "comment": {}}, 400, "comment", "not an object"),
+    ("comment as false", {**GOOD, "comment": False}, 400, "comment", "not a boolean"),
+    ("comment as zero", {**GOOD, "comment": 0}, 400, "comment", "not a number"),
     ("service missing", {"problem": "pictures", "region": "IN"}, 400, "service", "required"),
     ("problem missing", {"service": "whatsapp", "region": "IN"}, 400, "problem", "required"),
     ("region missing", {"service": "whatsapp", "problem": "pictures"}, 400, "region", "required"),
@@ -138,11 +144,17 @@ def test_it_answers_415_to_plain_text(client, whatsapp):
     assert response.status_code == 415
 
 
-def test_it_answers_405_to_a_get(client, whatsapp):
+def test_it_answers_405_to_a_get_listing_the_methods_it_takes(client, whatsapp):
     response = client.get(URL)
 
     assert response.status_code == 405
-    assert "GET" in response.json()["detail"]
+    assert "GET" in response.json()["detail"] and response["Allow"] == "POST, OPTIONS"
+
+
+def test_it_answers_options_with_the_methods_it_takes(client, whatsapp):
+    response = client.options(URL)
+
+    assert response.status_code == 200 and response["Allow"] == "POST, OPTIONS"
 
 
 def test_it_names_every_bad_field_at_once(client, whatsapp):
