@@ -31,7 +31,7 @@ from spikes.detection.calibration import (  # noqa: E402
     surprise_many,
     window_sums,
 )
-from spikes.detection.dispersion import top_per_day  # noqa: E402
+from spikes.detection.dispersion import near_day_max  # noqa: E402
 
 LEVELS = (0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)  # reporters per minute
 
@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
         for w in scales:
             x, m = window_sums(v, w), np.full(len(v), mu * w)
             up = np.flatnonzero(np.nan_to_num(x) > m)
-            pick = up[top_per_day(deviance_many(x[up], m[up], 0.0), day[up], 3)]
+            pick = up[near_day_max(deviance_many(x[up], m[up], 0.0), day[up], 2.0)]
             daily = np.zeros(args.days)
             np.maximum.at(daily, day[pick], surprise_many(x[pick], m[pick], 0.0))
             q1, med, q3 = np.percentile(daily, [25, 50, 75])

@@ -68,10 +68,12 @@ def detect(series_ids: Sequence[int], until: datetime) -> list[int]:
         if earliest >= until:
             return touched
         counts: dict[int, dict[float, int]] = defaultdict(dict)
-        for series_id, minute, reporters in SeriesMinute.objects.filter(
+        # Reporters are the evidence; reports (repeats included) tell a campaign of
+        # people who report again and again from an outage.
+        for series_id, minute, reporters, reports in SeriesMinute.objects.filter(
             series_id__in=[s.pk for s in batch], minute__gte=earliest, minute__lt=until
-        ).values_list("series_id", "minute", "reporters"):
-            counts[series_id][minute.timestamp()] = reporters
+        ).values_list("series_id", "minute", "reporters", "reports"):
+            counts[series_id][minute.timestamp()] = (reporters, reports)
         gaps = set(gap_epochs(earliest, until))
         profiles = _profiles_for(batch)
 
@@ -88,13 +90,13 @@ def detect(series_ids: Sequence[int], until: datetime) -> list[int]:
             grid = minute_grid(start, until)
             ready = is_ready(profile)
             expected = profile.expected_many(grid) if ready else [0.0] * len(grid)
-            alpha = profile.alpha if ready else 0.0
+            calibration = (profile.calibration or profile.alpha) if ready else 0.0
             observed = counts.get(series.pk, {})
             for t, mu in zip(grid, expected):
                 # Minutes of an intake gap, or before the baseline is ready, are
                 # missing data to the detector: no evidence either way.
-                x = math.nan if (t in gaps or not ready) else observed.get(t, 0)
-                state, stepped = step(CONFIG, state, x, float(mu), alpha, t)
+                x, reports = (math.nan, None) if (t in gaps or not ready) else observed.get(t, (0, 0))
+                state, stepped = step(CONFIG, state, x, float(mu), calibration, t, reports)
                 events.extend((t, series.pk, series, event) for event in stepped)
 
         open_spikes = {

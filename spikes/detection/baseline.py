@@ -43,6 +43,10 @@ from .zones import utc_offsets
 
 DAY = 86400
 WEEK = 7 * DAY
+# Fewer reporters than this in the calibration's history (two weeks): a near-silent
+# series, whose days hold a reporter or two; its evidence is judged by the model
+# (calibration.Calibration.model), which errs on the rare side for lumpy counts.
+SPARSE_HISTORY = 50
 # 1970-01-01 (epoch 0) was a Thursday: adding 3 days puts Monday 00:00 at 0 (mod WEEK).
 _MONDAY_SHIFT = 3 * DAY
 
@@ -530,7 +534,9 @@ def _fit_profile(
         _trailing_levels(L, good, F, dow, level, level_days)[d_i] * shape[dow[d_i], s_idx[first:]], floor
     )
     extra = {"level": level, "weekday_factor": [round(float(x), 4) for x in F]}
-    if not tail_alpha:  # the bulk dispersion only (no calibration)
+    if not tail_alpha or np.nansum(v[first:]) < SPARSE_HISTORY:
+        # The bulk dispersion only: too few reporters to say more than the model
+        # (or no calibration asked for); the detector then judges by the model.
         return finish(mean, fit_alpha(v[first:], mu_i, day=d_i), n_days, extra)
     cal = calibrate(v[first:], mu_i, d_i, b)
     return finish(mean, cal.scales[0].alpha, n_days, extra, cal)

@@ -45,7 +45,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special
 
-from .dispersion import fit_alpha, fit_tail_alpha, top_per_day
+from .dispersion import fit_alpha, fit_tail_alpha, near_day_max
 
 DAY = 86400
 # Window lengths of the scan: one minute (a sharp outage) to an hour (a slow one, or
@@ -57,9 +57,10 @@ MIN_DAYS = 7
 # location + 0.3665 scale.
 GUMBEL_IQR = 1.5725
 GUMBEL_MEDIAN = 0.3665
-# Windows per day whose exact surprise is computed when calibrating (the day's
-# largest is among those with the largest deviance).
-CANDIDATES_PER_DAY = 3
+# Windows whose exact surprise is computed when calibrating: those within this
+# much of their day's largest deviance (the surprise and the deviance of a count
+# differ by a slowly varying log term, so the day's largest surprise is among them).
+DEVIANCE_MARGIN = 2.0
 
 
 def scale_buckets(bucket_seconds: int) -> tuple[int, ...]:
@@ -204,38 +205,43 @@ def deviance_many(x: np.ndarray, m: np.ndarray, alpha: float) -> np.ndarray:
 # ---- calibration from a history ----------------------------------------------------
 
 
+class Windows:
+    """Sums of the windows of any length ending at each bucket of a series (NaN if
+    any bucket is missing or the window starts before the series), from one pass."""
+
+    def __init__(self, v: np.ndarray) -> None:
+        v = np.asarray(v, dtype=float)
+        missing = np.isnan(v)
+        self.n = len(v)
+        self._bad = np.concatenate([[0], np.cumsum(missing)])
+        self._sum = np.concatenate([[0.0], np.cumsum(np.where(missing, 0.0, v))])
+
+    def sums(self, w: int) -> np.ndarray:
+        out = np.full(self.n, np.nan)
+        if self.n >= w:
+            ok = self._bad[w:] == self._bad[:-w]
+            out[w - 1 :] = np.where(ok, self._sum[w:] - self._sum[:-w], np.nan)
+        return out
+
+
 def window_sums(v: np.ndarray, w: int) -> np.ndarray:
-    """Sum of each window of ``w`` buckets ending at each bucket (NaN if any is missing
-    or the window starts before the history)."""
-    v = np.asarray(v, dtype=float)
-    bad = np.concatenate([[0], np.cumsum(np.isnan(v))])
-    c = np.concatenate([[0.0], np.cumsum(np.nan_to_num(v))])
-    out = np.full(len(v), np.nan)
-    if len(v) >= w:
-        ok = bad[w:] - bad[:-w] == 0
-        out[w - 1 :] = np.where(ok, c[w:] - c[:-w], np.nan)
-    return out
-
-
-def _daily_max(stat: np.ndarray, day: np.ndarray, days: np.ndarray) -> np.ndarray:
-    m = np.full(len(days), -np.inf)
-    pos = np.searchsorted(days, day)
-    keep = (pos < len(days)) & (days[np.minimum(pos, len(days) - 1)] == day) & np.isfinite(stat)
-    np.maximum.at(m, pos[keep], stat[keep])
-    return m
+    """Sum of each window of ``w`` buckets ending at each bucket (see Windows)."""
+    return Windows(v).sums(w)
 
 
 def _daily_quartiles(
     X: np.ndarray, M: np.ndarray, alpha: float, day: np.ndarray, full: np.ndarray
 ) -> np.ndarray:
     """Quartiles over the ``full`` days of each day's largest surprise (0 on a day
-    with no window above its expected count)."""
-    up = np.flatnonzero(np.nan_to_num(X) > np.nan_to_num(M, nan=np.inf))
-    pick = up[top_per_day(deviance_many(X[up], M[up], alpha), day[up], CANDIDATES_PER_DAY)]
-    s = np.full(len(X), -np.inf)
-    s[pick] = surprise_many(X[pick], M[pick], alpha)
-    dm = _daily_max(s, day, full)
-    return np.percentile(np.where(np.isfinite(dm), dm, 0.0), [25, 50, 75])
+    with no window above its expected count). ``day`` is in time order."""
+    with np.errstate(invalid="ignore"):
+        up = np.flatnonzero(X > M)  # False where either is NaN
+    pick = up[near_day_max(deviance_many(X[up], M[up], alpha), day[up], DEVIANCE_MARGIN)]
+    peaks = dict.fromkeys(full.tolist(), 0.0)
+    for d, s in zip(day[pick].tolist(), surprise_many(X[pick], M[pick], alpha).tolist()):
+        if d in peaks and s > peaks[d]:
+            peaks[d] = s
+    return np.percentile(list(peaks.values()), [25, 50, 75])
 
 
 def calibrate(values: np.ndarray, mu: np.ndarray, day: np.ndarray, bucket_seconds: int) -> Calibration:
@@ -266,15 +272,17 @@ def calibrate(values: np.ndarray, mu: np.ndarray, day: np.ndarray, bucket_second
         rate = mu * (rng.gamma(1.0 / bulk, bulk, len(v)) if bulk > 0 else 1.0)
         redrawn = np.where(np.isfinite(v), rng.poisson(np.maximum(rate, 0.0)), np.nan)
     scales = []
+    observed, expected = Windows(v), Windows(mu)
+    again = Windows(redrawn) if redrawn is not None else None
     for w in scale_buckets(b):
-        X, M = window_sums(v, w), window_sums(mu, w)
+        X, M = observed.sums(w), expected.sums(w)
         blocks = np.arange(w - 1, len(v), w)  # non-overlapping windows
         alpha = fit_alpha(X[blocks], M[blocks], day=day[blocks])
         alpha = fit_tail_alpha(X[blocks], M[blocks], day[blocks], max(1, per_day // w), alpha)
         floor, loc, spread = model_loc(b, w), -99.0, 1.0
         if redrawn is not None:
             q1, med, q3 = _daily_quartiles(X, M, alpha, day, full)
-            m1, m2, m3 = _daily_quartiles(window_sums(redrawn, w), M, alpha, day, full)
+            m1, m2, m3 = _daily_quartiles(again.sums(w), M, alpha, day, full)
             spread = max(1.0, (q3 - q1) / max(m3 - m1, GUMBEL_IQR))
             # Where the history's median day lies beyond the model's, with its spread.
             loc = floor + (med - m2) - GUMBEL_MEDIAN * (spread - 1.0)

@@ -76,12 +76,18 @@ def upper_surprise(x: np.ndarray, mu: np.ndarray, alpha: float) -> np.ndarray:
     return -np.log(np.maximum(p, 1e-300))
 
 
-def top_per_day(score: np.ndarray, day: np.ndarray, k: int) -> np.ndarray:
-    """Indices of the ``k`` largest scores of each day."""
-    order = np.lexsort((-score, day))
-    d = day[order]
-    rank = np.arange(len(order)) - np.searchsorted(d, d)
-    return order[rank < k]
+def day_max(score: np.ndarray, day: np.ndarray) -> np.ndarray:
+    """Each element's day's largest score (``day`` in time order: days are runs)."""
+    if not len(score):
+        return np.zeros(0)
+    starts = np.flatnonzero(np.concatenate([[True], day[1:] != day[:-1]]))
+    peaks = np.maximum.reduceat(score, starts)
+    return np.repeat(peaks, np.diff(np.concatenate([starts, [len(score)]])))
+
+
+def near_day_max(score: np.ndarray, day: np.ndarray, margin: float) -> np.ndarray:
+    """Indices whose score is within ``margin`` of their day's largest."""
+    return np.flatnonzero(score >= day_max(score, day) - margin)
 
 
 def fit_tail_alpha(
@@ -113,7 +119,9 @@ def fit_tail_alpha(
         return alpha0
     # A day's largest surprise, whatever the dispersion, is among its largest
     # ratios (a heavy tail) or its largest z-scores (a light one).
-    few = np.union1d(top_per_day(xc / mc, dc, 3), top_per_day((xc - mc) / np.sqrt(mc), dc, 3))
+    few = np.union1d(
+        near_day_max(np.log(xc / mc), dc, math.log(2.0)), near_day_max((xc - mc) / np.sqrt(mc), dc, 1.0)
+    )
     xc, mc, dc = xc[few], mc[few], dc[few]
     pos = np.searchsorted(full, dc)
 
