@@ -7,7 +7,7 @@ from django.core.cache import cache
 
 from reports.catalog import invalidate_catalog
 from reports.tests.factories import ServiceFactory, ServiceGroupFactory
-from spikes.timeseries import forget_profiles
+from spikes.baselines import forget_profiles
 
 
 def pytest_configure(config):

@@ -6,7 +6,8 @@ site and the partner API.
 
 It creates (or reuses) the database `outagewatch_big` on the server of DATABASE_URL:
 the real catalog, N reports over the last four weeks (popular services and regions
-far busier than the rest, a daily cycle, a few dozen outages), the per-minute counts
+far busier than the rest, a daily cycle, a few dozen outages, a third of them naming
+a subdivision of their country), the per-minute counts
 made by the real counting code, a fitted baseline for every all-regions series (the
 real fit) and its regional shares for the regional series, and spikes with their
 history. Other benchmarks call `use_big_database()` before django.setup().
@@ -85,11 +86,18 @@ def weights(n: int, exponent: float = 1.1) -> list[int]:
     return [max(1, round(w * scale)) for w in raw]
 
 
+def _weighted(codes: list[str]) -> list[str]:
+    """Each code repeated by its Zipf weight (of about 10,000 in all), so that a random
+    pick favours the first ones: a few busy states, many quiet ones."""
+    return [code for code, w in zip(codes, weights(len(codes), 0.8)) for _ in range(max(1, w // 50))]
+
+
 def insert_reports(total: int, now: datetime) -> None:
     """`total` reports in [now - DAYS, now), made by PostgreSQL itself."""
     from django.db import connection
 
     from reports.models import Service
+    from reports.subdivisions import first_level
 
     services = list(Service.objects.filter(is_active=True).order_by("pk").values_list("pk", flat=True))
     # Busy services first, as in the catalog (WhatsApp, Facebook...).
@@ -104,6 +112,13 @@ def insert_reports(total: int, now: datetime) -> None:
             FROM reports_serviceproblem GROUP BY service_id
             """
         )
+        # A third of the reporters in a country with subdivisions name theirs (the
+        # form's optional "where in the country"), spread by a Zipf-like weight.
+        cursor.execute("CREATE TEMP TABLE places (region_id varchar(2) PRIMARY KEY, subdivisions varchar[])")
+        cursor.executemany(
+            "INSERT INTO places VALUES (%s, %s)",
+            [(code, _weighted(list(first_level(code)))) for code in TOP_REGIONS if first_level(code)],
+        )
         batch = 1_000_000
         for first in range(0, total, batch):
             n = min(batch, total - first)
@@ -113,7 +128,7 @@ def insert_reports(total: int, now: datetime) -> None:
                 """
                 INSERT INTO reports_report
                     (service_id, problem_id, region_id, created_at, comment, comment_hidden,
-                     source, fingerprint, is_repeat)
+                     source, fingerprint, is_repeat, subdivision)
                 SELECT r.service_id,
                        o.problems[1 + floor(random() * cardinality(o.problems))::int],
                        r.region_id,
@@ -124,7 +139,10 @@ def insert_reports(total: int, now: datetime) -> None:
                        false,
                        CASE WHEN random() < 0.7 THEN 'web' ELSE 'api' END,
                        md5((%(first)s + i)::text)::varchar(32),
-                       false
+                       false,
+                       CASE WHEN p.subdivisions IS NOT NULL AND random() < 0.33
+                            THEN p.subdivisions[1 + floor(random() * cardinality(p.subdivisions))::int]
+                            ELSE '' END
                 FROM (
                     SELECT i,
                            (%(services)s::int[])[1 + floor(random() * %(n_services)s)::int] AS service_id,
@@ -133,6 +151,7 @@ def insert_reports(total: int, now: datetime) -> None:
                     FROM generate_series(1, %(n)s) AS i
                 ) r
                 JOIN offered o ON o.service_id = r.service_id
+                LEFT JOIN places p ON p.region_id = r.region_id
                 """,
                 {
                     "start": start,
@@ -231,7 +250,7 @@ def insert_spikes(now: datetime) -> None:
     regional spikes for the archive, and a few open ones."""
     import random
 
-    from spikes.models import ALL_REGIONS, Level, Series, Spike, SpikeChange, Status
+    from spikes.models import ALL_REGIONS, Level, Series, Spike, SpikeChange
 
     rng = random.Random(1)
     series = list(Series.objects.select_related("service").order_by("pk"))
@@ -248,7 +267,6 @@ def insert_spikes(now: datetime) -> None:
                 service=one.service,
                 region=one.region,
                 level=level,
-                status=Status.SUSPECTED if is_open else Status.RESOLVED,
                 started_at=now - timedelta(minutes=30) if is_open else onset,
                 detected_at=(now - timedelta(minutes=27)) if is_open else onset + timedelta(minutes=3),
                 peak_at=(now - timedelta(minutes=10)) if is_open else onset + timedelta(minutes=minutes // 3),

@@ -65,6 +65,9 @@ def main() -> int:
     parser.add_argument("--service", default="whatsapp", help="the service whose pages are timed")
     parser.add_argument("--calm-service", default="messenger", help="a busy service timed without an outage")
     parser.add_argument("--quiet-service", default=None, help="also time a little-reported service's page")
+    parser.add_argument(
+        "--editions", default="us,de", help="the country editions whose home and service page are timed"
+    )
     args = parser.parse_args()
 
     from seed_big import use_big_database
@@ -121,6 +124,10 @@ def main() -> int:
             "home": "/",
             "archive": "/outages/",
         }
+        for cc in filter(None, args.editions.split(",")):
+            pages[f"edition home (/{cc}/)"] = f"/{cc}/"
+            pages[f"country service page ({service.slug} in {cc.upper()})"] = f"/{cc}/status/{service.slug}/"
+            pages[f"edition archive (/{cc}/outages/)"] = f"/{cc}/outages/"
         print(
             f"{Report.objects.count():,} reports, {SeriesMinute.objects.count():,} series-minutes, "
             f"{Spike.objects.count():,} spikes; now = {now:%Y-%m-%d %H:%M} UTC; "

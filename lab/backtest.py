@@ -24,12 +24,12 @@ from django.db import transaction
 
 from reports.catalog import invalidate_catalog
 from reports.models import Category, ProblemType, Region, Report, Service, ServiceProblem, Source
+from reports.repeats import RepeatMarker
 from spikes import baselines, counting, pipeline
 from spikes.db import insert_many
 from spikes.models import SeriesMinute, Spike
 
 HEADER = ["created_at", "service", "region", "problem", "reporter"]
-REPEAT_WINDOW = timedelta(minutes=15)
 BATCH = 20_000
 # After the last report the clock runs on this long, so that open spikes can end.
 TAIL = timedelta(hours=2)
@@ -98,7 +98,7 @@ def _rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
 def import_reports(path: Path, progress: Progress = lambda n: None) -> tuple[int, datetime, datetime]:
     """Store every report of the file; returns (count, first, last created_at)."""
     catalog = _Catalog()
-    last_seen: dict[tuple[int, str], datetime] = {}
+    repeats = RepeatMarker()
     batch: list[tuple] = []
     count, first, last, previous = 0, None, None, None
     for line, row in _rows(path):
@@ -108,11 +108,7 @@ def import_reports(path: Path, progress: Progress = lambda n: None) -> tuple[int
         previous = max(previous or at, at)
         service_id = catalog.service(row["service"].strip().lower())
         reporter = hashlib.sha256(row["reporter"].encode()).hexdigest()[:32]
-        key = (service_id, reporter)
-        # The intake's rule: another report by the same reporter for the same
-        # service within 15 minutes is a repeat.
-        repeat = key in last_seen and at - last_seen[key] < REPEAT_WINDOW
-        last_seen[key] = at
+        repeat = repeats.mark((service_id, reporter), at)
         batch.append(
             (
                 service_id,
@@ -155,6 +151,9 @@ class Preloaded:
 
     start: datetime
     rows: dict[int, np.ndarray]
+    # The minute of each series' first report (repeats included), as
+    # StoredHistory.first_minute reads it: when the series appeared.
+    first: dict[int, datetime]
     # Intake-gap minutes (epoch seconds) known so far; refreshed before each refit
     # round, since passes mark gaps as the clock moves.
     gaps: np.ndarray = field(default_factory=lambda: np.empty(0))
@@ -178,22 +177,24 @@ class Preloaded:
         return 0.0 if row is None else float(row[max(lo, 0) : hi].sum())
 
     def first_minute(self, series_id: int) -> datetime | None:
-        row = self.rows.get(series_id)
-        nonzero = np.flatnonzero(row) if row is not None else []
-        return self.start + timedelta(minutes=int(nonzero[0])) if len(nonzero) else None
+        return self.first.get(series_id)
 
 
 def preload(start: datetime, end: datetime) -> Preloaded:
     minutes = int((end - start).total_seconds() // 60) + 1
     values: dict[int, np.ndarray] = {}
-    for series_id, minute, reporters in SeriesMinute.objects.values_list(
-        "series_id", "minute", "reporters"
-    ).iterator(chunk_size=50_000):
+    first: dict[int, datetime] = {}
+    for series_id, minute, reporters in (
+        SeriesMinute.objects.order_by("minute")
+        .values_list("series_id", "minute", "reporters")
+        .iterator(chunk_size=50_000)
+    ):
         row = values.get(series_id)
         if row is None:
             row = values[series_id] = np.zeros(minutes)
+            first[series_id] = minute
         row[int((minute - start).total_seconds() // 60)] = reporters
-    return Preloaded(start, values)
+    return Preloaded(start, values, first)
 
 
 def replay(
@@ -201,6 +202,9 @@ def replay(
     last: datetime,
     pass_minutes: int = 60,
     progress: Progress = lambda n: None,
+    tail: timedelta = TAIL,
+    detect_from: datetime | None = None,
+    counted: Progress = lambda n: None,
 ) -> int:
     """Count everything, then tick the clock a minute at a time to the end.
 
@@ -209,24 +213,23 @@ def replay(
     The detector steps through every minute and stamps each decision with the
     minute it was taken; the database is written every `pass_minutes` ticks, as
     if the live pass had been delayed that long, which only batches the writes.
-    Returns the number of simulated minutes.
+    The clock runs on `tail` after the last report (so that open spikes can end);
+    with `detect_from` it starts there instead of at the first report (the history
+    before it is counted and feeds the baselines, but is not detected).
+    `progress` is told of the simulated minutes ticked, `counted` of the days counted.
+    Baselines due are refitted after each pass (the live refresh, checked every
+    `pass_minutes` instead of every 10 minutes), on the minutes before the clock,
+    and are used from the next minute on. Returns the number of simulated minutes.
     """
     start = counting.floor_minute(first)
-    end = counting.floor_minute(last + TAIL)
-    with transaction.atomic():
-        day = start
-        while day < end:
-            counting.count_range(day, min(day + timedelta(days=1), end))
-            day += timedelta(days=1)
+    end = counting.floor_minute(last + tail)
+    count_days(start, end, counted)
     loaded = preload(start, end)
-    clock = start + timedelta(minutes=1)
-    last_refit: datetime | None = None
+    clock = max(start, counting.floor_minute(detect_from or start)) + timedelta(minutes=1)
     ticks = 0
     while clock <= end:
-        if last_refit is None or clock - last_refit >= timedelta(hours=1):
-            _refit_due(clock, loaded)
-            last_refit = clock
         pipeline.run_pass(clock, count=False)
+        _refit_due(clock, loaded)
         step = min(pass_minutes, int((end - clock).total_seconds() // 60) or 1)
         ticks += step
         progress(step)
@@ -234,41 +237,27 @@ def replay(
     return ticks
 
 
-def _refit_due(now: datetime, loaded: Preloaded) -> None:
-    from spikes.models import PipelineState
+def count_days(start: datetime, end: datetime, progress: Progress = lambda n: None) -> None:
+    """Count [start, end) with the live counting code, a day at a time, in one transaction."""
+    with transaction.atomic():
+        day = start
+        while day < end:
+            counting.count_range(day, min(day + timedelta(days=1), end))
+            progress(1)
+            day += timedelta(days=1)
 
-    state = PipelineState.load()
-    if (
-        state.global_baseline_updated_at is None
-        or state.global_baseline_updated_at <= now - pipeline.GLOBAL_REFIT_EVERY
-    ):
+
+def _refit_due(now: datetime, loaded: Preloaded) -> None:
+    if baselines.global_due(now):
         baselines.refit_global(now)
     loaded.gaps = np.array(baselines.gap_epochs(loaded.start, now))
-    pipeline.refit_baselines(pipeline.due_baselines(now), now, history=loaded)
-
-
-def spike_record(spike: Spike) -> dict[str, Any]:
-    def iso(value: datetime | None) -> str | None:
-        return value.isoformat().replace("+00:00", "Z") if value else None
-
-    return {
-        "service": spike.service.slug,
-        "region": spike.region or None,
-        "level": spike.level,
-        "started_at": iso(spike.started_at),
-        "detected_at": iso(spike.detected_at),
-        "peak_at": iso(spike.peak_at),
-        "ended_at": iso(spike.ended_at),
-        "peak_reports": spike.peak_reports,
-        "expected_reports": round(spike.expected_reports, 2),
-        "problems": spike.problems,
-        "regions": spike.regions,
-        "incident": spike.incident_id,
-        "related_to": spike.related_to_id,
-        "id": spike.pk,
-    }
+    # Counting ran up front, so every series is in the database from the start;
+    # live, a series appears with its first report, and is first fitted then.
+    due = [pk for pk in pipeline.due_baselines(now) if pk in loaded.first and loaded.first[pk] < now]
+    pipeline.refit_baselines(due, now, history=loaded)
 
 
 def export_spikes() -> list[dict[str, Any]]:
+    """Every spike found, in its one JSON form (Spike.as_json), as lab/evaluate.py reads it."""
     spikes = Spike.objects.select_related("service").order_by("detected_at", "pk")
-    return [spike_record(spike) for spike in spikes]
+    return [spike.as_json() for spike in spikes]

@@ -3,7 +3,9 @@
     python -m lab.evaluate --truth truth.json --spikes spikes.json \
         [--reports reports.csv --reference] [--json metrics.json]
 
-Pure Python (no Django). `--reference` also runs the plain rule (three times the
+Spikes are read in their one JSON form (spikes.models.Spike.as_json: what the
+partner API and the webhooks send, and what `manage.py backtest` and the harness
+write; region "" is all regions). Pure Python (no Django). `--reference` also runs the plain rule (three times the
 median of the same minute over the previous seven days, lab/reference_rule.py)
 on the reports and prints both side by side.
 
@@ -74,7 +76,7 @@ class _Spike:
     def __init__(self, raw: dict[str, Any]) -> None:
         self.raw = raw
         self.service = raw["service"]
-        self.region = raw.get("region")
+        self.region = raw.get("region") or None  # "" (Spike.as_json) or None: all regions
         self.detected = _t(raw.get("detected_at")) or _t(raw["started_at"])
         self.start = min(_t(raw.get("started_at")) or self.detected, self.detected)
         self.end = _t(raw.get("ended_at"))  # None: still open when the backtest stopped

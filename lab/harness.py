@@ -5,30 +5,26 @@
         --reports /tmp/sim/reports.csv --truth /tmp/sim/truth.json [--reference] \
         [--set target_ratio=4 --set warning_threshold=15] [--spikes-out spikes.json] [--details]
 
-What it does, mirroring spikes/counting.py, spikes/baselines.py and spikes/detecting.py:
+It computes what the database holds live, in numpy instead of SQL, and hands it to
+the detection policy the live pass runs (spikes/detection/policy.py: schedule,
+history, regional priors, readiness, intake gaps, decisions), so its figures are
+production's:
 
-* repeats: a reporter's report for a service within 15 minutes of their previous
-  report for that service is a repeat and does not count (the intake's rule);
+* repeats: reports.repeats, the intake's rule and window (REPORT_REPEAT_WINDOW_SECONDS);
 * per-minute distinct reporters (non-repeat reports) for every (service, all
-  regions) and every (service, region) series that has reports;
-* a minute in which no report at all arrived, across all services, is an intake
-  gap: NaN for every series;
-* baselines: ``fit_profile(last 28 days, 60 s buckets, floor 0.5/h, a regional
-  series in its country's time zone)`` re-fitted
-  every 24 hours (REFIT_EVERY) from the series' first report on (history starts at that first
-  report); a regional series gets its service's all-regions profile scaled by the
-  region's share of the service's reporters as a prior; a series is not ready
-  (NaN) while ``n_days + prior_days < 1``;
-* ``detector.step`` every minute with the default ``DetectorConfig(bucket_seconds=60)``
-  (or ``--set`` overrides); opened/resolved events become spikes in the format of
-  lab/evaluate.py with ``detected_at`` = the opening minute + 1 minute
-  (a minute can only be judged once it is over), problems and regions shares of the
-  reports from onset to the end (spikes/detecting.py update_breakdowns);
+  regions) and every (service, region) series that has reports; a series appears
+  with its first report;
+* intake gaps, baselines and decisions: the policy's `replay_gaps`, `replay_fits`
+  and `replay_decisions`, with the fits checked every minute (`--check-minutes`;
+  the full-pipeline backtest checks them after each pass, every 60 minutes);
+* decisions become spikes in the format of lab/evaluate.py, with the problems and
+  regions shares of the reports from onset to the end (spikes/detecting.py
+  update_breakdowns);
 * prints evaluate()'s table (and the reference rule beside it with --reference).
 
 Baselines are the slow part (~10 ms a fit); they are cached in ``--cache`` keyed by
-the reports file and the source of spikes/detection/baseline.py, so that tuning
-the detector re-runs only the (fast) stepping.  Series are spread over processes.
+the reports file and the source of the detection package, so that tuning the
+detector re-runs only the (fast) stepping. Series are spread over processes.
 """
 
 from __future__ import annotations
@@ -37,7 +33,6 @@ import argparse
 import csv
 import hashlib
 import json
-import math
 import multiprocessing as mp
 import os
 import sys
@@ -52,25 +47,26 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+# The repeat window is a setting (read, not configured: no database is involved).
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "outagewatch.settings")
 
 from lab.evaluate import _t, evaluate, markdown_table  # noqa: E402
 from lab.reference_rule import _codes, load_reports, reference_spikes  # noqa: E402
-from spikes.detection import (  # noqa: E402
-    Calibration,
-    DetectorConfig,
-    DetectorState,
-    country_zone,
-    fit_local_profile,
-    step,
+from outagewatch.times import iso_utc  # noqa: E402
+from reports.repeats import RepeatMarker, repeat_window  # noqa: E402
+from spikes import detection as _detection_package  # noqa: E402
+from spikes.detection import Calibration, DetectorConfig, Profile, country_zone  # noqa: E402
+from spikes.detection.policy import (  # noqa: E402
+    DEFAULT,
+    Checks,
+    Decision,
+    Fit,
+    Policy,
+    current_peak,
+    replay_decisions,
+    replay_fits,
+    replay_gaps,
 )
-from spikes.detection import baseline as _baseline_module  # noqa: E402
-
-BUCKET = 60
-REPEAT_SECONDS = 15 * 60  # reports/intake.py: REPORT_REPEAT_WINDOW_SECONDS
-HISTORY_MIN = 28 * 1440  # spikes/baselines.py HISTORY
-REFIT_MIN = 24 * 60  # spikes/baselines.py REFIT_EVERY
-FLOOR = 0.5 * BUCKET / 3600  # spikes/baselines.py FLOOR_PER_HOUR
-WARM_UP_DAYS = 1.0  # spikes/baselines.py WARM_UP_DAYS
 
 
 @dataclass
@@ -91,9 +87,20 @@ class Data:
     counts: np.ndarray  # (series, minutes) float, NaN in intake gaps
     reports: np.ndarray  # (series, minutes) float32, every report (repeats included)
     first: np.ndarray  # first minute with a report, per series
+    gaps: np.ndarray  # per minute: an intake gap
 
 
-def load(path: Path, start: float, minutes: int) -> Data:
+def mark_repeats(service: np.ndarray, reporter: np.ndarray, seconds: np.ndarray) -> np.ndarray:
+    """Each report: a repeat (reports.repeats) or not, going through them in time order."""
+    marker = RepeatMarker(repeat_window().total_seconds())
+    order = np.argsort(seconds, kind="stable")
+    keys = (service.astype(np.int64) * (int(reporter.max(initial=0)) + 1) + reporter)[order]
+    repeat = np.zeros(len(seconds), dtype=bool)
+    repeat[order] = [marker.mark(k, t) for k, t in zip(keys.tolist(), seconds[order].tolist())]
+    return repeat
+
+
+def load(path: Path, start: float, minutes: int, policy: Policy, checks: Checks) -> Data:
     with open(path, newline="") as fh:
         reader = csv.reader(fh)
         header = next(reader)
@@ -107,16 +114,7 @@ def load(path: Path, start: float, minutes: int) -> Data:
     region, regions = _codes(cols["region"])
     problem, problems = _codes(cols["problem"])
     reporter, _ = _codes(cols["reporter"])
-    t = minute * 60 + second
-
-    # Repeats: sort by (service, reporter, time); a report within 15 min of the
-    # same reporter's previous report for the service is a repeat.
-    order = np.lexsort((t, reporter, service))
-    same = np.zeros(len(t), dtype=bool)
-    s_o, r_o, t_o = service[order], reporter[order], t[order]
-    same[1:] = (s_o[1:] == s_o[:-1]) & (r_o[1:] == r_o[:-1]) & (t_o[1:] - t_o[:-1] < REPEAT_SECONDS)
-    repeat = np.empty(len(t), dtype=bool)
-    repeat[order] = same
+    repeat = mark_repeats(service, reporter, minute * 60 + second)
 
     S, R = len(services), len(regions)
     ok = (minute >= 0) & (minute < minutes)
@@ -138,8 +136,10 @@ def load(path: Path, start: float, minutes: int) -> Data:
         reports += np.bincount(sid[ok] * minutes + minute[ok], minlength=n_series * minutes).reshape(
             n_series, minutes
         )
-    any_report = np.bincount(minute[ok], minlength=minutes) > 0
-    counts[:, ~any_report] = np.nan
+    # A minute with any report at all (repeats included) proves the intake was up.
+    heard = np.bincount(minute[ok], minlength=minutes) > 0
+    gaps = replay_gaps(policy, counts[:S].sum(axis=0), heard, start, checks)
+    counts[:, gaps] = np.nan
     first = np.full(n_series, minutes, dtype=np.int64)
     for sid in (sid_all, sid_reg):
         np.minimum.at(first, sid[ok], minute[ok])
@@ -159,6 +159,7 @@ def load(path: Path, start: float, minutes: int) -> Data:
         counts,
         reports,
         first,
+        gaps,
     )
 
 
@@ -167,147 +168,123 @@ def load(path: Path, start: float, minutes: int) -> Data:
 _G: dict[str, Any] = {}  # per-process globals (fork)
 
 
-def _fit_schedule(first: int, minutes: int) -> list[int]:
-    # The live pass fits a new series at once, then every REFIT_EVERY.
-    return list(range(first + 1, minutes, REFIT_MIN))
-
-
-def _fit_series(sid: int, parent_fits: dict[int, Any] | None) -> tuple[np.ndarray, list, list]:
-    """Expected count per minute of one series (NaN where not ready), and the
-    calibrations as (first minute, calibration dict)."""
+def _fit_series(sid: int) -> tuple[int, list[Fit]]:
+    """Every fit the live pass makes of one series (a region's with its prior)."""
     d: Data = _G["data"]
-    v = d.counts[sid]
-    exp = np.full(d.minutes, np.nan, dtype=np.float32)
-    alp: list = []
-    fits = []
-    sched = _fit_schedule(int(d.first[sid]), d.minutes)
-    for k, now in enumerate(sched):
-        lo = max(int(d.first[sid]), now - HISTORY_MIN)
-        prior, prior_days = None, 0.0
-        if parent_fits is not None:
-            parent = _latest(parent_fits, now)
-            if parent is not None:
-                pv = d.counts[int(d.series_service[sid]), lo:now]
-                svc = float(np.nansum(pv))
-                if svc > 0:
-                    prior = parent.scaled(float(np.nansum(v[lo:now])) / svc)
-                    prior_days = parent.n_days
-        region = int(d.series_region[sid])
-        zone = country_zone(d.regions[region]) if region >= 0 and not _G.get("utc") else ""
-        profile = fit_local_profile(v[lo:now], d.start + lo * 60.0, BUCKET, zone, prior=prior, floor=FLOOR)
-        if prior is not None:
-            profile.extra["prior_days"] = prior_days
-        fits.append((now, profile))
-        hi = sched[k + 1] if k + 1 < len(sched) else d.minutes
-        if profile.n_days + profile.extra.get("prior_days", 0.0) >= WARM_UP_DAYS:
-            grid = d.start + 60.0 * np.arange(now, hi)
-            exp[now:hi] = profile.expected_many(grid)
-            cal = profile.calibration or Calibration.model(BUCKET, profile.alpha)
-            alp.append((now, cal.to_dict()))
-    return exp, alp, fits
+    region = int(d.series_region[sid])
+    parent = None
+    if region >= 0:
+        service = int(d.series_service[sid])
+        parent = (_G["fits"][service], d.counts[service])
+    zone = country_zone(d.regions[region]) if region >= 0 and not _G["utc"] else ""
+    first = d.start + 60.0 * int(d.first[sid])
+    return sid, replay_fits(
+        _G["policy"], d.counts[sid], d.start, first, _G["checks"], zone=zone, parent=parent
+    )
 
 
-def _latest(fits: dict[int, Any] | list, now: int):
-    best = None
-    for t, p in fits:
-        if t <= now:
-            best = p
-        else:
-            break
-    return best
+def _map(function, items, procs: int, chunksize: int = 1):
+    if procs <= 1:
+        return map(function, items)
+    pool = mp.get_context("fork").Pool(procs)
+    _G.setdefault("pools", []).append(pool)
+    return pool.imap_unordered(function, items, chunksize=chunksize)
 
 
-def _fit_parent(sid: int):
-    exp, alp, fits = _fit_series(sid, None)
-    return sid, exp, alp, fits
+def _close_pools() -> None:
+    for pool in _G.pop("pools", []):
+        pool.close()
+        pool.join()
 
 
-def _fit_child(sid: int):
-    d: Data = _G["data"]
-    parent = _G["parent_fits"].get(int(d.series_service[sid]), [])
-    exp, alp, _ = _fit_series(sid, parent)
-    return sid, exp, alp
-
-
-def baselines(d: Data, procs: int, cache: Path | None, key: str) -> tuple[np.ndarray, np.ndarray]:
-    path = cache / f"baseline-{key}.npz" if cache else None
+def baselines(d: Data, policy: Policy, checks: Checks, procs: int, cache: Path | None, key: str, utc: bool):
+    """Every series' fits, by series: all-regions first (regional priors are made from them)."""
+    path = cache / f"fits-{key}.npz" if cache else None
     if path and path.exists():
-        z = np.load(path)
-        return z["expected"], json.loads(path.with_suffix(".json").read_text())
-    _G["data"] = d
-    n = len(d.counts)
+        return _read_fits(path)
+    _G.update(data=d, policy=policy, checks=checks, utc=utc, fits={})
     S = len(d.services)
-    expected = np.full((n, d.minutes), np.nan, dtype=np.float32)
-    alpha: list = [None] * n
-    with mp.get_context("fork").Pool(procs) as pool:
-        parent_fits = {}
-        for sid, e, a, fits in pool.imap_unordered(_fit_parent, range(S)):
-            expected[sid], alpha[sid] = e, a
-            parent_fits[sid] = fits
-    _G["parent_fits"] = parent_fits
-    with mp.get_context("fork").Pool(procs) as pool:
-        for sid, e, a in pool.imap_unordered(_fit_child, range(S, n), chunksize=4):
-            expected[sid], alpha[sid] = e, a
+    _G["fits"].update(_map(_fit_series, range(S), procs))
+    _G["fits"].update(_map(_fit_series, range(S, len(d.counts)), procs, chunksize=4))
+    _close_pools()
+    fits = _G.pop("fits")
     if path:
         path.parent.mkdir(parents=True, exist_ok=True)
-        np.savez(path, expected=expected)
-        path.with_suffix(".json").write_text(json.dumps(alpha))
-    return expected, alpha
+        _write_fits(path, fits)
+    return fits
+
+
+_FIELDS = ("bucket_seconds", "slot_seconds", "utc_offset_hours", "alpha", "n_days", "floor")
+
+
+def _write_fits(path: Path, fits: dict[int, list[Fit]]) -> None:
+    rows = [(sid, f) for sid, series_fits in sorted(fits.items()) for f in series_fits]
+    np.savez(
+        path,
+        sid=np.array([sid for sid, _ in rows], dtype=np.int64),
+        at=np.array([f.at for _, f in rows]),
+        mean=np.array([f.profile.mean for _, f in rows]),
+        zone=np.array([f.profile.zone for _, f in rows], dtype=str),
+        prior_days=np.array([f.profile.extra.get("prior_days", np.nan) for _, f in rows]),
+        calibration=np.array(
+            [json.dumps(f.profile.calibration.to_dict()) if f.profile.calibration else "" for _, f in rows],
+            dtype=str,
+        ),
+        **{name: np.array([getattr(f.profile, name) for _, f in rows]) for name in _FIELDS},
+    )
+
+
+def _read_fits(path: Path) -> dict[int, list[Fit]]:
+    z = np.load(path, allow_pickle=False)
+    fits: dict[int, list[Fit]] = {}
+    for i, sid in enumerate(z["sid"].tolist()):
+        extra = {} if np.isnan(z["prior_days"][i]) else {"prior_days": float(z["prior_days"][i])}
+        profile = Profile(
+            int(z["bucket_seconds"][i]),
+            int(z["slot_seconds"][i]),
+            float(z["utc_offset_hours"][i]),
+            z["mean"][i],
+            float(z["alpha"][i]),
+            float(z["n_days"][i]),
+            float(z["floor"][i]),
+            extra,
+            str(z["zone"][i]),
+            Calibration.from_dict(json.loads(z["calibration"][i])) if z["calibration"][i] else None,
+        )
+        fits.setdefault(sid, []).append(Fit(float(z["at"][i]), profile))
+    return fits
 
 
 # ---------------------------------------------------------------- detection
 
 
-def _detect(sid: int) -> list[dict[str, Any]]:
-    d: Data = _G["data"]
-    cfg: DetectorConfig = _G["config"]
-    exp = _G["expected"][sid].astype(float).tolist()
-    segments = [(int(m), Calibration.from_dict(c)) for m, c in _G["alpha"][sid]]
-    cal: Calibration | float = 0.0
-    obs = d.counts[sid].tolist()
-    rep = d.reports[sid].tolist()
-    t0 = d.start
-    state = DetectorState()
+def spikes_of(sid: int, decisions: list[Decision], state) -> list[dict[str, Any]]:
+    """A series' decisions as spikes, as spikes.detecting stores them."""
     spikes: list[dict[str, Any]] = []
     cur: dict[str, Any] | None = None
-    nan = math.nan
-    k = 0
-    for i in range(int(d.first[sid]), d.minutes):
-        while k < len(segments) and segments[k][0] <= i:
-            cal = segments[k][1]
-            k += 1
-        mu = exp[i]
-        x = obs[i] if mu == mu else nan
-        state, events = step(cfg, state, x, mu if mu == mu else 0.0, cal, t0 + 60.0 * i, rep[i])
-        for e in events:
-            if e.kind == "opened":
-                cur = {
-                    "sid": sid,
-                    "level": e.level,
-                    "onset": (e.onset or e.time).timestamp(),
-                    "detected": e.time.timestamp() + 60.0,
-                    "end": None,
-                    "peak_at": e.peak_time.timestamp() if e.peak_time else e.time.timestamp(),
-                    "peak_reports": e.peak_observed,
-                    "expected_reports": e.peak_expected,
-                }
-                spikes.append(cur)
-            elif cur is not None and e.kind == "level_changed":
-                cur["level"] = e.level
-            elif cur is not None and e.kind == "resolved":
-                cur["end"] = (e.end or e.time).timestamp()
-                if e.peak_time:
-                    cur["peak_at"] = e.peak_time.timestamp()
-                cur["peak_reports"], cur["expected_reports"] = e.peak_observed, e.peak_expected
-                cur = None
-    if cur is not None and state.peak_time is not None:
-        cur["peak_at"], cur["peak_reports"] = state.peak_time, state.peak_observed
-        cur["expected_reports"] = state.peak_expected
+    for d in decisions:
+        if d.kind == "opened" or cur is None:
+            cur = {"sid": sid, "level": d.level, "started_at": d.started_at, "detected_at": d.decided_at}
+            cur.update(ended_at=None, peak_at=d.peak_at, peak_reports=d.peak_reports)
+            cur["expected_reports"] = d.expected_reports
+            spikes.append(cur)
+        elif d.kind == "level_changed":
+            cur["level"] = d.level
+        elif d.kind == "resolved":
+            cur.update(ended_at=d.ended_at, peak_at=d.peak_at, peak_reports=d.peak_reports)
+            cur["expected_reports"] = d.expected_reports
+            cur = None
+    peak = current_peak(state)
+    if cur is not None and peak is not None:
+        cur["peak_at"], cur["peak_reports"], cur["expected_reports"] = peak
     return spikes
 
 
-def _iso(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+def _detect(sid: int) -> list[dict[str, Any]]:
+    d: Data = _G["data"]
+    fits = _G["fits"].get(sid, [])
+    decisions, state = replay_decisions(_G["policy"], d.counts[sid], d.start, fits, d.reports[sid])
+    return spikes_of(sid, decisions, state)
 
 
 def _breakdowns(d: Data, raw: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -323,8 +300,8 @@ def _breakdowns(d: Data, raw: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for sp in raw:
         sid = sp["sid"]
         svc, reg = int(d.series_service[sid]), int(d.series_region[sid])
-        m0 = int((sp["onset"] - d.start) // 60)
-        m1 = int((sp["end"] - d.start) // 60) if sp["end"] is not None else d.minutes
+        m0 = int((sp["started_at"].timestamp() - d.start) // 60)
+        m1 = int((sp["ended_at"].timestamp() - d.start) // 60) if sp["ended_at"] is not None else d.minutes
         m1 = max(m1, m0 + 1)
         if reg < 0:
             base, order, keys = svc * d.minutes, o_all, k_all
@@ -340,15 +317,24 @@ def _breakdowns(d: Data, raw: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
         out.append(
             {
+                # Spike.as_json's shape (spikes/models.py): what `manage.py backtest` writes.
+                "id": None,
                 "service": d.services[svc],
-                "region": None if reg < 0 else d.regions[reg],
+                "service_name": d.services[svc],
+                "region": "" if reg < 0 else d.regions[reg],
                 "level": sp["level"],
-                "started_at": _iso(sp["onset"]),
-                "detected_at": _iso(sp["detected"]),
-                "peak_at": _iso(sp["peak_at"]),
-                "ended_at": _iso(sp["end"]) if sp["end"] is not None else None,
-                "peak_reports": int(round(sp["peak_reports"])),
+                "verdict": "suspected",
+                "confirmed_by": None,
+                "dismissed_reason": None,
+                "verdict_note": "",
+                "verdict_url": None,
+                "verdict_at": None,
+                "started_at": iso_utc(sp["started_at"]),
+                "detected_at": iso_utc(sp["detected_at"]),
+                "peak_at": iso_utc(sp["peak_at"]),
+                "peak_reports": int(sp["peak_reports"]),
                 "expected_reports": float(sp["expected_reports"]),
+                "ended_at": iso_utc(sp["ended_at"]),
                 "problems": shares(d.problem[rows], d.problems),
                 "regions": shares(d.region[rows], d.regions),
                 "incident": None,
@@ -358,12 +344,11 @@ def _breakdowns(d: Data, raw: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def detect_all(d: Data, expected, alpha, config: DetectorConfig, procs: int) -> list[dict[str, Any]]:
-    _G.update(data=d, expected=expected, alpha=alpha, config=config)
-    n = len(d.counts)
-    # Longest-first-ish ordering does not matter much; chunks keep IPC small.
-    with mp.get_context("fork").Pool(procs) as pool:
-        raw = [sp for part in pool.imap(_detect, range(n), chunksize=8) for sp in part]
+def detect_all(d: Data, fits: dict[int, list[Fit]], policy: Policy, procs: int) -> list[dict[str, Any]]:
+    _G.update(data=d, fits=fits, policy=policy)
+    raw = [sp for part in _map(_detect, range(len(d.counts)), procs, chunksize=8) for sp in part]
+    _close_pools()
+    raw.sort(key=lambda sp: (sp["detected_at"], sp["sid"]))
     return _breakdowns(d, raw)
 
 
@@ -396,36 +381,45 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="fit regional baselines in UTC, not in the country's time zone (for comparison)",
     )
+    ap.add_argument(
+        "--refit-hours",
+        type=float,
+        default=DEFAULT.refit_every_seconds / 3600,
+        help="refit interval to try instead of the policy's (default %(default)s)",
+    )
+    ap.add_argument(
+        "--check-minutes",
+        type=int,
+        default=1,
+        help="minutes between refit checks (default %(default)s; the full-pipeline backtest: 60)",
+    )
     args = ap.parse_args(argv)
 
     truth = json.loads(args.truth.read_text())
     start = _t(truth["start"])
     minutes = int((_t(truth["end"]) - start) // 60)
+    detector = replace(DEFAULT.detector, **parse_set(args.set))
+    policy = replace(DEFAULT, refit_every_seconds=args.refit_hours * 3600, detector=detector)
+    # Live, a pass at minute m's end detects m and a refit checked then serves m + 1 on.
+    checks = Checks(origin=start + 60, every=60 * args.check_minutes, end=start + 60 * minutes)
     t_load = time.perf_counter()
-    d = load(args.reports, start, minutes)
+    d = load(args.reports, start, minutes, policy, checks)
     t_fit = time.perf_counter()
     st = args.reports.stat()
-    # The baseline code, its dispersion and time zones, and this file's fitting loop.
-    src = b"".join(
-        Path(f).read_bytes()
-        for f in (
-            _baseline_module.__file__,
-            Path(_baseline_module.__file__).with_name("dispersion.py"),
-            Path(_baseline_module.__file__).with_name("calibration.py"),
-            Path(_baseline_module.__file__).with_name("zones.py"),
-            __file__,
-        )
-    )
+    # Fits depend on the data, the policy's baseline rules, the schedule and the code
+    # of the detection package (the detector's own thresholds aside) and of this file.
+    package = Path(_detection_package.__file__).parent
+    sources = sorted(p for p in package.glob("*.py") if p.name != "detector.py")
+    src = b"".join(p.read_bytes() for p in [*sources, Path(__file__), ROOT / "reports" / "repeats.py"])
+    rules = replace(policy, detector=DetectorConfig())
     key = hashlib.sha1(
-        f"{args.reports.resolve()}|{st.st_size}|{st.st_mtime_ns}|{REFIT_MIN}|{HISTORY_MIN}|{FLOOR}".encode()
+        f"{args.reports.resolve()}|{st.st_size}|{st.st_mtime_ns}|{rules}|{checks}|{args.utc_baselines}".encode()
         + src
     ).hexdigest()[:16]
-    _G["utc"] = args.utc_baselines
-    key += "-utc" if args.utc_baselines else ""
-    expected, alpha = baselines(d, args.procs, None if args.no_cache else args.cache, key)
+    cache = None if args.no_cache else args.cache
+    fits = baselines(d, policy, checks, args.procs, cache, key, args.utc_baselines)
     t_det = time.perf_counter()
-    config = replace(DetectorConfig(bucket_seconds=BUCKET), **parse_set(args.set))
-    spikes = detect_all(d, expected, alpha, config, args.procs)
+    spikes = detect_all(d, fits, policy, args.procs)
     t_end = time.perf_counter()
     results = {"detector": evaluate(truth, spikes)}
     if args.reference:
@@ -468,7 +462,7 @@ def _print_false_alarms(truth: dict[str, Any], spikes: list[dict[str, Any]]) -> 
             continue
         hit = any(
             ev["service"] == sp["service"]
-            and (ev.get("region") is None or sp["region"] in (None, ev.get("region")))
+            and (ev.get("region") is None or sp["region"] in ("", ev.get("region")))
             and a <= _t(ev["ended_at"]) + 1800
             and _t(ev["started_at"]) <= b
             for ev in events

@@ -171,7 +171,7 @@ def reference_spikes(
         out.append(
             {
                 "service": reports.services[int(series_service[s])],
-                "region": None if reg < 0 else reports.regions[reg],
+                "region": "" if reg < 0 else reports.regions[reg],
                 "level": "warning",
                 "started_at": started[i],
                 "detected_at": detected[i],

@@ -332,9 +332,10 @@ class Simulation:
             * growth[:, None, :]
         )
 
-    def chunks(self, minutes_per_chunk: int = 1440) -> Iterator[ReportChunk]:
-        """Report rows in time order, one block of `minutes_per_chunk` at a time."""
-        for index, m0 in enumerate(range(0, self.minutes, minutes_per_chunk)):
+    def chunks(self, minutes_per_chunk: int = 1440, first_minute: int = 0) -> Iterator[ReportChunk]:
+        """Report rows in time order, one block of `minutes_per_chunk` at a time,
+        from `first_minute` (since the start) on."""
+        for index, m0 in enumerate(range(first_minute, self.minutes, minutes_per_chunk)):
             yield self._chunk(index, m0, min(m0 + minutes_per_chunk, self.minutes))
 
     def __iter__(self) -> Iterator[tuple[str, str, str, str, str]]:

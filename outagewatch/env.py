@@ -10,6 +10,7 @@ from __future__ import annotations
 import ipaddress
 import os
 from collections.abc import Mapping
+from email.utils import parseaddr
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -144,3 +145,17 @@ def env_choice(
         if value.lower() == choice.lower():
             return choice
     raise ImproperlyConfiguredEnv(f"{name}={value!r}: choose one of {', '.join(choices)}.")
+
+
+def env_email(name: str, default: str, environ: Mapping[str, str] | None = None) -> str:
+    """A mail address, bare or with a display name: alerts@example.org or
+    "outagewatch <alerts@example.org>"."""
+    value = env_str(name, default, environ)
+    _, address = parseaddr(value)
+    local, at, domain = address.rpartition("@")
+    if not (local and at and "." in domain.strip(".")) or any(c.isspace() for c in address):
+        raise ImproperlyConfiguredEnv(
+            f"{name}={value!r} is not a mail address: write it as name@example.org or "
+            "'Display Name <name@example.org>'."
+        )
+    return value

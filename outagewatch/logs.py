@@ -80,8 +80,13 @@ def logging_config(level: str, fmt: str) -> dict:
             }
         },
         "root": {"handlers": ["stdout"], "level": level},
-        # Our request lines replace Django's own warnings ("Not Found: /x" for each 404).
-        "loggers": {"django.request": {"level": max(logging.ERROR, logging.getLevelName(level))}},
+        "loggers": {
+            # Our request lines replace Django's own warnings ("Not Found: /x" for each 404).
+            "django.request": {"level": max(logging.ERROR, logging.getLevelName(level))},
+            # runserver's line per request goes the same way as everything else (Django
+            # sends it to stderr in a format of its own, whatever LOG_LEVEL says).
+            "django.server": {"level": level, "propagate": True},
+        },
     }
 
 

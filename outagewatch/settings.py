@@ -9,6 +9,9 @@ PostgreSQL and Redis (broker, cache and rate limits).
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import secrets
 from pathlib import Path
 
@@ -18,6 +21,7 @@ from celery.schedules import crontab
 from outagewatch.env import (
     env_bool,
     env_choice,
+    env_email,
     env_int,
     env_list,
     env_networks,
@@ -76,6 +80,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "outagewatch.logs.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Compressed pages (HTML, CSV, Atom); why BREACH is no risk: pages/middleware.py.
+    "pages.middleware.CompressedPagesMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -146,7 +152,19 @@ if REDIS_URL:
         }
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # The embedded default runs the web server and the Celery worker as separate
+    # processes, and the site's breakdowns (pages.status) are computed by the worker
+    # for the web to read: a per-process memory cache never showed the web a refresh.
+    # A file cache under DATA_DIR is shared by every process and needs no set-up step.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(DATA_DIR / "cache"),
+            # Django culls a third of the entries past 300: the catalog's breakdowns
+            # alone are ~175 services x 4 kinds.
+            "OPTIONS": {"MAX_ENTRIES": 20_000},
+        }
+    }
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -196,7 +214,9 @@ REPORT_MAX_BODY_BYTES = env_int("REPORT_MAX_BODY_BYTES", 4096, minimum=512)
 CATALOG_CACHE_SECONDS = env_int("CATALOG_CACHE_SECONDS", 30, minimum=0)
 
 # --- Celery --------------------------------------------------------------------
-CELERY_BROKER_URL = REDIS_URL or "filesystem://"
+# The filesystem transport ignores the host; naming one spares a warning in the log
+# every time a task is sent ("No hostname was supplied").
+CELERY_BROKER_URL = REDIS_URL or "filesystem://localhost//"
 CELERY_BROKER_TRANSPORT_OPTIONS = (
     {}
     if REDIS_URL
@@ -225,6 +245,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     "purge-fingerprint-keys": {"task": "reports.tasks.purge_fingerprint_keys", "schedule": 3600.0},
     # Every minute: count the new reports and run the detector over every series.
     "detection-pass": {"task": "spikes.tasks.detection_pass", "schedule": 60.0, "options": {"expires": 55}},
+    # Every 10 minutes: refit the baselines that are due; each is refitted every 6
+    # hours (the detection policy, spikes/detection/policy.py), so at most 10 minutes late.
     "refresh-baselines": {"task": "spikes.tasks.refresh_baselines", "schedule": 600.0},
 }
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
@@ -260,7 +282,9 @@ X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 # Who may put an @embeddable view (the status widget) in an iframe; every other page
 # refuses to be framed.
-EMBED_FRAME_ANCESTORS = env_list("EMBED_FRAME_ANCESTORS", ["https:"])
+# Default: any site, over http as well as https (a blog on plain http may embed
+# the widget); an operator can name sites instead ("https://news.example").
+EMBED_FRAME_ANCESTORS = env_list("EMBED_FRAME_ANCESTORS", ["*"])
 # 1 sends the policy as Content-Security-Policy-Report-Only (to try a change safely).
 CSP_REPORT_ONLY = env_bool("CSP_REPORT_ONLY", False)
 # The admin's URL prefix: somewhere other than /admin/ keeps most scanners away. The
@@ -328,20 +352,54 @@ CELERY_BEAT_SCHEDULE["webhook-outbox"] = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "outagewatch partner API",
-    "DESCRIPTION": "Services, their time series, spikes (suspected outages) and incidents. See docs/partner-api.md.",
+    "DESCRIPTION": "Services, their time series, spikes (suspected outages) and incidents. Keys, limits, "
+    "quotas and webhooks: [the partner API guide](/developers/); how outages are detected: "
+    "[methodology](/methodology/).",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"LevelEnum": "spikes.models.Level"},
+    "ENUM_NAME_OVERRIDES": {
+        "LevelEnum": "spikes.models.Level",
+        "DismissReasonEnum": "spikes.models.DismissReason",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         # The report POST is a plain Django view (the intake's hot path).
         "reports.api.schema.describe_report_intake",
         "partners.api.schema.empty_query_parameters_are_absent",
     ],
+}
+
+# --- Providers' status pages (statuspages/, docs/confirmation.md) -------------------
+INSTALLED_APPS += ["statuspages"]
+# Connect and read timeouts of one status-page fetch, and the whole exchange's limit.
+# A page that never answers holds a fetch thread this long: with 200 of 2,000 pages
+# hanging, a round took 21 s at 5/15 s and 64 threads, 71 s at 10/20 s and 32
+# (benchmarks/statuspages_poll.py, docs/confirmation.md).
+STATUSPAGE_CONNECT_TIMEOUT = env_int("STATUSPAGE_CONNECT_TIMEOUT", 5, minimum=1, maximum=60)
+STATUSPAGE_READ_TIMEOUT = env_int("STATUSPAGE_READ_TIMEOUT", 5, minimum=1, maximum=120)
+STATUSPAGE_TOTAL_TIMEOUT = env_int("STATUSPAGE_TOTAL_TIMEOUT", 15, minimum=2, maximum=300)
+# The largest answer read: a big Statuspage summary.json is ~100 kB.
+STATUSPAGE_MAX_BYTES = env_int("STATUSPAGE_MAX_BYTES", 2_000_000, minimum=10_000, maximum=50_000_000)
+# Fetches of one round run side by side in this many threads of one worker.
+STATUSPAGE_FETCH_THREADS = env_int("STATUSPAGE_FETCH_THREADS", 64, minimum=1, maximum=256)
+# Sources one round claims at most (the rest wait for the next round).
+STATUSPAGE_ROUND_LIMIT = env_int("STATUSPAGE_ROUND_LIMIT", 5000, minimum=1)
+# Status pages on private or local addresses are refused; these networks are let
+# through (a closed deployment's own status server, the tests' server on 127.0.0.1).
+STATUSPAGE_ALLOWED_NETWORKS = env_networks("STATUSPAGE_ALLOWED_NETWORKS", [])
+CELERY_BEAT_SCHEDULE["poll-status-sources"] = {
+    "task": "statuspages.tasks.poll_due_sources",
+    "schedule": 30.0,
+    "options": {"expires": 25},
+}
+CELERY_BEAT_SCHEDULE["match-provider-incidents"] = {
+    "task": "statuspages.tasks.match_spikes",
+    "schedule": 60.0,
+    "options": {"expires": 55},
 }
 
 # --- Report intake: the Redis stream fast path (reports.stream, docs/intake-load.md) ---
@@ -370,4 +428,101 @@ CELERY_BEAT_SCHEDULE["move-reports"] = {
     "task": "reports.tasks.move_reports",
     "schedule": 30.0,
     "options": {"expires": 25},
+}
+
+# --- Alerts: following services by email and push, newsroom channels (docs/alerts.md) ---
+INSTALLED_APPS += ["alerts"]
+# The alert-channel test's "status" is not a spike's (which keeps its schema name).
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
+    {"AlertDeliveryStatusEnum": "alerts.models.NotificationStatus", "StatusEnum": "spikes.models.Status"}
+)
+# The site's public address, for links in mails and push messages (List-Unsubscribe
+# must be https in production); default: https://<first ALLOWED_HOSTS> with HTTPS=1.
+SITE_URL = env_url(
+    "SITE_URL",
+    f"https://{ALLOWED_HOSTS[0]}" if HTTPS else "http://127.0.0.1:8000",
+    schemes=("http", "https"),
+).rstrip("/")
+# Mail goes out by SMTP once EMAIL_HOST is set; until then it is printed on the
+# console (so `dev.py run` shows every mail in its output).
+EMAIL_HOST = env_str("EMAIL_HOST")
+EMAIL_BACKEND = {
+    "smtp": "django.core.mail.backends.smtp.EmailBackend",
+    "console": "django.core.mail.backends.console.EmailBackend",
+}[env_choice("EMAIL_BACKEND", "smtp" if EMAIL_HOST else "console", ("smtp", "console"))]
+EMAIL_PORT = env_int("EMAIL_PORT", 587, minimum=1, maximum=65535)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+# starttls (port 587), tls (implicit TLS, port 465) or none (a relay on localhost).
+EMAIL_SECURITY = env_choice("EMAIL_SECURITY", "starttls", ("starttls", "tls", "none"))
+EMAIL_USE_TLS = EMAIL_SECURITY == "starttls"
+EMAIL_USE_SSL = EMAIL_SECURITY == "tls"
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT_SECONDS", 20, minimum=1, maximum=300)
+DEFAULT_FROM_EMAIL = env_email("DEFAULT_FROM_EMAIL", "outagewatch <alerts@outagewatch.invalid>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Mails handed to the SMTP server, all workers together: COUNT/PERIOD.
+ALERTS_EMAIL_RATE = env_rate("ALERTS_EMAIL_RATE", "100/s")
+# Messages per Celery task of the fan-out (one SMTP connection each).
+ALERTS_BATCH_SIZE = env_int("ALERTS_BATCH_SIZE", 500, minimum=10, maximum=5000)
+# A subscriber hears of at most this many new outages an hour (a flapping series
+# opens a new spike each time), and gets at most this many messages a day.
+ALERTS_HOURLY_LIMIT = env_int("ALERTS_HOURLY_LIMIT", 3, minimum=1)
+ALERTS_DAILY_LIMIT = env_int("ALERTS_DAILY_LIMIT", 20, minimum=1)
+# How long a confirmation link works; how long the manage link of a mail works
+# (unsubscribe links never expire).
+ALERTS_CONFIRM_HOURS = env_int("ALERTS_CONFIRM_HOURS", 48, minimum=1, maximum=24 * 14)
+ALERTS_MANAGE_LINK_DAYS = env_int("ALERTS_MANAGE_LINK_DAYS", 90, minimum=1)
+# Confirmation and manage-link mails per address and per client address (hashed).
+ALERTS_MAIL_RATE_PER_ADDRESS = env_rate("ALERTS_MAIL_RATE_PER_ADDRESS", "3/h")
+ALERTS_MAIL_RATE_PER_CLIENT = env_rate("ALERTS_MAIL_RATE_PER_CLIENT", "10/h")
+# Browser-notification follows and unfollows per client address.
+ALERTS_PUSH_RATE_PER_CLIENT = env_rate("ALERTS_PUSH_RATE_PER_CLIENT", "60/h")
+# An unsubscribed (or refused) address is deleted this many days later.
+ALERTS_RETENTION_DAYS = env_int("ALERTS_RETENTION_DAYS", 30, minimum=1)
+# A message claimed by a worker that died is sent again after this long: longer
+# than a send task may run (its time limit is 240 s).
+ALERTS_CLAIM_LEASE_SECONDS = env_int("ALERTS_CLAIM_LEASE_SECONDS", 300, minimum=30)
+# Push services keep an undelivered alert this long (an old alert is no news).
+ALERTS_PUSH_TTL_SECONDS = env_int("ALERTS_PUSH_TTL_SECONDS", 6 * 3600, minimum=60)
+# Seconds a push service or a newsroom channel has to answer.
+ALERTS_HTTP_TIMEOUT_SECONDS = env_int("ALERTS_HTTP_TIMEOUT_SECONDS", 10, minimum=1, maximum=60)
+# 1 lets push endpoints and channel URLs point at private or local addresses (a
+# closed deployment, the tests); otherwise they are refused.
+ALERTS_ALLOW_PRIVATE_URLS = env_bool("ALERTS_ALLOW_PRIVATE_URLS", False)
+
+
+# The order of the P-256 curve: a VAPID private key is a number below it.
+_P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+
+
+def _vapid_private_key() -> str:
+    """ALERTS_VAPID_PRIVATE_KEY (base64url, the raw 32 bytes), else one derived from
+    SECRET_KEY: every container of a deployment then signs with the same key, and
+    browser notifications work without configuration. Browsers' subscriptions are
+    bound to it: a new SECRET_KEY (without this set) voids them (docs/alerts.md)."""
+    configured = env_str("ALERTS_VAPID_PRIVATE_KEY")
+    if configured:
+        return configured
+    digest = hmac.new(SECRET_KEY.encode(), b"outagewatch alerts VAPID key", hashlib.sha256).digest()
+    number = int.from_bytes(digest, "big") % (_P256_ORDER - 1) + 1
+    return base64.urlsafe_b64encode(number.to_bytes(32, "big")).rstrip(b"=").decode()
+
+
+ALERTS_VAPID_PRIVATE_KEY = _vapid_private_key()
+# Who push services contact about our messages: mailto: or https: (RFC 8292).
+ALERTS_VAPID_SUBJECT = env_str("ALERTS_VAPID_SUBJECT", "mailto:alerts@outagewatch.invalid")
+CELERY_BEAT_SCHEDULE["alerts-outbox"] = {
+    "task": "alerts.tasks.collect_alert_events",
+    "schedule": 30.0,
+    "options": {"expires": 25},
+}
+# Sends again what a dead worker left claimed, and what was never handed to a task.
+CELERY_BEAT_SCHEDULE["alerts-sweep"] = {
+    "task": "alerts.tasks.sweep_unsent",
+    "schedule": 60.0,
+    "options": {"expires": 55},
+}
+CELERY_BEAT_SCHEDULE["alerts-retention"] = {
+    "task": "alerts.tasks.purge_alert_data",
+    "schedule": crontab(hour=3, minute=47),
 }

@@ -1,18 +1,35 @@
 """The outage archive's filters (django-filter): each bad value is a form error
-the page shows with a 400, never a 500."""
+the page shows with a 400, never a 500. The archive lists outages (spikes that
+head one, see spikes.incidents.join_outage): a region or level filter matches an
+outage when any of its spikes matches."""
 
 from __future__ import annotations
 
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 
+from pages.editions import in_country
 from reports.models import Region, Service, ServiceGroup
-from spikes.models import ALL_REGIONS, Level, Spike, Status
+from spikes.models import ALL_REGIONS, Level, Spike, Verdict
 
 
 class SpikeFilterForm(forms.Form):
     """Checks that go across the filters' fields, with messages a reader can act on."""
+
+    def clean_service(self) -> Service | None:
+        """A slug or a name, in any case ("whatsapp", "WhatsApp", "Microsoft Teams")."""
+        value = " ".join((self.data.get("service") or "").split())
+        if not value:
+            return None
+        services = Service.objects.active()
+        found = services.filter(slug__iexact=value).first() or services.filter(name__iexact=value).first()
+        if found is None:
+            raise ValidationError(
+                f"There is no service called {value!r}: use its name or slug, e.g. WhatsApp or whatsapp."
+            )
+        return found
 
     def clean_region(self) -> str:
         value = (self.cleaned_data.get("region") or "").strip()
@@ -34,12 +51,8 @@ class SpikeFilterForm(forms.Form):
 
 
 class SpikeFilter(django_filters.FilterSet):
-    service = django_filters.ModelChoiceFilter(
-        queryset=Service.objects.active(),
-        to_field_name="slug",
-        widget=forms.TextInput,
-        label="Service",
-        error_messages={"invalid_choice": "There is no service with that name: use its slug, e.g. whatsapp."},
+    service = django_filters.CharFilter(
+        method="filter_service", label="Service", help_text="Its name or slug, e.g. WhatsApp"
     )
     group = django_filters.ModelChoiceFilter(
         field_name="service__group",
@@ -54,8 +67,14 @@ class SpikeFilter(django_filters.FilterSet):
         label="Region",
         help_text="ISO code such as IN, or 'all' for all regions together",
     )
-    level = django_filters.ChoiceFilter(choices=Level.choices, empty_label="Any level")
-    status = django_filters.ChoiceFilter(choices=Status.choices, empty_label="Any status")
+    level = django_filters.ChoiceFilter(choices=Level.choices, empty_label="Any level", method="filter_level")
+    verdict = django_filters.ChoiceFilter(choices=Verdict.choices, empty_label="Any verdict")
+    state = django_filters.ChoiceFilter(
+        choices=[("open", "Going on"), ("ended", "Over")],
+        method="filter_state",
+        label="Going on or over",
+        empty_label="Going on or over",
+    )
     started_after = django_filters.DateFilter(
         field_name="started_at",
         lookup_expr="date__gte",
@@ -74,7 +93,16 @@ class SpikeFilter(django_filters.FilterSet):
         form = SpikeFilterForm
         fields: list[str] = []
 
+    def filter_service(self, queryset, name: str, value):
+        return queryset.filter(service=value) if value else queryset
+
+    def filter_state(self, queryset, name: str, value: str):
+        return queryset.filter(ended_at__isnull=value == "open")
+
     def filter_region(self, queryset, name: str, value: str):
         if value == "all":
             return queryset.filter(region=ALL_REGIONS)
-        return queryset.filter(region=value)
+        return queryset.filter(in_country(value))
+
+    def filter_level(self, queryset, name: str, value: str):
+        return queryset.filter(Q(level=value) | Q(parts__level=value)).distinct()

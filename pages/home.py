@@ -4,28 +4,47 @@ hour, recently resolved outages, and a service search that forgives typos."""
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Sum
+from django.db.models import Exists, OuterRef, Sum
 
 from pages.charts import sparkline
+from pages.outages import and_list, entries, heads
 from reports.catalog import get_catalog
 from reports.models import Service
 from spikes import timeseries
-from spikes.models import ALL_REGIONS, Incident, Level, SeriesMinute, Spike, Status
+from spikes.models import ALL_REGIONS, Incident, SeriesMinute, ServiceStatus, Spike, StatusLevel
 
 TOP_SERVICES = 10
 RECENT_RESOLVED = 10
 
 
-@dataclass
+@dataclass(frozen=True)
 class Outage:
-    """One service's open outage: its main spike and the regions also spiking."""
+    """One service's answer to "is it down?" as the home page lists it."""
 
-    service: Service
-    spike: Spike
-    regions: list[str] = field(default_factory=list)
+    status: ServiceStatus
+    region_names: dict[str, str]
+
+    @property
+    def spike(self) -> Spike:
+        return self.status.lead
+
+    @property
+    def service(self) -> Service:
+        return self.spike.service
+
+    @property
+    def title(self) -> str:
+        """ "WhatsApp", or "WhatsApp in Brazil and India" when only regions spike."""
+        if not self.status.is_regional:
+            return self.service.name
+        return f"{self.service.name} in {and_list(self.countries)}"
+
+    @property
+    def countries(self) -> list[str]:
+        return sorted(self.region_names.get(code, code) for code in self.status.regions)
 
 
 @dataclass
@@ -33,58 +52,36 @@ class OutagesNow:
     incidents: list[tuple[Incident, list[Outage]]]
     danger: list[Outage]
     warning: list[Outage]
+    recovering: list[Outage]
     related: list[Outage]  # sympathetic spikes: "possibly related to ..."
 
     @property
     def any(self) -> bool:
-        return bool(self.incidents or self.danger or self.warning or self.related)
+        return bool(self.incidents or self.danger or self.warning or self.recovering or self.related)
 
 
-def _speaks_for_service(spike: Spike, current: Spike) -> bool:
-    """The all-regions spike speaks for the service; among regional ones, the worse."""
-    if current.region == ALL_REGIONS:
-        return False
-    return spike.region == ALL_REGIONS or (spike.level == Level.DANGER and current.level != Level.DANGER)
-
-
-def _by_service(spikes: list[Spike]) -> list[Outage]:
-    outages: dict[int, Outage] = {}
-    for spike in spikes:
-        outage = outages.setdefault(spike.service_id, Outage(spike.service, spike))
-        if spike.region:
-            outage.regions.append(spike.region)
-        if outage.spike is not spike and _speaks_for_service(spike, outage.spike):
-            outage.spike = spike
-    for outage in outages.values():
-        outage.regions.sort()
-    return sorted(outages.values(), key=lambda o: (o.spike.level != Level.DANGER, o.spike.started_at))
-
-
-def outages_now() -> OutagesNow:
-    spikes = list(
-        Spike.objects.open()
-        .select_related("service", "incident__group", "related_to__service")
-        .order_by("started_at")
+def outages_now(names: dict[str, str]) -> OutagesNow:
+    """Every service with problems, once: grouped by incident, then by level."""
+    outages = sorted(
+        (Outage(status, names) for status in Spike.objects.statuses().values()),
+        key=lambda o: (o.status.since, o.service.name),
     )
-    related = [s for s in spikes if s.related_to_id]
-    in_incident: dict[int, list[Spike]] = {}
-    incidents: dict[int, Incident] = {}
-    alone = []
-    for spike in spikes:
-        if spike.related_to_id:
-            continue
-        if spike.incident_id:
-            incidents[spike.incident_id] = spike.incident
-            in_incident.setdefault(spike.incident_id, []).append(spike)
+    now = OutagesNow([], [], [], [], [])
+    incidents: dict[int, tuple[Incident, list[Outage]]] = {}
+    for outage in outages:
+        incident = next((s.incident for s in outage.status.spikes if s.incident_id), None)
+        if outage.spike.related_to_id:
+            now.related.append(outage)
+        elif incident is not None:
+            incidents.setdefault(incident.pk, (incident, []))[1].append(outage)
+        elif outage.status.level == StatusLevel.RECOVERING:
+            now.recovering.append(outage)
+        elif outage.status.level == StatusLevel.DANGER:
+            now.danger.append(outage)
         else:
-            alone.append(spike)
-    alone_outages = _by_service(alone)
-    return OutagesNow(
-        incidents=[(incidents[pk], _by_service(group)) for pk, group in in_incident.items()],
-        danger=[o for o in alone_outages if o.spike.level == Level.DANGER],
-        warning=[o for o in alone_outages if o.spike.level != Level.DANGER],
-        related=_by_service(related),
-    )
+            now.warning.append(outage)
+    now.incidents = sorted(incidents.values(), key=lambda pair: pair[0].started_at)
+    return now
 
 
 @dataclass(frozen=True)
@@ -96,10 +93,12 @@ class TopService:
 
 
 def top_services(now: datetime, limit: int = TOP_SERVICES) -> list[TopService]:
-    """The services with most distinct reporters in the last hour, each with its
-    hour in 5-minute buckets (from the same time series the charts use). Whole
-    buckets only: a bucket in progress would look like a drop at the end."""
-    end = timeseries.floor_to(now, 300)
+    """The services with most distinct reporters in the last hour of counted
+    minutes, each with its hour in 5-minute buckets (from the same time series the
+    charts use). Whole, counted buckets only: one in progress would look like a
+    drop at the end."""
+    counted = timeseries.counted_until(now)
+    end = timeseries.counted_edge(now, 300)
     start = end - timedelta(hours=1)
     ranked = list(
         SeriesMinute.objects.filter(series__region=ALL_REGIONS, minute__gte=start, minute__lt=end)
@@ -113,17 +112,22 @@ def top_services(now: datetime, limit: int = TOP_SERVICES) -> list[TopService]:
     for service_id, total in ranked:
         if service_id not in services:
             continue
-        values = [b.reporters for b in timeseries.buckets(service_id, start, end, 300)]
+        values = [b.reporters for b in timeseries.buckets(service_id, start, end, 300, counted=counted)]
         result.append(TopService(services[service_id], total, sparkline(values), values))
     return result
 
 
-def recent_resolved(limit: int = RECENT_RESOLVED) -> list[Spike]:
-    return list(
-        Spike.objects.filter(ended_at__isnull=False, region=ALL_REGIONS)
-        .exclude(status=Status.DISMISSED)
-        .select_related("service")
-        .order_by("-ended_at")[:limit]
+def recent_resolved(names: dict[str, str], limit: int = RECENT_RESOLVED):
+    """The outages that ended last, one entry each."""
+    return entries(
+        list(
+            heads()
+            .filter(ended_at__isnull=False)
+            .not_dismissed()
+            .exclude(Exists(Spike.objects.filter(part_of=OuterRef("pk"), ended_at__isnull=True)))
+            .order_by("-ended_at")[:limit]
+        ),
+        names,
     )
 
 

@@ -12,9 +12,9 @@ from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from pages.charts import Chart
+from pages.charts import MISSING_LABELS, Chart, expected_phrase
 from pages.worldmap import WorldMap
-from spikes.timeseries import Bucket
+from spikes.timeseries import UNCOUNTED, Bucket
 
 
 def time_tag(value: datetime, fmt: str = "%b %-d, %H:%M", zone: tzinfo | None = None) -> str:
@@ -28,64 +28,131 @@ def time_tag(value: datetime, fmt: str = "%b %-d, %H:%M", zone: tzinfo | None = 
     )
 
 
-def chart_svg(chart: Chart, rows: Sequence[Bucket], title: str, per: str, long_range: bool) -> SafeString:
-    """The chart as inline SVG with a <title> and <desc>, hover titles per bucket."""
+def axis_number(value: float) -> str:
+    """A y-axis label short enough for a phone: 950, 1.5k, 12k."""
+    if value >= 1000:
+        return f"{value / 1000:.1f}".rstrip("0").rstrip(".") + "k"
+    return f"{value:.0f}"
+
+
+def chart_svg(
+    chart: Chart,
+    rows: Sequence[Bucket],
+    title: str,
+    per: str,
+    long_range: bool,
+    ids: str = "chart",
+    table: bool = True,
+) -> SafeString:
+    """The chart as inline SVG with a <title> and <desc>, hover titles per bucket.
+    Missing stretches are shaded and labelled ("counting…", "no data: intake
+    down"); the line breaks across them."""
     x_fmt = "%a %H:%M" if long_range else "%H:%M"
     zone = timezone.get_current_timezone()
     parts = [
         f'<svg class="series-chart" viewBox="0 0 {chart.width} {chart.height}" role="img" '
-        f'aria-labelledby="chart-title chart-desc" data-y-max="{chart.y_max:g}" data-top="{chart.top:g}" '
+        f'aria-labelledby="{ids}-title {ids}-desc" data-y-max="{chart.y_max:g}" data-top="{chart.top:g}" '
         f'data-bottom="{chart.bottom:g}" data-count="{len(rows)}">',
-        f'<title id="chart-title">{escape(title)}</title>',
-        f'<desc id="chart-desc">Distinct reporters per {escape(per)} (red line)'
+        f'<title id="{ids}-title">{escape(title)}</title>',
+        f'<desc id="{ids}-desc">Distinct reporters per {escape(per)} (red line)'
         + (
             " against the expected level (dashed line) and its usual range (grey band)"
             if chart.has_expected
             else ""
         )
-        + ". The table below lists every value.</desc>",
+        + "".join(
+            f"; {escape(span.label)} from {span.start.astimezone(zone):%H:%M} to {span.end.astimezone(zone):%H:%M}"
+            for span in chart.missing
+        )
+        + (". The table below lists every value." if table else ".")
+        + "</desc>",
         '<g class="axis">',
     ]
     for tick in chart.y_ticks:
         parts.append(
             f'<line class="grid" x1="{chart.left:g}" x2="{chart.right:g}" y1="{tick.position:g}" y2="{tick.position:g}"></line>'
-            f'<text class="y-label" x="{chart.left - 6:g}" y="{tick.position:g}">{tick.label:.0f}</text>'
+            f'<text class="y-label" x="{chart.left - 6:g}" y="{tick.position:g}">{axis_number(tick.label)}</text>'
         )
-    for tick in chart.x_ticks:
+    if chart.x_step >= 86400:
+        x_fmt = "%a %-d %b"
+    for k, tick in enumerate(chart.x_ticks):
+        # Every other time label gives way on a phone (pages.css), where they would touch.
+        odd = " odd" if k % 2 else ""
         parts.append(
-            f'<text class="x-label" x="{tick.position:g}" y="{chart.height - 8:g}">'
+            f'<text class="x-label{odd}" x="{tick.position:g}" y="{chart.height - 8:g}">'
             f"{tick.label.astimezone(zone).strftime(x_fmt)}</text>"
         )
     parts.append("</g>")
+    labels = _missing_labels(chart)
+    for span in chart.missing:
+        parts.append(
+            f'<g class="missing missing-{span.kind}"><rect x="{span.x0:g}" y="{chart.top:g}" '
+            f'width="{span.x1 - span.x0:g}" height="{chart.bottom - chart.top:g}"></rect>'
+            + labels.get(id(span), "")
+            + "</g>"
+        )
     if chart.has_expected:
         parts.append(f'<polygon class="band" points="{chart.band}"></polygon>')
         parts.append(f'<polyline class="expected" points="{chart.expected}"></polyline>')
-    parts.append(f'<polyline class="reports" points="{chart.points}"></polyline>')
-    if len(rows) <= 400:
+    for segment in chart.segments:
+        parts.append(f'<polyline class="reports" points="{segment}"></polyline>')
+    if len(chart.dots) <= 400:
         parts.append('<g class="dots">')
         for x, y, b in chart.dots:
-            expected = "" if b.expected is None else f", {b.expected:.0f} expected"
             when = b.start.astimezone(zone).strftime("%a %-d %b %H:%M")
             parts.append(
-                f'<circle cx="{x:g}" cy="{y:g}" r="5"><title>{when}: {b.reporters} reporters{expected}</title></circle>'
+                f'<circle cx="{x:g}" cy="{y:g}" r="5"><title>{when}: {b.reporters} reporters'
+                f"{'' if b.expected is None else ', ' + expected_phrase(b.expected)}</title></circle>"
             )
         parts.append("</g>")
     parts.append("</svg>")
     return mark_safe("".join(parts))  # noqa: S308 - every text in it is escaped or a number
 
 
+# About the width of a character of the missing stretches' labels (12 px, pages.css),
+# in SVG units: enough to keep two labels from being drawn over each other.
+LABEL_CHAR_WIDTH = 7.0
+
+
+def _missing_labels(chart: Chart) -> dict[int, str]:
+    """The label of each missing stretch, in the margin above the plot, right-aligned
+    on its end (or left-aligned on its start near the left edge); a label that would
+    run into one already placed is left out (the caption names every kind)."""
+    placed: list[tuple[float, float]] = []
+    labels = {}
+    for span in sorted(chart.missing, key=lambda s: -s.x1):
+        width = len(span.label) * LABEL_CHAR_WIDTH
+        if span.x1 - width >= chart.left:
+            extent, anchor, x = (span.x1 - width, span.x1), "end", span.x1
+        else:
+            extent, anchor, x = (span.x0, span.x0 + width), "start", span.x0
+        if extent[1] > chart.right + 1 or any(a < extent[1] and extent[0] < b for a, b in placed):
+            continue
+        placed.append(extent)
+        labels[id(span)] = (
+            f'<text class="missing-label" x="{x:g}" y="{chart.top - 5:g}" text-anchor="{anchor}">'
+            f"{escape(span.label)}</text>"
+        )
+    return labels
+
+
 def chart_rows(rows: Sequence[Bucket]) -> SafeString:
-    """The <tr>s of the chart's table."""
+    """The <tr>s of the chart's table: counted buckets, and intake gaps as such
+    (buckets still being counted are left out, as on the chart)."""
     out = []
     zone = timezone.get_current_timezone()
     for b in rows:
+        if b.missing == UNCOUNTED:
+            continue
         expected = "–" if b.expected is None else f"{b.expected:.1f}"
         band = "–" if b.low is None else f"{b.low:.0f} to {b.high:.0f}"
-        out.append(
-            f"<tr><td>{time_tag(b.start, '%a %-d %b %H:%M', zone)}</td><td>{b.reports}</td><td>{b.reporters}</td>"
-            f"<td>{expected}</td><td>{band}</td></tr>"
-        )
-    return mark_safe("\n".join(out))  # noqa: S308 - numbers and escaped zone names only
+        when = time_tag(b.start, "%a %-d %b %H:%M", zone)
+        if b.missing:
+            numbers = f'<td colspan="2" class="missing-cell">{MISSING_LABELS[b.missing]}</td>'
+        else:
+            numbers = f"<td>{b.reports}</td><td>{b.reporters}</td>"
+        out.append(f"<tr><td>{when}</td>{numbers}<td>{expected}</td><td>{band}</td></tr>")
+    return mark_safe("\n".join(out))  # noqa: S308 - numbers, our labels and escaped zone names only
 
 
 def map_paths(world: WorldMap) -> SafeString:

@@ -1,14 +1,15 @@
-"""What the service page says: the status banner, the most reported problems and
-the regions, from spikes, per-minute counts and baselines (never raw reports).
+"""What the service page says besides its status (which spikes.models answers:
+Spike.objects.status_for): the most reported problems and the regions against
+their usual level, from per-minute counts and baselines (never raw reports).
 
-Breakdowns over a day of counts are cached and refreshed in the background (see
+Breakdowns are cached in the shared cache and refreshed in the background (see
 cached_breakdown); the open spike's own breakdown is read fresh.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -16,67 +17,13 @@ from django.core.cache import cache
 from django.db.models import Sum
 
 from reports.models import ProblemType, Service
-from spikes.baselines import BUCKET_SECONDS
-from spikes.detection import Profile
-from spikes.models import (
-    ALL_REGIONS,
-    ConfirmedBy,
-    Level,
-    MinuteCount,
-    SeriesBaseline,
-    SeriesMinute,
-    Spike,
-    Status,
-)
-from spikes.timeseries import floor_to
+from spikes.baselines import BUCKET_SECONDS, stored_profile, stored_profiles
+from spikes.models import ALL_REGIONS, MinuteCount, Series, SeriesMinute, Spike, SubdivisionMinute
+from spikes.timeseries import counted_edge
 
 logger = logging.getLogger(__name__)
 
 BREAKDOWN_WINDOW = timedelta(hours=24)
-
-
-@dataclass
-class Banner:
-    """The answer at the top of a service page."""
-
-    level: str  # "danger", "warning" or "ok"
-    spike: Spike | None = None
-    # Open spikes of single regions, beside (or instead of) the all-regions one.
-    regional: list[Spike] = field(default_factory=list)
-
-    @property
-    def confirmed_by_provider(self) -> bool:
-        return bool(
-            self.spike
-            and self.spike.status == Status.CONFIRMED
-            and self.spike.confirmed_by == ConfirmedBy.PROVIDER
-        )
-
-    @property
-    def confirmed_by_staff(self) -> bool:
-        return bool(
-            self.spike
-            and self.spike.status == Status.CONFIRMED
-            and self.spike.confirmed_by == ConfirmedBy.STAFF
-        )
-
-
-def banner(service: Service) -> Banner:
-    """From the service's open spikes: the all-regions one decides the level; open
-    regional ones are named too, so an outage in one country is not lost in the total."""
-    spikes = list(
-        Spike.objects.open()
-        .filter(service=service)
-        .select_related("related_to__service")
-        .order_by("region", "-started_at")
-    )
-    overall = next((s for s in spikes if s.region == ALL_REGIONS), None)
-    regional = [s for s in spikes if s.region != ALL_REGIONS]
-    if overall is not None:
-        return Banner(overall.level, overall, regional)
-    if regional:
-        return Banner(Level.WARNING, None, regional)
-    return Banner("ok")
 
 
 @dataclass(frozen=True)
@@ -92,34 +39,59 @@ class Share:
 
 # A day's breakdown barely moves in a few minutes, and a busy service's day is
 # ~50,000 MinuteCount rows (120-340 ms on the 10 M benchmark). A page is served
-# from the cache; a value older than BREAKDOWN_CACHE_SECONDS is still served while
-# a Celery task computes the next one, so no reader waits for that query except
-# the first one after the cache was emptied (or after BREAKDOWN_STALE_SECONDS
-# without a visit).
-BREAKDOWN_CACHE_SECONDS = 300
-BREAKDOWN_STALE_SECONDS = 6 * 3600
+# from the cache; a value older than its `fresh` age is still served while a
+# Celery task computes the next one, so no reader waits for the query except the
+# first one after the cache was emptied, or after `stale` seconds (the workers
+# are down, or nobody looked). The cache must be one all processes share (Redis,
+# or the file cache of the embedded default; see settings): the task runs in a
+# worker, the page in a web process.
+@dataclass(frozen=True)
+class Freshness:
+    fresh: int  # seconds a value is served as it is
+    stale: int  # seconds it may be served while its refresh is under way
+
+
+# Counts change once a minute: the map of the last hour is refreshed every minute
+# and never shown more than five minutes old; the day's breakdowns every five.
+LIVE = Freshness(fresh=60, stale=300)
+DAILY = Freshness(fresh=300, stale=6 * 3600)
+# The usual shares of a country's subdivisions (a week of counts): hourly is plenty.
+WEEKLY = Freshness(fresh=3600, stale=24 * 3600)
 
 
 def _breakdown_key(kind: str, service_id: int) -> str:
     return f"pages:{kind}:{service_id}"
 
 
+def _breakdown(kind: str):
+    """(compute(service, now), freshness) of a kind of breakdown: one of BREAKDOWNS
+    ("problems", "regions-1h"), or one of a country's, "<kind>@<ISO code>"
+    ("problems@BR", "subdivisions-1h@DE"; COUNTRY_BREAKDOWNS)."""
+    name, _, country = kind.partition("@")
+    if not country:
+        return BREAKDOWNS[name]
+    compute, freshness = COUNTRY_BREAKDOWNS[name]
+    return (lambda service, now: compute(service, now, country)), freshness
+
+
 def store_breakdown(kind: str, service: Service, now: datetime):
     """Compute a breakdown as of `now` and cache it; returns it."""
-    value = BREAKDOWNS[kind](service, now)
-    cache.set(_breakdown_key(kind, service.pk), (now, value), timeout=BREAKDOWN_STALE_SECONDS)
+    compute, freshness = _breakdown(kind)
+    value = compute(service, now)
+    cache.set(_breakdown_key(kind, service.pk), (now, value), timeout=freshness.stale)
     return value
 
 
 def cached_breakdown(kind: str, service: Service, now: datetime):
-    """The cached breakdown, refreshed in the background once it is older than
-    BREAKDOWN_CACHE_SECONDS; computed here only when there is none at all."""
+    """The cached breakdown, refreshed in the background once it is older than its
+    freshness; computed here only when there is none, or none recent enough."""
     key = _breakdown_key(kind, service.pk)
     hit = cache.get(key)
-    if hit is None:
+    freshness = _breakdown(kind)[1]
+    if hit is None or now - hit[0] >= timedelta(seconds=freshness.stale):
         return store_breakdown(kind, service, now)
     computed_at, value = hit
-    if now - computed_at >= timedelta(seconds=BREAKDOWN_CACHE_SECONDS) and cache.add(
+    if now - computed_at >= timedelta(seconds=freshness.fresh) and cache.add(
         f"{key}:refreshing", 1, timeout=60
     ):
         from pages.tasks import refresh_breakdown  # the tasks module imports this one
@@ -134,14 +106,17 @@ def cached_breakdown(kind: str, service: Service, now: datetime):
     return value
 
 
-def problem_shares(service: Service, now: datetime, spike: Spike | None = None) -> list[Share]:
+def problem_shares(
+    service: Service, now: datetime, spike: Spike | None = None, country: str = ALL_REGIONS
+) -> list[Share]:
     """The most reported problems, largest first: the open spike's breakdown while
-    there is one (that is the story), else the last 24 hours of counts."""
+    there is one (that is the story), else the last 24 hours of counts (of one
+    country's reports, with `country`)."""
     names = dict(ProblemType.objects.filter(services=service).values_list("slug", "name"))
     if spike is not None and spike.problems:
         shares = dict(spike.problems)
     else:
-        shares = cached_breakdown("problems", service, now)
+        shares = cached_breakdown(f"problems@{country}" if country else "problems", service, now)
     return sorted(
         (
             Share(slug, names.get(slug, slug.replace("-", " ").capitalize()), share)
@@ -151,12 +126,11 @@ def problem_shares(service: Service, now: datetime, spike: Spike | None = None) 
     )
 
 
-def _problem_counts(service: Service, now: datetime) -> dict[str, float]:
-    rows = (
-        MinuteCount.objects.filter(service=service, minute__gte=now - BREAKDOWN_WINDOW, minute__lt=now)
-        .values("problem__slug")
-        .annotate(n=Sum("reporters"))
-    )
+def _problem_counts(service: Service, now: datetime, country: str = ALL_REGIONS) -> dict[str, float]:
+    counts = MinuteCount.objects.filter(service=service, minute__gte=now - BREAKDOWN_WINDOW, minute__lt=now)
+    if country:
+        counts = counts.filter(region=country)
+    rows = counts.values("problem__slug").annotate(n=Sum("reporters"))
     counts = {row["problem__slug"]: row["n"] for row in rows if row["n"]}
     total = sum(counts.values())
     return {slug: n / total for slug, n in counts.items()} if total else {}
@@ -198,18 +172,27 @@ REGION_SORTS = {
     "ratio": lambda r: (-(r.ratio if r.ratio is not None else -1), -r.reporters, r.name),
     "name": lambda r: r.name,
 }
+# The windows the map and the region table can cover: the last hour by default,
+# so that an outage of the last minutes shows (over a day, a nine-country outage
+# of twenty minutes still read "usual level" everywhere).
+MAP_WINDOWS = {"15m": timedelta(minutes=15), "1h": timedelta(hours=1), "24h": timedelta(hours=24)}
+DEFAULT_MAP_WINDOW = "1h"
+MAP_WINDOW_WORDS = {"15m": "15 minutes", "1h": "hour", "24h": "24 hours"}
 
 
-def region_rows(service: Service, now: datetime, region_names: dict[str, str]) -> list[RegionRow]:
-    """Distinct reporters per region over the last 24 hours beside what each
-    region's baseline expected, for regions with any report."""
-    raw = cached_breakdown("regions", service, now)
+def region_rows(
+    service: Service, now: datetime, region_names: dict[str, str], window: str = DEFAULT_MAP_WINDOW
+) -> list[RegionRow]:
+    """Distinct reporters per region over the last `window` of counted minutes,
+    beside what each region's baseline expected for that window, for regions with
+    any report."""
+    raw = cached_breakdown(f"regions-{window}", service, now)
     return [RegionRow(code, region_names.get(code, code), n, expected) for code, n, expected in raw]
 
 
-def _region_counts(service: Service, now: datetime) -> list[tuple[str, int, float | None]]:
-    start = floor_to(now - BREAKDOWN_WINDOW, 60)
-    end = floor_to(now, 60)
+def _region_counts(service: Service, now: datetime, window: timedelta) -> list[tuple[str, int, float | None]]:
+    end = counted_edge(now, 60)
+    start = end - window
     totals = dict(
         SeriesMinute.objects.filter(series__service=service, minute__gte=start, minute__lt=end)
         .exclude(series__region=ALL_REGIONS)
@@ -221,12 +204,113 @@ def _region_counts(service: Service, now: datetime) -> list[tuple[str, int, floa
         int((end - start).total_seconds()) // 60, dtype=float
     )
     expected: dict[str, float] = {}
-    for region, profile in SeriesBaseline.objects.filter(
-        series__service=service, series__region__in=list(totals)
-    ).values_list("series__region", "profile"):
-        expected[region] = round(float(Profile.from_dict(profile).expected_many(minutes).sum()), 1)
+    regional = list(Series.objects.filter(service=service, region__in=list(totals)))
+    for series, profile in zip(regional, stored_profiles(regional).values()):
+        if profile is not None:
+            expected[series.region] = round(float(profile.expected_many(minutes).sum()), 1)
     return [(code, int(n), expected.get(code)) for code, n in totals.items() if n]
 
 
-# What cached_breakdown and pages.tasks.refresh_breakdown can compute, by kind.
-BREAKDOWNS = {"problems": _problem_counts, "regions": _region_counts}
+def _regions_over(window: timedelta):
+    return lambda service, now: _region_counts(service, now, window)
+
+
+def subdivision_rows(
+    service: Service, country: str, now: datetime, names: dict[str, str], window: str = DEFAULT_MAP_WINDOW
+) -> list[RegionRow]:
+    """Distinct reporters per first-level subdivision of `country` over the last
+    `window` of counted minutes (reports that named one), beside what was expected
+    there: the country's baseline for the window times the subdivision's usual
+    share of the country's reporters (subdivision_share)."""
+    raw = cached_breakdown(f"subdivisions-{window}@{country}", service, now)
+    return [RegionRow(code, names.get(code, code), n, expected) for code, n, expected in raw]
+
+
+def subdivisions_between(
+    service: Service, country: str, start: datetime, end: datetime
+) -> list[tuple[str, int, float | None]]:
+    """(subdivision, distinct reporters, expected) over [start, end): what a spike
+    page shows for its country. Expected as in subdivision_rows."""
+    totals = dict(
+        SubdivisionMinute.objects.filter(service=service, region=country, minute__gte=start, minute__lt=end)
+        .values("subdivision")
+        .annotate(n=Sum("reporters"))
+        .values_list("subdivision", "n")
+    )
+    expected_total = _expected_between(service, country, start, end)
+    shares = cached_breakdown(f"usual-shares@{country}", service, end) if expected_total is not None else {}
+    return [
+        (code, int(n), round(expected_total * shares[code], 1) if code in shares else None)
+        for code, n in totals.items()
+        if n
+    ]
+
+
+def _expected_between(service: Service, country: str, start: datetime, end: datetime) -> float | None:
+    profile = stored_profile(Series.objects.filter(service=service, region=country).first())
+    if profile is None:
+        return None
+    minutes = start.timestamp() + BUCKET_SECONDS * np.arange(
+        int((end - start).total_seconds()) // BUCKET_SECONDS, dtype=float
+    )
+    return float(profile.expected_many(minutes).sum())
+
+
+# The usual shares are learned from a week of counts ending a day ago: long enough
+# for a quiet subdivision to show, short enough to follow a service that grows
+# somewhere, and clear of an outage of the last hours (which would make its own
+# subdivision look usual).
+USUAL_SHARE_HISTORY = timedelta(days=7)
+USUAL_SHARE_GAP = timedelta(days=1)
+
+
+def _usual_shares(service: Service, now: datetime, country: str) -> dict[str, float]:
+    """{subdivision: its share of the country's distinct reporters} over the week
+    ending a day before `now`, out of all the country's reporters (most name no
+    subdivision), so that shares times the country's expected level give each
+    subdivision's."""
+    end = counted_edge(now, 60) - USUAL_SHARE_GAP
+    start = end - USUAL_SHARE_HISTORY
+    country_total = (
+        SeriesMinute.objects.filter(
+            series__service=service, series__region=country, minute__gte=start, minute__lt=end
+        ).aggregate(n=Sum("reporters"))["n"]
+        or 0
+    )
+    if not country_total:
+        return {}
+    rows = (
+        SubdivisionMinute.objects.filter(service=service, region=country, minute__gte=start, minute__lt=end)
+        .values("subdivision")
+        .annotate(n=Sum("reporters"))
+        .values_list("subdivision", "n")
+    )
+    return {code: n / country_total for code, n in rows if n}
+
+
+def _subdivisions_over(window: timedelta):
+    def compute(service: Service, now: datetime, country: str) -> list[tuple[str, int, float | None]]:
+        end = counted_edge(now, 60)
+        return subdivisions_between(service, country, end - window, end)
+
+    return compute
+
+
+# What cached_breakdown and pages.tasks.refresh_breakdown can compute, by kind,
+# with how fresh each must be.
+BREAKDOWNS = {
+    "problems": (_problem_counts, DAILY),
+    **{
+        f"regions-{name}": (_regions_over(span), LIVE if span <= timedelta(hours=1) else DAILY)
+        for name, span in MAP_WINDOWS.items()
+    },
+}
+# The same for one country's reports: cached_breakdown("subdivisions-1h@DE", ...).
+COUNTRY_BREAKDOWNS = {
+    "problems": (_problem_counts, DAILY),
+    "usual-shares": (_usual_shares, WEEKLY),
+    **{
+        f"subdivisions-{name}": (_subdivisions_over(span), LIVE if span <= timedelta(hours=1) else DAILY)
+        for name, span in MAP_WINDOWS.items()
+    },
+}

@@ -8,11 +8,13 @@ from django.utils import timezone
 from partners import outbound, signing
 from reports.models import Service, ServiceGroup
 from spikes.models import Incident, Level, Spike, SpikeChange
+from statuspages.models import ProviderIncidentChange
 
 
 class Scope(models.TextChoices):
     READ = "read", "Read the API"
     WEBHOOKS = "webhooks", "Receive webhooks"
+    NEWSROOM = "newsroom", "Alert channels (Slack, Discord, Teams, webhook)"
 
 
 class PartnerKeyQuerySet(models.QuerySet):
@@ -91,7 +93,12 @@ class EventKind(models.TextChoices):
     SPIKE_OPENED = "spike.opened"
     SPIKE_LEVEL_CHANGED = "spike.level_changed"
     SPIKE_RESOLVED = "spike.resolved"
+    SPIKE_CONFIRMED = "spike.confirmed"
+    SPIKE_DISMISSED = "spike.dismissed"
     INCIDENT_OPENED = "incident.opened"
+    PROVIDER_INCIDENT_OPENED = "provider_incident.opened"
+    PROVIDER_INCIDENT_UPDATED = "provider_incident.updated"
+    PROVIDER_INCIDENT_RESOLVED = "provider_incident.resolved"
     TEST = "test"
 
 
@@ -102,7 +109,7 @@ class WebhookEvent(models.Model):
     gives at most one event, however often the outbox task runs.
     """
 
-    kind = models.CharField(max_length=24, choices=EventKind.choices)
+    kind = models.CharField(max_length=32, choices=EventKind.choices)
     created_at = models.DateTimeField(default=timezone.now)
     payload = models.JSONField()
     spike = models.ForeignKey(Spike, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
@@ -111,6 +118,9 @@ class WebhookEvent(models.Model):
     )
     incident = models.OneToOneField(
         Incident, null=True, blank=True, on_delete=models.SET_NULL, related_name="webhook_event"
+    )
+    provider_change = models.OneToOneField(
+        ProviderIncidentChange, null=True, blank=True, on_delete=models.SET_NULL, related_name="webhook_event"
     )
 
     class Meta:
@@ -131,6 +141,7 @@ class OutboxCursor(models.Model):
 
     recent_change_ids = models.JSONField(default=list)
     recent_incident_ids = models.JSONField(default=list)
+    recent_provider_change_ids = models.JSONField(default=list)
 
     def __str__(self) -> str:
         return "webhook outbox cursor"

@@ -1,8 +1,8 @@
 """What the read API shows of services: their current status, from open spikes.
 
-A service's status is that of its open spike in all regions together (region ""):
-a regional spike alone does not make the whole service "down", but it is listed in
-the live status with its region.
+"Is this service down?" is answered by the spikes app (SpikeQuerySet.statuses and
+ServiceStatus: which spikes count, how regional spikes roll up, when a service is
+"recovering"); the API only asks it, as the site, the feeds and the webhooks do.
 """
 
 from __future__ import annotations
@@ -10,20 +10,15 @@ from __future__ import annotations
 from django.db.models import Prefetch, QuerySet
 
 from reports.models import Service, ServiceProblem
-from spikes.models import ALL_REGIONS, Spike
+from spikes.models import ServiceStatus, Spike
 
 OK = "ok"
 
 
-def open_spikes_by_service() -> dict[int, Spike]:
-    """Each service's open spike in all regions, in one query: open spikes are few,
-    and one look-up beats a correlated subquery per service (60 ms for the catalog)."""
-    spikes = (
-        Spike.objects.open()
-        .filter(region=ALL_REGIONS)
-        .only("pk", "service_id", "level", "status", "started_at")
-    )
-    return {spike.service_id: spike for spike in sorted(spikes, key=lambda s: s.started_at)}
+def statuses_by_service() -> dict[int, ServiceStatus]:
+    """Every service's status in one query (services missing from it are OK): open
+    spikes are few, and one look-up beats a correlated subquery per service."""
+    return Spike.objects.statuses()
 
 
 def catalog() -> QuerySet[Service]:
@@ -43,7 +38,7 @@ def problem_slugs_by_service() -> dict[int, list[str]]:
 
 def with_problems() -> QuerySet[Service]:
     """Services with at least one open spike in any region, each with its open spikes."""
-    open_spikes = Spike.objects.open().order_by("region", "-started_at")
+    open_spikes = Spike.objects.open().with_recovery().order_by("region", "-started_at")
     return (
         Service.objects.active()
         .filter(pk__in=Spike.objects.open().values("service_id"))
@@ -52,11 +47,6 @@ def with_problems() -> QuerySet[Service]:
     )
 
 
-def level_of(service: Service) -> str | None:
-    """The level of the open spike in all regions, else the worst regional one."""
-    spikes = getattr(service, "open_spikes", [])
-    for spike in spikes:
-        if spike.region == ALL_REGIONS:
-            return spike.level
-    levels = {s.level for s in spikes}
-    return "danger" if "danger" in levels else ("warning" if levels else None)
+def status_of(service: Service) -> ServiceStatus:
+    """The status of a service from with_problems(), from its prefetched spikes."""
+    return ServiceStatus.of(getattr(service, "open_spikes", []))

@@ -1,8 +1,9 @@
 """Webhook events and their delivery.
 
 Events come from an outbox, not from the detector: `collect_events` turns new
-SpikeChange rows (opened, level changed, resolved) and new Incident rows into
-WebhookEvent rows, and each event into one WebhookDelivery per matching endpoint.
+SpikeChange rows (opened, level changed, resolved, confirmed, dismissed), new
+Incident rows and new ProviderIncidentChange rows (a provider's incident opened,
+updated, resolved) into WebhookEvent rows, and each event into one WebhookDelivery per matching endpoint.
 The detector does not know webhooks exist, a slow receiver can never slow a
 detection pass, and running the outbox twice creates nothing twice (an event is
 unique per change or incident, a delivery per event and endpoint).
@@ -27,6 +28,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from outagewatch import safehttp
+from outagewatch.times import iso_utc
 from partners import outbound, signing
 from partners.models import (
     DeliveryStatus,
@@ -38,6 +40,7 @@ from partners.models import (
     WebhookEvent,
 )
 from spikes.models import Incident, Level, Spike, SpikeChange
+from statuspages.models import ProviderIncident, ProviderIncidentChange
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +48,13 @@ CHANGE_EVENTS = {
     SpikeChange.Kind.OPENED: EventKind.SPIKE_OPENED,
     SpikeChange.Kind.LEVEL_CHANGED: EventKind.SPIKE_LEVEL_CHANGED,
     SpikeChange.Kind.RESOLVED: EventKind.SPIKE_RESOLVED,
+    SpikeChange.Kind.CONFIRMED: EventKind.SPIKE_CONFIRMED,
+    SpikeChange.Kind.DISMISSED: EventKind.SPIKE_DISMISSED,
+}
+PROVIDER_EVENTS = {
+    ProviderIncidentChange.Kind.OPENED: EventKind.PROVIDER_INCIDENT_OPENED,
+    ProviderIncidentChange.Kind.UPDATED: EventKind.PROVIDER_INCIDENT_UPDATED,
+    ProviderIncidentChange.Kind.RESOLVED: EventKind.PROVIDER_INCIDENT_RESOLVED,
 }
 # The outbox looks again at ids above the highest it had seen this many runs ago
 # (a run a minute): longer than the 120 s a detection transaction may take, so a
@@ -55,26 +65,10 @@ BACKOFF_BASE_SECONDS = 10
 BACKOFF_MAX_SECONDS = 3600
 
 
-def _iso(moment: datetime | None) -> str | None:
-    return None if moment is None else moment.isoformat().replace("+00:00", "Z")
-
-
 def spike_payload(spike: Spike) -> dict:
-    return {
-        "id": spike.pk,
-        "service": spike.service.slug,
-        "service_name": spike.service.name,
-        "region": spike.region,
-        "level": spike.level,
-        "status": spike.status,
-        "started_at": _iso(spike.started_at),
-        "detected_at": _iso(spike.detected_at),
-        "peak_reports": spike.peak_reports,
-        "expected_reports": spike.expected_reports,
-        "ended_at": _iso(spike.ended_at),
-        "problems": spike.problems,
-        "incident": spike.incident_id,
-    }
+    # The spike's one JSON form, and the service's answer to "is it down?" as the
+    # event happens, as the site shows it.
+    return spike.as_json() | {"service_status": Spike.objects.status_for(spike.service_id).as_dict()}
 
 
 def incident_payload(incident: Incident) -> dict:
@@ -82,13 +76,37 @@ def incident_payload(incident: Incident) -> dict:
         "id": incident.pk,
         "kind": incident.kind,
         "group": incident.group.slug if incident.group_id else None,
-        "started_at": _iso(incident.started_at),
+        "started_at": iso_utc(incident.started_at),
         "services": sorted({s.service.slug for s in incident.spikes.all()}),
     }
 
 
+def provider_incident_payload(incident: ProviderIncident) -> dict:
+    latest = max(incident.updates.all(), key=lambda u: (u.at, u.pk), default=None)
+    return {
+        "id": incident.pk,
+        "service": incident.service.slug,
+        "service_name": incident.service.name,
+        "source": incident.source.name,
+        "kind": "maintenance" if incident.is_maintenance else "incident",
+        "title": incident.title,
+        "status": incident.status,
+        "impact": incident.impact,
+        "components": incident.components,
+        "regions": incident.regions,
+        "started_at": iso_utc(incident.started_at),
+        "acknowledged_at": iso_utc(incident.acknowledged_at),
+        "resolved_at": iso_utc(incident.resolved_at),
+        "url": incident.url,
+        "latest_update": None
+        if latest is None
+        else {"at": iso_utc(latest.at), "status": latest.status, "body": latest.body},
+        "spikes": sorted(m.spike_id for m in incident.matches.all()),
+    }
+
+
 def envelope(kind: str, at: datetime, data: dict) -> dict:
-    return {"type": kind, "created_at": _iso(at), "data": data}
+    return {"type": kind, "created_at": iso_utc(at), "data": data}
 
 
 # --- outbox ------------------------------------------------------------------------
@@ -112,7 +130,11 @@ def collect_events(now: datetime | None = None) -> list[int]:
             # The first run starts from now: history from before webhooks existed is not news.
             top_change = SpikeChange.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
             top_incident = Incident.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+            top_provider = (
+                ProviderIncidentChange.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+            )
             cursor.recent_change_ids, cursor.recent_incident_ids = [top_change], [top_incident]
+            cursor.recent_provider_change_ids = [top_provider]
             cursor.save()
             return []
         events: list[WebhookEvent] = []
@@ -154,6 +176,26 @@ def collect_events(now: datetime | None = None) -> list[int]:
                     payload=envelope(kind, incident.created_at, incident_payload(incident)),
                 )
             )
+        provider_changes = (
+            ProviderIncidentChange.objects.filter(
+                pk__gt=_floor(cursor.recent_provider_change_ids), webhook_event__isnull=True
+            )
+            .select_related("incident__service", "incident__source")
+            .prefetch_related("incident__updates", "incident__matches")
+            .order_by("pk")
+        )
+        top_provider_change = max(cursor.recent_provider_change_ids or [0])
+        for change in provider_changes:
+            top_provider_change = max(top_provider_change, change.pk)
+            kind = PROVIDER_EVENTS[change.kind]
+            events.append(
+                WebhookEvent.objects.create(
+                    kind=kind,
+                    provider_change=change,
+                    payload=envelope(kind, change.at, provider_incident_payload(change.incident)),
+                )
+            )
+        cursor.recent_provider_change_ids = _advance(cursor.recent_provider_change_ids, top_provider_change)
         cursor.recent_change_ids = _advance(cursor.recent_change_ids, top_change)
         cursor.recent_incident_ids = _advance(cursor.recent_incident_ids, top_incident)
         cursor.save()
@@ -178,6 +220,14 @@ def matches(endpoint: WebhookEndpoint, event: WebhookEvent) -> bool:
         return True
     if event.kind == EventKind.INCIDENT_OPENED:
         services = {s.service for s in event.incident.spikes.all()} if event.incident else set()
+    elif event.kind in PROVIDER_EVENTS.values():
+        # The provider's word has no level; its regions, when it names some, are filtered on.
+        incident = event.provider_change.incident if event.provider_change else None
+        if incident is None:
+            return False
+        services = {incident.service}
+        if endpoint.regions and incident.regions and not set(incident.regions) & set(endpoint.regions):
+            return False
     else:
         spike = event.spike
         if spike is None:

@@ -27,7 +27,7 @@ class ServiceAdmin(admin.ModelAdmin):
     list_editable = ["is_active"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
-    autocomplete_fields = ["group"]
+    autocomplete_fields = ["group", "countries"]
     inlines = [ServiceProblemInline]
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
@@ -92,6 +92,7 @@ class ReportAdmin(admin.ModelAdmin):
         "service",
         "problem",
         "region",
+        "subdivision",
         "created_at",
         "comment",
         "source",

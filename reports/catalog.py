@@ -16,8 +16,14 @@ from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError, transaction
+from django.dispatch import Signal
 
 DEFAULT_CATALOG_FILE = Path(__file__).resolve().parent / "data" / "catalog.json"
+
+# Sent by load_catalog inside its transaction, with the file's data and the
+# summaries: apps above the intake (the status sources) load their part of the
+# catalog without the intake importing them. A receiver adds its own summary.
+catalog_loaded = Signal()
 
 
 @dataclass(frozen=True)
@@ -27,6 +33,11 @@ class ServiceEntry:
     name: str
     is_active: bool
     problems: dict[str, int]  # problem slug -> ProblemType id, in the service's order
+    # Where it is offered (ISO 3166-1 codes); empty for a service offered worldwide.
+    countries: frozenset[str] = frozenset()
+
+    def is_offered_in(self, country: str) -> bool:
+        return not self.countries or country in self.countries
 
 
 @dataclass(frozen=True)
@@ -43,13 +54,16 @@ _snapshot: CatalogSnapshot | None = None
 def _read_snapshot() -> CatalogSnapshot:
     from reports.models import Region, Service, ServiceProblem
 
+    countries: dict[int, set[str]] = {}
+    for service_id, code in Service.countries.through.objects.values_list("service_id", "region_id"):
+        countries.setdefault(service_id, set()).add(code)
     problems: dict[int, dict[str, int]] = {}
     for service_id, slug, problem_id in ServiceProblem.objects.order_by(
         "service_id", "position", "id"
     ).values_list("service_id", "problem_type__slug", "problem_type_id"):
         problems.setdefault(service_id, {})[slug] = problem_id
     services = {
-        slug: ServiceEntry(pk, slug, name, active, problems.get(pk, {}))
+        slug: ServiceEntry(pk, slug, name, active, problems.get(pk, {}), frozenset(countries.get(pk, ())))
         for pk, slug, name, active in Service.objects.values_list("pk", "slug", "name", "is_active")
     }
     regions = frozenset(Region.objects.values_list("code", flat=True))
@@ -89,7 +103,7 @@ class LoadSummary:
         setattr(self, outcome, getattr(self, outcome) + 1)
 
 
-def _upsert(model, lookup: dict[str, Any], values: dict[str, Any]) -> tuple[Any, str]:
+def upsert(model, lookup: dict[str, Any], values: dict[str, Any]) -> tuple[Any, str]:
     """The row for `lookup` with `values`, and whether it was created, updated or unchanged."""
     obj = model.objects.filter(**lookup).first()
     if obj is None:
@@ -109,26 +123,28 @@ def load_catalog(path: Path = DEFAULT_CATALOG_FILE) -> dict[str, LoadSummary]:
 
     Idempotent: a second run changes nothing. Rows that the file does not mention
     (a service an operator added in the admin) are left alone; `is_active` is only
-    set on creation, so an operator's deactivation survives a reload.
+    set on creation, so an operator's deactivation survives a reload. A service's
+    `countries` (where it is offered; left out for worldwide) are set to the file's.
     """
-    from reports.models import ProblemType, Service, ServiceGroup, ServiceProblem
+    from reports.models import ProblemType, Region, Service, ServiceGroup, ServiceProblem
 
     data = json.loads(Path(path).read_text())
     summaries = {name: LoadSummary() for name in ("groups", "problem types", "services")}
 
     groups, problems = {}, {}
+    known_regions = set(Region.objects.values_list("code", flat=True))
     for entry in data["groups"]:
-        groups[entry["slug"]], outcome = _upsert(
+        groups[entry["slug"]], outcome = upsert(
             ServiceGroup, {"slug": entry["slug"]}, {"name": entry["name"]}
         )
         summaries["groups"].count(outcome)
     for entry in data["problem_types"]:
-        problems[entry["slug"]], outcome = _upsert(
+        problems[entry["slug"]], outcome = upsert(
             ProblemType, {"slug": entry["slug"]}, {"name": entry["name"]}
         )
         summaries["problem types"].count(outcome)
     for entry in data["services"]:
-        service, outcome = _upsert(
+        service, outcome = upsert(
             Service,
             {"slug": entry["slug"]},
             {
@@ -149,6 +165,15 @@ def load_catalog(path: Path = DEFAULT_CATALOG_FILE) -> dict[str, LoadSummary]:
             )
             if outcome == "unchanged":
                 outcome = "updated"
+        wanted_countries = set(entry.get("countries") or ())
+        unknown = wanted_countries - known_regions
+        if unknown:
+            raise ValueError(f"{entry['slug']}: unknown country codes {sorted(unknown)} in {path}")
+        if set(service.countries.values_list("code", flat=True)) != wanted_countries:
+            service.countries.set(sorted(wanted_countries))
+            if outcome == "unchanged":
+                outcome = "updated"
         summaries["services"].count(outcome)
+    catalog_loaded.send(sender=load_catalog, data=data, summaries=summaries)
     invalidate_catalog()
     return summaries

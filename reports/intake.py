@@ -24,7 +24,7 @@ import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -33,11 +33,11 @@ from django.db import DatabaseError, IntegrityError
 from django.utils import timezone
 
 from outagewatch.clients import Client
-from reports import fingerprint, ratelimit, stream
+from reports import fingerprint, ratelimit, stream, subdivisions
 from reports.catalog import get_catalog
 from reports.models import Report, Source
 
-FIELDS = ("service", "problem", "region", "comment")
+FIELDS = ("service", "problem", "region", "subdivision", "comment")
 COMMENT_MAX_CHARS = 280
 # Control characters other than line breaks and tabs have no place in a comment,
 # and NUL cannot even be stored in PostgreSQL text.
@@ -80,6 +80,7 @@ class Accepted:
     intake_id: uuid.UUID
     created_at: datetime
     region: str
+    subdivision: str
     comment: str
     source: str
     # Known at once when committed directly; decided by the mover otherwise.
@@ -96,6 +97,7 @@ class ValidReport:
     problem_slug: str
     region: str
     comment: str
+    subdivision: str = ""
 
 
 def _text(data: Mapping[str, Any], name: str, example: str, errors: dict[str, list[str]]) -> str:
@@ -124,7 +126,7 @@ def validate_report(data: Mapping[str, Any]) -> ValidReport:
     if unknown:
         errors["non_field_errors"] = [
             f"Unknown field(s): {', '.join(unknown[:5])}. A report has the fields "
-            f"{', '.join(FIELDS)} (comment is optional)."
+            f"{', '.join(FIELDS)} (subdivision and comment are optional)."
         ]
     with _database_needed():
         catalog = get_catalog()
@@ -158,6 +160,8 @@ def validate_report(data: Mapping[str, Any]) -> ValidReport:
             f"{region[:60]!r} is not an ISO 3166-1 alpha-2 country code (such as US, GB or IN)."
         ]
 
+    subdivision = _subdivision(data, region if "region" not in errors else "", errors)
+
     comment = data.get("comment")
     if comment is None:  # left out, or null: no comment
         comment = ""
@@ -184,7 +188,29 @@ def validate_report(data: Mapping[str, Any]) -> ValidReport:
         problem_slug=problem_slug.lower(),
         region=region,
         comment=comment,
+        subdivision=subdivision,
     )
+
+
+def _subdivision(data: Mapping[str, Any], region: str, errors: dict[str, list[str]]) -> str:
+    """The optional first-level subdivision of `region` ("" when left out, null or
+    empty); an error naming the valid choices otherwise."""
+    value = data.get("subdivision")
+    if value is None or value == "":
+        return ""
+    if not isinstance(value, str):
+        errors["subdivision"] = [
+            f"Must be a string such as 'DE-BY' (or null, or left out, for none), not {_kind(value)}."
+        ]
+        return ""
+    code = value.strip().upper()
+    if not region:  # the region is missing or wrong: its error says what to fix first
+        return ""
+    problem = subdivisions.problem_with(code, region)
+    if problem is not None:
+        errors["subdivision"] = [problem]
+        return ""
+    return code
 
 
 def check_rate_limit(client: Client) -> ratelimit.RateDecision:
@@ -218,17 +244,17 @@ def file_report(
     now = now or timezone.now()
     if reporter is None:
         reporter = fingerprint.reporter_fingerprint(client.address, client.user_agent, now)
-    window = timedelta(seconds=settings.REPORT_REPEAT_WINDOW_SECONDS)
     return Report.objects.create(
         intake_id=intake_id or uuid.uuid4(),
         service_id=report.service_id,
         problem_id=report.problem_id,
         region_id=report.region,
+        subdivision=report.subdivision,
         created_at=now,
         comment=report.comment,
         source=source,
         fingerprint=reporter,
-        is_repeat=Report.objects.is_repeat_of(report.service_id, reporter, now, window),
+        is_repeat=Report.objects.is_repeat_of(report.service_id, reporter, now),
     )
 
 
@@ -242,7 +268,9 @@ def accept_report(report: ValidReport, client: Client, source: Source) -> Accept
         reporter = fingerprint.reporter_fingerprint(client.address, client.user_agent, now)
         address = fingerprint.address_key(client.address, now)
     rate = ratelimit.window(f"report:{address}", window_seconds)
-    accepted = Accepted(intake_id, now, report.region, report.comment, source, None, False)
+    accepted = Accepted(
+        intake_id, now, report.region, report.subdivision, report.comment, source, None, False
+    )
     counted = False
     if stream.enabled():
         entry = stream.Entry(
@@ -254,6 +282,7 @@ def accept_report(report: ValidReport, client: Client, source: Source) -> Accept
             source=source,
             fingerprint=reporter,
             created_at=now,
+            subdivision=report.subdivision,
         )
         try:
             if stream.shares_redis_with_cache():
@@ -280,4 +309,6 @@ def accept_report(report: ValidReport, client: Client, source: Source) -> Accept
             if not Report.objects.filter(intake_id=intake_id).exists():
                 raise
             return accepted
-    return Accepted(intake_id, now, report.region, report.comment, source, row.is_repeat, True)
+    return Accepted(
+        intake_id, now, report.region, report.subdivision, report.comment, source, row.is_repeat, True
+    )

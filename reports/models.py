@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime
 
 from django.db import models
 from django.utils import timezone
+
+from reports.repeats import repeat_window
 
 
 class Category(models.TextChoices):
@@ -25,6 +27,8 @@ class Category(models.TextChoices):
     PRODUCTIVITY = "productivity", "Productivity"
     SEARCH = "search", "Search"
     AI = "ai", "AI assistants"
+    PUBLIC = "public", "Public services"
+    TRANSPORT = "transport", "Travel and transport"
     OTHER = "other", "Other"
 
 
@@ -71,6 +75,12 @@ class ServiceQuerySet(models.QuerySet):
     def active(self) -> ServiceQuerySet:
         return self.filter(is_active=True)
 
+    def offered_in(self, country: str) -> ServiceQuerySet:
+        """Services offered in `country`: the worldwide ones (no country listed) and
+        the ones that list it."""
+        presence = Service.countries.through.objects.filter(service_id=models.OuterRef("pk"))
+        return self.filter(~models.Exists(presence) | models.Exists(presence.filter(region_id=country)))
+
 
 class Service(models.Model):
     slug = models.SlugField(unique=True)
@@ -84,6 +94,12 @@ class Service(models.Model):
         default=True, help_text="Inactive services accept no reports and are not shown."
     )
     problem_types = models.ManyToManyField(ProblemType, through="ServiceProblem", related_name="services")
+    countries = models.ManyToManyField(
+        Region,
+        blank=True,
+        related_name="local_services",
+        help_text="The countries where it is offered; none for a service offered worldwide.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = ServiceQuerySet.as_manager()
@@ -140,11 +156,12 @@ class ReportQuerySet(models.QuerySet):
     def with_visible_comments(self) -> ReportQuerySet:
         return self.exclude(comment="").filter(comment_hidden=False)
 
-    def is_repeat_of(
-        self, service_id: int, fingerprint: str, at: timezone.datetime, window: timedelta
-    ) -> bool:
+    def is_repeat_of(self, service_id: int, fingerprint: str, at: datetime) -> bool:
+        """Whether a report by this reporter for this service at `at` is a repeat
+        (reports.repeats: an earlier one within the repeat window)."""
+        window = repeat_window()
         return self.filter(
-            service_id=service_id, fingerprint=fingerprint, created_at__gt=at - window
+            service_id=service_id, fingerprint=fingerprint, created_at__gt=at - window, created_at__lte=at
         ).exists()
 
 
@@ -159,6 +176,9 @@ class Report(models.Model):
     service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="reports")
     problem = models.ForeignKey(ProblemType, on_delete=models.PROTECT, related_name="reports")
     region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="reports")
+    # A first-level ISO 3166-2 subdivision of the region ("DE-BY"), as the reporter
+    # chose it (never derived from the address); "" when not given.
+    subdivision = models.CharField(max_length=6, blank=True, default="", db_default="")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     comment = models.CharField(max_length=280, blank=True)
     comment_hidden = models.BooleanField(default=False, help_text="Hidden by a moderator.")

@@ -33,9 +33,8 @@ import logging
 import os
 import socket
 import time
-from collections import defaultdict
 from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import redis
 from django.conf import settings
@@ -45,6 +44,7 @@ from django.utils import timezone
 from reports import stream
 from reports.catalog import get_catalog, invalidate_catalog
 from reports.models import Report
+from reports.repeats import RepeatMarker, repeat_window
 from reports.stream import Entry
 
 logger = logging.getLogger(__name__)
@@ -80,27 +80,27 @@ def _read(conn: redis.Redis, consumer: str, count: int, block_ms: int | None) ->
 
 
 def _mark_repeats(entries: list[Entry]) -> list[tuple[Entry, bool]]:
-    """Each entry with whether its reporter already reported its service within the
-    repeat window before it, in the database or earlier in the batch."""
-    window = timedelta(seconds=settings.REPORT_REPEAT_WINDOW_SECONDS)
+    """Each entry with whether it is a repeat (reports.repeats) of a report stored
+    in the database or earlier in the batch."""
+    window = repeat_window()
     entries = sorted(entries, key=lambda e: e.created_at)
     ids = {e.intake_id for e in entries}
-    earlier: dict[tuple[int, str], list[datetime]] = defaultdict(list)
     stored = Report.objects.filter(
         service_id__in={e.service_id for e in entries},
         fingerprint__in={e.fingerprint for e in entries},
         created_at__gt=entries[0].created_at - window,
         created_at__lte=entries[-1].created_at,
     ).values_list("service_id", "fingerprint", "created_at", "intake_id")
-    for service_id, fp, at, intake_id in stored:
-        if intake_id not in ids:  # a redelivered entry is not its own predecessor
-            earlier[(service_id, fp)].append(at)
+    # Stored reports and the batch in time order, the stored first at equal times.
+    # A redelivered entry is not its own predecessor.
+    timeline = [(at, 0, (s, fp), None) for s, fp, at, intake_id in stored if intake_id not in ids]
+    timeline += [(e.created_at, 1, (e.service_id, e.fingerprint), e) for e in entries]
+    marker = RepeatMarker(window)
     marked = []
-    for entry in entries:
-        times = earlier[(entry.service_id, entry.fingerprint)]
-        repeat = any(entry.created_at - window < t <= entry.created_at for t in times)
-        marked.append((entry, repeat))
-        times.append(entry.created_at)
+    for at, _, key, entry in sorted(timeline, key=lambda row: row[:2]):
+        repeat = marker.mark(key, at)
+        if entry is not None:
+            marked.append((entry, repeat))
     return marked
 
 
@@ -110,6 +110,7 @@ def _row(entry: Entry, is_repeat: bool) -> Report:
         service_id=entry.service_id,
         problem_id=entry.problem_id,
         region_id=entry.region,
+        subdivision=entry.subdivision,
         created_at=entry.created_at,
         comment=entry.comment,
         source=entry.source,

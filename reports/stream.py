@@ -58,6 +58,7 @@ class Entry:
     source: str
     fingerprint: str
     created_at: datetime
+    subdivision: str = ""
 
     def to_fields(self) -> dict[str, str]:
         # One field holding a JSON array: fewer arguments to pack on the hot path.
@@ -73,6 +74,7 @@ class Entry:
                     self.fingerprint,
                     # Microseconds since the epoch: exact, and cheaper than ISO text.
                     int(self.created_at.timestamp() * 1_000_000),
+                    self.subdivision,
                 ],
                 separators=(",", ":"),
             )
@@ -81,7 +83,12 @@ class Entry:
     @classmethod
     def from_fields(cls, fields: dict[bytes, bytes]) -> Entry:
         """Raises KeyError, ValueError or TypeError on an entry that is not a report."""
-        key, service_id, problem_id, region, comment, source, reporter, micros = json.loads(fields[b"v"])
+        # Entries appended before reports had a subdivision have eight items.
+        key, service_id, problem_id, region, comment, source, reporter, micros, *rest = json.loads(
+            fields[b"v"]
+        )
+        if len(rest) > 1:
+            raise ValueError(f"a report entry has 8 or 9 items, not {8 + len(rest)}")
         return cls(
             intake_id=uuid.UUID(hex=key),
             service_id=int(service_id),
@@ -93,6 +100,7 @@ class Entry:
             created_at=datetime.fromtimestamp(micros // 1_000_000, tz=UTC).replace(
                 microsecond=micros % 1_000_000
             ),
+            subdivision=str(rest[0]) if rest else "",
         )
 
 

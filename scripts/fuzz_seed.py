@@ -21,6 +21,8 @@ from partners import keys  # noqa: E402
 from partners.models import WebhookEndpoint  # noqa: E402
 from reports.models import Service  # noqa: E402
 from spikes.models import Incident, Series, Spike, SpikeChange  # noqa: E402
+from statuspages import matching  # noqa: E402
+from statuspages.models import ProviderIncident, ProviderIncidentUpdate, StatusSource  # noqa: E402
 
 
 def seed() -> str:
@@ -40,6 +42,20 @@ def seed() -> str:
                 incident=incident if n == 0 else None,
             )  # fmt: skip
             SpikeChange.objects.create(spike=spike, at=spike.detected_at, kind="opened", level="danger")
+    # A provider incident, from the catalog's status source of the first service
+    # that has one, matched to its spike: /provider-incidents/ and /provider-status/.
+    source = StatusSource.objects.order_by("pk").first()
+    if source is not None:
+        provider = ProviderIncident.objects.create(
+            source=source, service=source.service, provider_id="fuzz-1", title="Login errors",
+            status="investigating", impact="minor", started_at=now - timedelta(hours=1),
+            acknowledged_at=now - timedelta(minutes=50), url="https://status.example.com/incidents/fuzz-1",
+        )  # fmt: skip
+        ProviderIncidentUpdate.objects.create(
+            incident=provider, provider_id="u1", status="investigating", body="Looking into it.", at=now
+        )
+        StatusSource.objects.filter(pk=source.pk).update(last_success_at=now, indicator="minor")
+        matching.match_incident(provider.pk, now)
     key, raw = keys.issue_key(
         "fuzzing", ["read", "webhooks"], rate_per_minute=1_000_000, daily_quota=10_000_000
     )

@@ -1,51 +1,48 @@
-"""Baselines per series: the detection package's `fit_profile` fed from the counts.
+"""Baselines per series, as the detection policy (spikes.detection.policy) says:
+this module reads the counts, calls the policy and stores what it returns.
 
-A series is refitted every REFIT_EVERY (a day) on the last HISTORY of per-minute distinct
-reporters (minutes of a global intake gap count as missing, not as zero). A regional
-series with little history leans on a prior: the service's all-regions profile
-times the region's share of the service's reporters.
+It also keeps the one reader of stored baselines (`stored_profiles`): profiles
+parsed from JSON once per process and fit, for the pass, the charts and the pages.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import datetime, timedelta
+from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Protocol
 
 import numpy as np
-from django.db.models import Sum
+from django.db.models import Q, QuerySet, Sum
 
-from spikes.detection import Profile, country_zone, fit_local_profile, fit_profile
-from spikes.models import ALL_REGIONS, IntakeGap, Series, SeriesBaseline, SeriesMinute
+from spikes.detection import Profile, country_zone
+from spikes.detection.policy import DEFAULT as POLICY
+from spikes.detection.policy import dense, grid, regional_prior
+from spikes.models import ALL_REGIONS, IntakeGap, PipelineState, Series, SeriesBaseline, SeriesMinute
 
-HISTORY = timedelta(days=28)
-# Daily: a baseline is a weekly shape times a level of the last few days, neither of
-# which moves much in a day, and a fit costs ~25 ms per series on 28 days of minutes.
-REFIT_EVERY = timedelta(hours=24)
-BUCKET_SECONDS = 60
-# Below this many reporters per hour the expected count is raised to it, so that
-# a tiny service is not "infinitely surprised" by its first reporter. Half a
-# reporter per hour is about the quietest service of the starting catalog.
-FLOOR_PER_HOUR = 0.5
+BUCKET_SECONDS = POLICY.bucket_seconds
+# The policy's history, for the pages that tell readers how baselines are learned.
+HISTORY = POLICY.history
+
+
+def is_ready(profile: Profile | None) -> bool:
+    """Whether a stored baseline may judge its series yet (the policy's warm-up)."""
+    return POLICY.is_ready(profile)
 
 
 def minute_grid(start: datetime, end: datetime) -> np.ndarray:
     """Epoch seconds of every minute in [start, end)."""
-    return np.arange(start.timestamp(), end.timestamp(), BUCKET_SECONDS, dtype=float)
+    return grid(start.timestamp(), end.timestamp(), BUCKET_SECONDS)
+
+
+def _dense(start: datetime, end: datetime, counts: dict[float, float], gaps: Iterable[float]) -> np.ndarray:
+    return dense(start.timestamp(), len(minute_grid(start, end)), BUCKET_SECONDS, counts, gaps)
 
 
 def dense_reporters(series_id: int, start: datetime, end: datetime, gaps: Iterable[float] = ()) -> np.ndarray:
     """Distinct reporters of a series for every minute in [start, end): zero where
     nobody reported, NaN where the intake itself was down."""
-    grid = minute_grid(start, end)
-    values = np.zeros(len(grid))
-    for minute, reporters in SeriesMinute.objects.filter(
-        series_id=series_id, minute__gte=start, minute__lt=end
-    ).values_list("minute", "reporters"):
-        values[int((minute.timestamp() - grid[0]) // BUCKET_SECONDS)] = reporters
-    gap_index = [int((g - grid[0]) // BUCKET_SECONDS) for g in gaps if grid[0] <= g < grid[-1] + 1]
-    values[gap_index] = np.nan
-    return values
+    rows = SeriesMinute.objects.filter(series_id=series_id, minute__gte=start, minute__lt=end)
+    return _dense(start, end, {m.timestamp(): n for m, n in rows.values_list("minute", "reporters")}, gaps)
 
 
 def gap_epochs(start: datetime, end: datetime) -> list[float]:
@@ -80,14 +77,8 @@ class History(Protocol):
     def first_minute(self, series_id: int) -> datetime | None: ...
 
 
-# A series is judged only once its baseline rests on at least a day of history
-# (its own, or its parent's for a regional prior): before that it cannot know
-# its daily cycle, and every busy evening would look like an outage.
-WARM_UP_DAYS = 1.0
-
-
-def is_ready(profile: Profile | None) -> bool:
-    return profile is not None and profile.n_days + profile.extra.get("prior_days", 0.0) >= WARM_UP_DAYS
+def _at(epoch: float, like: datetime) -> datetime:
+    return datetime.fromtimestamp(epoch, tz=like.tzinfo)
 
 
 def refit_many(series: Iterable[Series], now: datetime, history: History | None = None) -> None:
@@ -106,33 +97,20 @@ def refit_many(series: Iterable[Series], now: datetime, history: History | None 
             service_id__in=services, region=ALL_REGIONS
         ).values_list("pk", "service_id", "baseline__profile")
     }
-    fitted: list[tuple[int, dict, datetime]] = []
+    fitted: list[SeriesBaseline] = []
     for one in ordered:
-        start = end - HISTORY
         first = history.first_minute(one.pk)
-        if first is not None and first > start:
-            start = first  # no need to feed weeks of zeros before the series existed
+        start = _at(POLICY.history_start(end.timestamp(), first and first.timestamp()), end)
         prior = None
         parent_pk, parent_profile = parents.get(one.service_id, (None, None))
         if one.region != ALL_REGIONS and parent_profile is not None:
-            service_total = history.total(parent_pk, start, end)
-            if service_total:
-                prior = parent_profile.scaled(history.total(one.pk, start, end) / service_total)
-        profile = fit_local_profile(
-            history.values(one.pk, start, end),
-            start.timestamp(),
-            BUCKET_SECONDS,
-            # A country's reporters keep its clocks, daylight saving included; the
-            # all-regions series of a service spans many zones and stays in UTC.
-            zone=country_zone(one.region) if one.region != ALL_REGIONS else "",
-            prior=prior,
-            floor=FLOOR_PER_HOUR * BUCKET_SECONDS / 3600,
-        )
-        if prior is not None:
-            profile.extra["prior_days"] = prior.n_days
+            prior = regional_prior(
+                parent_profile, history.total(one.pk, start, end), history.total(parent_pk, start, end)
+            )
+        zone = country_zone(one.region) if one.region != ALL_REGIONS else ""
+        profile = POLICY.fit(history.values(one.pk, start, end), start.timestamp(), zone=zone, prior=prior)
         if one.region == ALL_REGIONS:
             parents[one.service_id] = (one.pk, profile)
-        one.baseline_updated_at = now
         fitted.append(SeriesBaseline(series_id=one.pk, profile=profile.to_dict()))
     SeriesBaseline.objects.bulk_create(
         fitted, update_conflicts=True, unique_fields=["series"], update_fields=["profile"]
@@ -140,22 +118,20 @@ def refit_many(series: Iterable[Series], now: datetime, history: History | None 
     Series.objects.filter(pk__in=[b.series_id for b in fitted]).update(baseline_updated_at=now)
 
 
-def due_for_refit(now: datetime):
-    """Active series whose baseline is missing or older than REFIT_EVERY; all-regions
+def due_for_refit(now: datetime) -> QuerySet[Series]:
+    """Active series whose baseline is missing or due (Policy.refit_due); all-regions
     series first, since regional priors are made from them."""
-    from django.db.models import Q
-
     return (
         Series.objects.active(now)
-        .filter(Q(baseline_updated_at__isnull=True) | Q(baseline_updated_at__lt=now - REFIT_EVERY))
+        .filter(Q(baseline_updated_at__isnull=True) | Q(baseline_updated_at__lte=now - POLICY.refit_every))
         .order_by("region", "pk")
     )
 
 
-# A minute with no report at all is an intake gap when at least this many
-# reporters were expected in it: P(0 | Poisson(3)) is 5%, and a wrongly flagged
-# quiet minute costs nothing but a minute of evidence.
-GAP_MIN_EXPECTED = 3.0
+def global_due(now: datetime) -> bool:
+    state = PipelineState.load()
+    fitted = state.global_baseline_updated_at
+    return POLICY.refit_due(fitted and fitted.timestamp(), now.timestamp())
 
 
 def global_totals(start: datetime, end: datetime) -> dict[float, int]:
@@ -170,19 +146,13 @@ def global_totals(start: datetime, end: datetime) -> dict[float, int]:
 
 
 def refit_global(now: datetime) -> Profile:
-    from spikes.models import PipelineState
-
+    """Fit the baseline of all reports together, which tells intake gaps from quiet."""
     end = now.replace(second=0, microsecond=0)
-    start = end - HISTORY
+    start = end - POLICY.history
     totals = global_totals(start, end)
     if totals:
-        start = datetime.fromtimestamp(min(totals), tz=end.tzinfo)
-    grid = minute_grid(start, end)
-    values = np.zeros(len(grid))
-    for epoch, n in totals.items():
-        values[int((epoch - grid[0]) // BUCKET_SECONDS)] = n
-    values[[int((g - grid[0]) // BUCKET_SECONDS) for g in gap_epochs(start, end)]] = np.nan
-    profile = fit_profile(values, start.timestamp(), BUCKET_SECONDS)
+        start = _at(POLICY.history_start(end.timestamp(), min(totals)), end)
+    profile = POLICY.fit(_dense(start, end, totals, gap_epochs(start, end)), start.timestamp())
     PipelineState.objects.filter(pk=1).update(
         global_baseline=profile.to_dict(), global_baseline_updated_at=now
     )
@@ -193,8 +163,7 @@ def mark_gaps(start: datetime, end: datetime, global_baseline: dict | None) -> l
     """Record (and return) the minutes of [start, end) in which the intake was down."""
     if not global_baseline or start >= end:
         return []
-    profile = Profile.from_dict(global_baseline)
-    grid = minute_grid(start, end)
+    times = minute_grid(start, end)
     # A minute with any report at all (repeats included) proves the intake was up.
     heard = {
         m.timestamp()
@@ -202,9 +171,41 @@ def mark_gaps(start: datetime, end: datetime, global_baseline: dict | None) -> l
         .values_list("minute", flat=True)
         .distinct()
     }
-    expected = profile.expected_many(grid)
-    gaps = [t for t, mu in zip(grid, expected) if mu >= GAP_MIN_EXPECTED and t not in heard]
-    IntakeGap.objects.bulk_create(
-        [IntakeGap(minute=datetime.fromtimestamp(t, tz=start.tzinfo)) for t in gaps], ignore_conflicts=True
-    )
+    found = POLICY.intake_gaps(Profile.from_dict(global_baseline), times, np.isin(times, list(heard)))
+    gaps = times[found].tolist()
+    IntakeGap.objects.bulk_create([IntakeGap(minute=_at(t, start)) for t in gaps], ignore_conflicts=True)
     return gaps
+
+
+# Profiles parsed from JSON, per process, keyed by series and fit time: a refit
+# changes baseline_updated_at, so a stale profile is never used. A pass, a chart or
+# a page reads a series' baseline row (~10 kB) and parses it (a few ms, the
+# biggest share of a series request before this cache) only when it was refitted.
+_parsed: dict[int, tuple[datetime | None, Profile | None]] = {}
+
+
+def stored_profiles(series: Sequence[Series]) -> dict[int, Profile | None]:
+    """The stored baseline of each series (None where it has none yet), by id."""
+    stale = [
+        s.pk
+        for s in series
+        if s.baseline_updated_at is not None and _parsed.get(s.pk, (None,))[0] != s.baseline_updated_at
+    ]
+    if stale:
+        for pk, profile, fitted in Series.objects.filter(pk__in=stale).values_list(
+            "pk", "baseline__profile", "baseline_updated_at"
+        ):
+            _parsed[pk] = (fitted, Profile.from_dict(profile) if profile else None)
+    return {
+        s.pk: _parsed[s.pk][1] if s.baseline_updated_at is not None and s.pk in _parsed else None
+        for s in series
+    }
+
+
+def stored_profile(series: Series | None) -> Profile | None:
+    return None if series is None else stored_profiles([series])[series.pk]
+
+
+def forget_profiles() -> None:
+    """Tests reuse series ids with other baselines at the same fit time."""
+    _parsed.clear()

@@ -17,7 +17,14 @@ from django.db.models.functions import TruncMinute
 
 from reports.models import Report
 from spikes.db import insert_many
-from spikes.models import ALL_REGIONS, MinuteCount, PipelineState, Series, SeriesMinute
+from spikes.models import (
+    ALL_REGIONS,
+    MinuteCount,
+    PipelineState,
+    Series,
+    SeriesMinute,
+    SubdivisionMinute,
+)
 
 MINUTE = timedelta(minutes=1)
 # A report is stamped with the server clock when accepted but committed a moment
@@ -35,21 +42,28 @@ def count_range(start: datetime, end: datetime) -> int:
     """Replace the counts of the minutes in [start, end) with fresh ones from the
     reports. Returns how many (service, region, problem, minute) rows were written."""
     start, end = floor_minute(start), floor_minute(end)
-    rows = list(
+    grouped = (
         Report.objects.filter(created_at__gte=start, created_at__lt=end)
         .annotate(at=TruncMinute("created_at"))
-        .values_list("at", "service_id", "region_id", "problem_id")
+        .values_list("at", "service_id", "region_id", "problem_id", "subdivision")
         .annotate(n=Count("id"), distinct=Count("id", filter=Q(is_repeat=False)))
         .order_by()
     )
     # A reporter's repeats are is_repeat rows, so non-repeats add up to distinct
-    # reporters across problems and regions as well.
+    # reporters across problems, subdivisions and regions as well.
+    counts: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
+    subdivision_counts: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
     series_totals: dict[tuple[int, str], dict[datetime, list[int]]] = defaultdict(dict)
-    for at, service_id, region, _problem, n, distinct in rows:
+    for at, service_id, region, problem, subdivision, n, distinct in grouped:
+        keyed = [counts[(at, service_id, region, problem)]]
+        if subdivision:
+            keyed.append(subdivision_counts[(at, service_id, region, subdivision)])
         for key in ((service_id, region), (service_id, ALL_REGIONS)):
-            total = series_totals[key].setdefault(at, [0, 0])
+            keyed.append(series_totals[key].setdefault(at, [0, 0]))
+        for total in keyed:
             total[0] += n
             total[1] += distinct
+    rows = [(*key, n, d) for key, (n, d) in counts.items()]
 
     with transaction.atomic():
         # The progress row doubles as a lock: two counting tasks never interleave.
@@ -57,6 +71,7 @@ def count_range(start: datetime, end: datetime) -> int:
         series_ids = _series_ids(series_totals)
         MinuteCount.objects.filter(minute__gte=start, minute__lt=end).delete()
         SeriesMinute.objects.filter(minute__gte=start, minute__lt=end).delete()
+        SubdivisionMinute.objects.filter(minute__gte=start, minute__lt=end).delete()
         insert_many(
             MinuteCount._meta.db_table,
             ["minute", "service_id", "region", "problem_id", "reports", "reporters"],
@@ -70,6 +85,11 @@ def count_range(start: datetime, end: datetime) -> int:
                 for key, minutes in series_totals.items()
                 for at, (n, d) in minutes.items()
             ),
+        )
+        insert_many(
+            SubdivisionMinute._meta.db_table,
+            ["minute", "service_id", "region", "subdivision", "reports", "reporters"],
+            ((*key, n, d) for key, (n, d) in subdivision_counts.items()),
         )
         _touch_last_report(series_ids, series_totals)
     return len(rows)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from spikes import baselines, counting, detecting
 from spikes.models import PipelineState, Series
@@ -14,7 +14,6 @@ from spikes.models import PipelineState, Series
 # Series per detection task: small enough that several workers share a pass,
 # large enough that a task's fixed cost (a few queries) is spread thin.
 CHUNK_SIZE = 500
-GLOBAL_REFIT_EVERY = timedelta(hours=24)
 
 FanOut = Callable[[list[list[int]], datetime], None]
 
@@ -60,11 +59,7 @@ def refit_baselines(
 
 def refresh_baselines(now: datetime, fan_out: FanOut | None = None) -> int:
     """Refit the global baseline and every series' baseline that is due."""
-    state = PipelineState.load()
-    if (
-        state.global_baseline_updated_at is None
-        or state.global_baseline_updated_at < now - GLOBAL_REFIT_EVERY
-    ):
+    if baselines.global_due(now):
         baselines.refit_global(now)
     ids = due_baselines(now)
     # All-regions series come first in `ids` (regional priors are made from them).

@@ -43,7 +43,8 @@ def detect_chunk(series_ids: list[int], until: str) -> int:
 
 @shared_task(acks_late=True, time_limit=600, soft_time_limit=590, **RETRY)
 def refresh_baselines() -> int:
-    """Every 10 minutes: refit the baselines that are due (each every 6 hours)."""
+    """Every 10 minutes: refit the baselines that are due (each every 6 hours, as
+    the detection policy says: spikes.detection.policy)."""
     return pipeline.refresh_baselines(timezone.now(), fan_out=_chunks_to(refit_chunk))
 
 

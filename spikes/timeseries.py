@@ -3,7 +3,13 @@ the CSV downloads and the partner API's time series all show.
 
 Reads the per-minute rollup (SeriesMinute) and the stored baseline, never raw
 reports, so its cost is the number of minutes asked for, whatever the data size:
-two queries, plus one for the baseline when this process has not parsed it yet.
+four queries (the series, its minutes, the intake gaps, how far counting got),
+plus one for the baseline when this process has not parsed it yet.
+
+A bucket is only a number once all its minutes are counted: the minutes the
+counting pass has not reached yet (PipelineState.counted_until) and the minutes
+of a known intake gap (IntakeGap) are *missing*, never zero reports, and every
+chart, table and download says so (Bucket.missing).
 """
 
 from __future__ import annotations
@@ -12,11 +18,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
+from django.utils import timezone
 
 from reports.models import Service
-from spikes.baselines import BUCKET_SECONDS
+from spikes.baselines import BUCKET_SECONDS, stored_profile
 from spikes.detection import Profile
-from spikes.models import ALL_REGIONS, Series, SeriesBaseline, SeriesMinute
+from spikes.models import ALL_REGIONS, IntakeGap, PipelineState, Series, SeriesMinute
 
 # The bucket sizes users can pick, by the names the site and the API use.
 INTERVALS: dict[str, int] = {"1m": 60, "5m": 300, "15m": 900, "1h": 3600}
@@ -25,6 +32,9 @@ MAX_BUCKETS = 7 * 24 * 60
 # The band around the expected level: this many standard deviations of the
 # baseline's negative-binomial noise either side of it.
 BAND_SDS = 2.0
+# Why a bucket has no number (Bucket.missing).
+UNCOUNTED = "uncounted"  # some of its minutes are not counted yet (the bucket in progress)
+GAP = "gap"  # some of its minutes fall in an intake gap: nobody could report
 
 
 @dataclass(frozen=True)
@@ -38,6 +48,27 @@ class Bucket:
     expected: float | None
     low: float | None
     high: float | None
+    # "" when the counts are complete, else UNCOUNTED or GAP: the counts then
+    # hold what was counted so far, which is not the bucket's value.
+    missing: str = ""
+
+    @property
+    def is_counted(self) -> bool:
+        return not self.missing
+
+
+def counted_until(now: datetime) -> datetime | None:
+    """Every minute before this is counted (never later than the current minute);
+    None before the first counting pass."""
+    counted = PipelineState.objects.filter(pk=1).values_list("counted_until", flat=True).first()
+    return None if counted is None else min(counted, floor_to(now, BUCKET_SECONDS))
+
+
+def counted_edge(now: datetime, seconds: int) -> datetime:
+    """The end of the last whole bucket of `seconds` that is counted: where a
+    chart of the latest data ends (the current minute before the first count)."""
+    counted = counted_until(now)
+    return floor_to(counted if counted is not None else now, seconds)
 
 
 class RangeError(ValueError):
@@ -62,27 +93,7 @@ def bucket_range(start: datetime, end: datetime, seconds: int) -> tuple[datetime
     return first, last
 
 
-# Parsed profiles, per process, keyed by series and fit time: a refit changes
-# baseline_updated_at, so a stale profile is never used. Parsing one costs a few
-# milliseconds, the biggest share of a series request before this cache.
-_profiles: dict[int, tuple[datetime, Profile | None]] = {}
-
-
-def _profile(series: Series | None) -> Profile | None:
-    if series is None or series.baseline_updated_at is None:
-        return None
-    cached = _profiles.get(series.pk)
-    if cached is not None and cached[0] == series.baseline_updated_at:
-        return cached[1]
-    stored = SeriesBaseline.objects.filter(series=series).values_list("profile", flat=True).first()
-    profile = Profile.from_dict(stored) if stored else None
-    _profiles[series.pk] = (series.baseline_updated_at, profile)
-    return profile
-
-
-def forget_profiles() -> None:
-    """Tests reuse series ids with other baselines at the same fit time."""
-    _profiles.clear()
+_NOT_GIVEN = object()
 
 
 def buckets(
@@ -91,17 +102,19 @@ def buckets(
     end: datetime,
     seconds: int = 60,
     region: str = ALL_REGIONS,
+    counted: datetime | None | object = _NOT_GIVEN,
 ) -> list[Bucket]:
     """Every bucket of `seconds` in [start, end) for the service in `region`
-    ("" for all regions), empty buckets included."""
+    ("" for all regions), empty buckets included, missing ones marked. `counted`
+    is counted_until(now) when the caller already has it."""
     first, last = bucket_range(start, end, seconds)
     service_id = service if isinstance(service, int) else service.pk
     series = Series.objects.filter(service_id=service_id, region=region).first()
     n = int((last - first).total_seconds()) // seconds
     reports = np.zeros(n, dtype=np.int64)
     reporters = np.zeros(n, dtype=np.int64)
+    origin = first.timestamp()
     if series is not None:
-        origin = first.timestamp()
         for minute, n_reports, n_reporters in SeriesMinute.objects.filter(
             series=series, minute__gte=first, minute__lt=last
         ).values_list("minute", "reports", "reporters"):
@@ -109,7 +122,10 @@ def buckets(
             reports[i] += n_reports
             reporters[i] += n_reporters
     starts = [first + timedelta(seconds=i * seconds) for i in range(n)]
-    expected = _expected(_profile(series), first, n, seconds)
+    missing = _missing(
+        first, last, n, seconds, counted_until(timezone.now()) if counted is _NOT_GIVEN else counted
+    )
+    expected = _expected(stored_profile(series), first, n, seconds)
     # Columns converted and rounded by numpy at once: a day of minutes is 1,440
     # buckets, and per-value round() and int() calls were most of a request's time.
     if expected is None:
@@ -117,11 +133,26 @@ def buckets(
     else:
         mean, low, high = (np.round(column, 3).tolist() for column in expected)
     return [
-        Bucket(start, n_reports, n_reporters, e, lo, hi)
-        for start, n_reports, n_reporters, e, lo, hi in zip(
-            starts, reports.tolist(), reporters.tolist(), mean, low, high
+        Bucket(start, n_reports, n_reporters, e, lo, hi, why)
+        for start, n_reports, n_reporters, e, lo, hi, why in zip(
+            starts, reports.tolist(), reporters.tolist(), mean, low, high, missing
         )
     ]
+
+
+def _missing(first: datetime, last: datetime, n: int, seconds: int, counted: datetime | None) -> list[str]:
+    """Per bucket: UNCOUNTED if it ends after `counted`, GAP if one of its minutes
+    is an intake gap, else ""."""
+    missing = [""] * n
+    origin = first.timestamp()
+    for minute in IntakeGap.objects.filter(minute__gte=first, minute__lt=last).values_list(
+        "minute", flat=True
+    ):
+        missing[int(minute.timestamp() - origin) // seconds] = GAP
+    complete = 0 if counted is None else max(0, int(counted.timestamp() - origin) // seconds)
+    for i in range(complete, n):
+        missing[i] = UNCOUNTED
+    return missing
 
 
 def _expected(

@@ -225,7 +225,7 @@ def test_the_reference_rule_flags_three_times_the_median_of_the_same_minute():
         (d * 1440 + 900, "alpha", "US", f"n{d}") for d in range(7)
     ]
     spikes = reference_spikes(_reports(sorted(events)), minutes=8 * 1440)
-    assert {(s["service"], s["region"]) for s in spikes} == {("alpha", None), ("alpha", "US")}
+    assert {(s["service"], s["region"]) for s in spikes} == {("alpha", ""), ("alpha", "US")}
     s = spikes[0]
     assert s["started_at"] == at(7, 10) and s["detected_at"] == at(7, 10, 1)
     assert s["ended_at"] == at(7, 10, 4) and s["peak_reports"] == 10 and s["expected_reports"] == 2

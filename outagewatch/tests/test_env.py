@@ -53,3 +53,14 @@ def test_url_paths_get_one_trailing_slash_and_refuse_odd_characters():
         env_url_path("ADMIN_PATH", "admin/", environ={"ADMIN_PATH": "back stage"})
     with pytest.raises(ImproperlyConfiguredEnv, match="is not a URL path"):
         env_url_path("ADMIN_PATH", "admin/", environ={"ADMIN_PATH": "/"})
+
+
+def test_mail_addresses_may_carry_a_display_name_and_must_have_a_domain():
+    from outagewatch.env import env_email
+
+    assert env_email("FROM", "a@b.org", environ={}) == "a@b.org"
+    named = "outagewatch <alerts@example.org>"
+    assert env_email("FROM", "a@b.org", environ={"FROM": named}) == named
+    for bad in ["alerts", "alerts@localhost", "<>", "a b@example.org"]:
+        with pytest.raises(ImproperlyConfiguredEnv, match="is not a mail address"):
+            env_email("FROM", "a@b.org", environ={"FROM": bad})

@@ -19,7 +19,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from outagewatch.celery import app
 from reports.tests.factories import ServiceFactory
 from spikes import tasks
-from spikes.models import Level, PipelineState, Series, Spike, Status
+from spikes.models import Level, PipelineState, Series, Spike, Verdict
 from spikes.tests.processes import needs_postgres_and_redis, wait_until, workers  # noqa: F401
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -129,7 +129,7 @@ def test_it_times_every_detection_pass(db):
     assert sample("outagewatch_detection_pass_seconds_count") == before + 1
 
 
-def _spike(service, region: str, level: str, status: str = Status.SUSPECTED, ended: bool = False) -> Spike:
+def _spike(service, region: str, level: str, verdict: str = Verdict.SUSPECTED, ended: bool = False) -> Spike:
     series, _ = Series.objects.get_or_create(service=service, region=region)
     at = datetime(2026, 3, 2, 12, tzinfo=UTC)
     return Spike.objects.create(
@@ -137,7 +137,7 @@ def _spike(service, region: str, level: str, status: str = Status.SUSPECTED, end
         service=service,
         region=region,
         level=level,
-        status=status,
+        verdict=verdict,
         started_at=at,
         detected_at=at,
         peak_at=at,
@@ -151,7 +151,7 @@ def test_it_shows_open_spikes_by_level_and_the_age_of_the_last_pass(client, what
     _spike(whatsapp, "", Level.DANGER)
     _spike(whatsapp, "US", Level.WARNING)
     _spike(whatsapp, "IN", Level.WARNING)
-    _spike(whatsapp, "GB", Level.DANGER, status=Status.DISMISSED)
+    _spike(whatsapp, "GB", Level.DANGER, verdict=Verdict.DISMISSED)
     _spike(whatsapp, "FR", Level.DANGER, ended=True)
     PipelineState.objects.update_or_create(
         pk=1, defaults={"last_pass_at": datetime.now(UTC) - timedelta(seconds=42)}

@@ -9,23 +9,35 @@ from django.utils import timezone
 from django.utils.dateformat import format as date_format
 from django.utils.html import format_html
 
+from pages.charts import expected_phrase
+
 register = template.Library()
 
 
 @register.simple_tag
-def moment(value: datetime | None, fmt: str = "M j, H:i") -> str:
-    """<time> in the reader's zone, with the UTC time in its title (shown on hover)."""
+def moment(value: datetime | None, fmt: str = "M j, H:i", utc: bool = False) -> str:
+    """<time> in the reader's zone, with the UTC time in its title (shown on hover)
+    and, with utc=True, beside it when the reader's zone is not UTC."""
     if value is None:
         return ""
-    utc = value.astimezone(UTC)
+    utc_time = value.astimezone(UTC)
     local = timezone.localtime(value)
-    return format_html(
+    html = format_html(
         '<time datetime="{}" title="{} UTC">{} {}</time>',
-        utc.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        utc.strftime("%Y-%m-%d %H:%M"),
+        utc_time.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        utc_time.strftime("%Y-%m-%d %H:%M"),
         date_format(local, fmt),
         local.tzname(),
     )
+    if utc and local.utcoffset():
+        html += format_html(' <span class="utc">({} UTC)</span>', utc_time.strftime("%H:%M"))
+    return html
+
+
+@register.filter
+def expected(value: float | None) -> str:
+    """ "4 expected", "under 1 expected" (a fraction of a reporter is not "0")."""
+    return "no usual level known yet" if value is None else expected_phrase(value)
 
 
 @register.filter

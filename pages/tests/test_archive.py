@@ -32,7 +32,7 @@ def archive(frozen, whatsapp, instagram):
             gmail,
             started_at=NOW - timedelta(days=1),
             level="warning",
-            status="confirmed",
+            verdict="confirmed",
             confirmed_by="staff",
         ),
     }
@@ -47,13 +47,17 @@ def listed(html: str) -> list[int]:
     [
         ({}, ["wa_open", "gmail", "wa_in", "ig_old"]),
         ({"service": "whatsapp"}, ["wa_open", "wa_in"]),
+        ({"service": "WhatsApp"}, ["wa_open", "wa_in"]),
+        ({"service": " gmail "}, ["gmail"]),
         ({"group": "meta"}, ["wa_open", "wa_in", "ig_old"]),
         ({"group": "alphabet"}, ["gmail"]),
         ({"region": "in"}, ["wa_in"]),
         ({"region": "all"}, ["wa_open", "gmail", "ig_old"]),
         ({"level": "warning"}, ["gmail", "wa_in"]),
-        ({"status": "resolved"}, ["wa_in", "ig_old"]),
-        ({"status": "confirmed"}, ["gmail"]),
+        ({"state": "ended"}, ["wa_in", "ig_old"]),
+        ({"state": "open"}, ["wa_open", "gmail"]),
+        ({"verdict": "confirmed"}, ["gmail"]),
+        ({"verdict": "suspected", "state": "ended"}, ["wa_in", "ig_old"]),
         ({"started_after": "2026-03-01"}, ["wa_open", "gmail", "wa_in"]),
         ({"started_before": "2026-02-28"}, ["ig_old"]),
         ({"started_after": "2026-03-01", "started_before": "2026-03-03", "service": "whatsapp"}, ["wa_in"]),
@@ -69,11 +73,12 @@ def test_the_archive_filters_outages(client, archive, query, expected):
 @pytest.mark.parametrize(
     ("query", "message"),
     [
-        ({"service": "nope"}, "There is no service with that name"),
+        ({"service": "nope"}, "There is no service called &#x27;nope&#x27;: use its name or slug"),
         ({"group": "nobody"}, "There is no owner with that name"),
         ({"region": "XX"}, "&#x27;XX&#x27; is not a region"),
         ({"level": "apocalyptic"}, "Select a valid choice"),
-        ({"status": "fixed"}, "Select a valid choice"),
+        ({"verdict": "fixed"}, "Select a valid choice"),
+        ({"state": "paused"}, "Select a valid choice"),
         ({"started_after": "last tuesday"}, "Enter a valid date"),
         (
             {"started_after": "2026-03-05", "started_before": "2026-03-01"},

@@ -6,14 +6,15 @@ import pytest
 
 from pages import charts
 from pages.ranges import parse_chart_range
-from spikes.timeseries import Bucket, RangeError
+from pages.render import axis_number
+from spikes.timeseries import GAP, UNCOUNTED, Bucket, RangeError
 
 T = datetime(2026, 3, 4, 12, 0, tzinfo=UTC)
 
 
-def bucket(i, reporters, expected=None):
+def bucket(i, reporters, expected=None, missing=""):
     band = (None, None) if expected is None else (expected / 2, expected * 2)
-    return Bucket(T + timedelta(minutes=i), reporters, reporters, expected, *band)
+    return Bucket(T + timedelta(minutes=i), reporters, reporters, expected, *band, missing)
 
 
 def test_points_are_placed_by_value_on_a_rounded_scale():
@@ -22,9 +23,28 @@ def test_points_are_placed_by_value_on_a_rounded_scale():
     )
 
     assert chart.y_max == 60
-    assert chart.points == "10,110 100,60 190,10"
+    assert chart.segments == ["10,110 100,60 190,10"]
     assert [t.label for t in chart.y_ticks] == [0, 20, 40, 60]
     assert chart.expected == "" and chart.band == ""
+
+
+def test_missing_buckets_break_the_line_and_are_shaded_not_drawn_as_zero():
+    rows = [
+        bucket(0, 10),
+        bucket(1, 0, missing=GAP),
+        bucket(2, 20),
+        bucket(3, 30),
+        bucket(4, 2, missing=UNCOUNTED),
+    ]
+
+    chart = charts.line_chart(rows, width=200, height=120, margin=(10, 10, 10, 10))
+
+    # The scale fits the counted values only (30), whatever the missing ones held.
+    assert chart.y_max == 30
+    assert chart.segments == ["10,76.7", "100,43.3 145,10"]
+    assert [(s.kind, s.x0, s.x1) for s in chart.missing] == [(GAP, 32.5, 77.5), (UNCOUNTED, 167.5, 190)]
+    assert [s.label for s in chart.missing] == ["no data: intake down", "counting…"]
+    assert chart.peak.reporters == 30 and len(chart.dots) == 3
 
 
 def test_the_band_goes_out_along_the_top_and_back_along_the_bottom():
@@ -53,6 +73,13 @@ def test_the_y_axis_ticks_are_round_whole_numbers(peak, ticks):
 
     assert [t.label for t in chart.y_ticks] == ticks
     assert chart.y_max == ticks[-1]
+
+
+@pytest.mark.parametrize(
+    ("value", "label"), [(0, "0"), (950, "950"), (1000, "1k"), (1500, "1.5k"), (12000, "12k")]
+)
+def test_axis_numbers_stay_short_enough_for_a_phone(value, label):
+    assert axis_number(value) == label
 
 
 def test_a_sparkline_spans_its_width_and_peaks_at_the_top():

@@ -28,9 +28,9 @@ def test_an_outage_found_by_the_detector_is_on_the_service_page_home_and_archive
         archive = client.get("/outages/").content.decode()
         detail = client.get(f"/outages/{spike.pk}/").content.decode()
 
-    assert re.search(r"User reports indicate (possible )?problems at WhatsApp since <time", page)
+    assert re.search(r"(Possible problems|Problems detected) at WhatsApp</p>", page)
     assert "Most reported problems in this outage" in page
     assert re.search(r'<span class="share-label">Pictures</span> <meter min="0" max="100" value="100"', page)
     assert f'href="/outages/{spike.pk}/">WhatsApp</a>' in home
     assert f'href="/outages/{spike.pk}/">WhatsApp</a>' in archive
-    assert "Reports started rising (estimated onset)" in detail
+    assert "Started: reports began rising (estimated onset)" in detail

@@ -19,7 +19,7 @@ def outages(frozen, whatsapp, instagram):
         make_spike(whatsapp, started_at=NOW - timedelta(minutes=30)),
         make_spike(instagram, started_at=NOW - timedelta(days=1), ended_at=NOW - timedelta(hours=22)),
         make_spike(gmail, started_at=NOW - timedelta(days=2), level="warning"),
-        make_spike(gmail, started_at=NOW - timedelta(days=3), region="GB", status="dismissed"),
+        make_spike(gmail, started_at=NOW - timedelta(days=3), region="GB", verdict="dismissed"),
     ]
 
 
@@ -46,7 +46,7 @@ def test_the_feed_of_all_outages_is_valid_atom_newest_first_without_dismissed_on
     first = parsed.entries[0]
     assert first.link == f"http://testserver/outages/{outages[0].pk}/"
     assert first.published == "2026-03-04T11:30:00+00:00"
-    assert "Peak: 40 reporters a minute against 2 expected." in first.summary
+    assert "Peak minute: 40 reporters against 2 expected." in first.summary
     assert all(e.find(f"{ATOM}id") is not None for e in root.findall(f"{ATOM}entry"))
 
 

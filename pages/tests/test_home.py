@@ -13,7 +13,9 @@ def test_with_nothing_going_on_it_says_so(client, frozen, quiet):
 
     assert "No outages right now: user reports are at their usual levels." in html
     assert "No reports in the last hour." in html
-    assert "No resolved outages yet." in html
+    assert "No outages have ended yet." in html
+    # One search box: the page's own, not the header's as well.
+    assert html.count('role="search"') == 1
     assert '<a href="/status/quietmail/">QuietMail</a>' in html
 
 
@@ -21,7 +23,7 @@ def test_outages_of_one_owner_are_grouped_as_one_incident(client, outage_world):
     html = client.get("/").content.decode()
 
     incident = re.search(r'<article class="incident">(.*?)</article>', html, re.S).group(1)
-    assert "Meta services since" in incident
+    assert f'<a href="/incidents/{outage_world["incident"].pk}/">Meta services</a> since' in incident
     assert "WhatsApp</a>: problems detected since" in incident
     assert "Instagram</a>: problems detected since" in incident
 
@@ -46,15 +48,28 @@ def test_outages_are_listed_by_level_and_sympathetic_ones_as_possibly_related(cl
     assert now_section.count("Comcast</a>") == 1
 
 
-def test_a_service_spiking_globally_and_in_regions_is_one_entry(frozen, whatsapp):
+def test_a_service_spiking_globally_and_in_regions_is_one_entry(client, frozen, whatsapp):
     make_spike(whatsapp, started_at=NOW - timedelta(minutes=30), region="US")
     overall = make_spike(whatsapp, started_at=NOW - timedelta(minutes=29))
     make_spike(whatsapp, started_at=NOW - timedelta(minutes=28), region="IN", level="warning")
 
-    now = home.outages_now()
+    now = home.outages_now({"IN": "India", "US": "United States"})
 
     assert len(now.danger) == 1 and now.warning == []
-    assert now.danger[0].spike == overall and now.danger[0].regions == ["IN", "US"]
+    assert now.danger[0].spike == overall and now.danger[0].countries == ["India", "United States"]
+    html = client.get("/").content.decode()
+    now_section = html[: html.index("Most reported in the last hour")]
+    assert now_section.count("WhatsApp</a>") == 1
+    assert "(most affected: India, United States)" in now_section
+
+
+def test_an_outage_of_single_countries_is_named_by_country(client, frozen, whatsapp):
+    make_spike(whatsapp, started_at=NOW - timedelta(minutes=30), region="BR")
+    make_spike(whatsapp, started_at=NOW - timedelta(minutes=28), region="IN", level="warning")
+
+    html = client.get("/").content.decode()
+
+    assert "WhatsApp in Brazil and India</a>: problems detected since" in html
 
 
 def test_the_most_reported_services_of_the_hour_come_with_sparklines(client, frozen, whatsapp, instagram):
@@ -99,7 +114,7 @@ def test_recently_resolved_outages_are_listed_newest_first(client, frozen, whats
 
     html = client.get("/").content.decode()
 
-    section = html[html.index("Recently resolved") :]
+    section = html[html.index("Recently ended") :]
     assert section.index("Instagram</a>: problems detected from") < section.index(
         "WhatsApp</a>: problems detected from"
     )

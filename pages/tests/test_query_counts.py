@@ -12,17 +12,28 @@ from pages.tests.conftest import NOW, baseline, counted, make_spike
 from reports.catalog import invalidate_catalog
 from reports.models import Report
 from reports.tests.factories import ServiceFactory
-from spikes.timeseries import forget_profiles
+from spikes.baselines import forget_profiles
 
 # The pages and their ceilings: what each costs today, so a new query per row shows.
 PAGES = {
-    "service": ("/status/whatsapp/", 16),
-    "service_week": ("/status/whatsapp/?range=7d&interval=15m", 16),
+    # The charts also read how far counting got and the intake gaps (two queries);
+    # the catalog's snapshot (four, once a minute per process) is read cold here;
+    # the provider's side, its status sources (one more, and two with a source).
+    "service": ("/status/whatsapp/", 19),
+    "service_week": ("/status/whatsapp/?range=7d&interval=15m", 19),
+    "service_csv": ("/status/whatsapp/reports.csv", 8),
+    "service_embed": ("/status/whatsapp/embed/", 8),
     "archive": ("/outages/?service=whatsapp", 8),
-    "spike": ("/outages/{spike}/", 16),
+    # Where in its country (subdivisions: their counts, the country's baseline, and
+    # cold, their usual shares: how far counting got, the week's totals).
+    "spike": ("/outages/{spike}/", 22),
     "csv": ("/outages/{spike}/reports.csv", 6),
     "embed": ("/outages/{spike}/embed/", 6),
     "feed": ("/outages/feed/", 4),
+    # A country's edition and its service page (pages/tests/test_editions.py).
+    "edition": ("/in/", 14),
+    "edition_service": ("/in/status/whatsapp/", 20),
+    "edition_archive": ("/in/outages/", 8),
 }
 
 

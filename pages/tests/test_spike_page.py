@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 
 from pages.tests.conftest import NOW, baseline, counted, make_spike
+from spikes.models import IntakeGap
 
 
 def test_an_open_spike_shows_its_facts_timeline_breakdowns_and_incident(client, outage_world):
@@ -18,13 +19,17 @@ def test_an_open_spike_shows_its_facts_timeline_breakdowns_and_incident(client, 
 
     assert "WhatsApp: problems detected," in html and "Ongoing." in html
     assert "<dt>Duration</dt><dd>45 min so far</dd>" in html
-    assert "40 reporters in the minute of" in html and "against 2 expected (20.0×)" in html
+    # The peaks from the counted minutes, each with its unit: 42 distinct reporters
+    # a minute from 11:15 (2 usual, 30 in the US, 10 in India) against 2 expected.
+    assert facts(html)["Peak minute"] == "42 reporters at 11:15 UTC, against 2 expected"
+    assert facts(html)["Peak 5 minutes"] == "210 reporters from 11:15 UTC, against 10 expected"
+    assert facts(html)["Ended"] == "not yet"
     events = re.findall(r'<li class="event-(\w+)"><time[^>]*>([^<]+)</time>: ([^<]+)</li>', html)
     assert events == [
-        ("onset", "4 Mar, 11:15 UTC", "Reports started rising (estimated onset)"),
+        ("onset", "4 Mar, 11:15 UTC", "Started: reports began rising (estimated onset)"),
+        ("peak", "4 Mar, 11:15 UTC", "Peak minute: 42 reporters against 2 expected"),
         ("opened", "4 Mar, 11:18 UTC", "Detected: possible problems"),
         ("level_changed", "4 Mar, 11:20 UTC", "Level changed: problems detected"),
-        ("peak", "4 Mar, 11:25 UTC", "Peak: 40 reporters a minute, 2 expected"),
     ]
     assert re.findall(
         r'<span class="share-label">([^<]+)</span> <meter min="0" max="1" value="([\d.]+)"', html
@@ -43,12 +48,21 @@ def test_a_resolved_spike_shows_its_end_and_duration(client, outage_world):
 
     html = client.get(f"/outages/{spike.pk}/").content.decode()
 
-    assert "Resolved." in html and "<dt>Duration</dt><dd>2 h 00 min</dd>" in html
-    assert re.findall(r'<li class="event-(\w+)">', html) == ["onset", "opened", "peak", "resolved"]
+    assert "Ended." in html and "<dt>Duration</dt><dd>2 h 00 min</dd>" in html
+    # Ended and resolved are named apart, the same on the facts and the timeline.
+    assert facts(html)["Ended"] == "3 Mar 2026, 12:00 UTC reports back at their usual level"
+    assert facts(html)["Resolved"] == "12:00 UTC closed after an hour at the usual level"
+    assert re.findall(r'<li class="event-(\w+)">', html) == ["onset", "opened", "ended", "resolved"]
+
+
+def facts(html: str) -> dict[str, str]:
+    """The spike page's facts, as text."""
+    pairs = re.findall(r"<dt>([^<]+)</dt><dd>(.*?)</dd>", html, re.S)
+    return {name: " ".join(re.sub(r"<[^>]+>", "", value).split()) for name, value in pairs}
 
 
 @pytest.mark.parametrize(
-    ("status", "confirmed_by", "says"),
+    ("verdict", "confirmed_by", "says"),
     [
         ("suspected", "", "Ongoing. Suspected from user reports, not confirmed."),
         ("confirmed", "provider", "Ongoing. Confirmed by the provider."),
@@ -56,9 +70,9 @@ def test_a_resolved_spike_shows_its_end_and_duration(client, outage_world):
         ("dismissed", "", "Ongoing. Dismissed by our staff: not an outage."),
     ],
 )
-def test_the_banner_says_who_stands_behind_the_outage(client, frozen, whatsapp, status, confirmed_by, says):
+def test_the_banner_says_who_stands_behind_the_outage(client, frozen, whatsapp, verdict, confirmed_by, says):
     spike = make_spike(
-        whatsapp, started_at=NOW - timedelta(minutes=20), status=status, confirmed_by=confirmed_by
+        whatsapp, started_at=NOW - timedelta(minutes=20), verdict=verdict, confirmed_by=confirmed_by
     )
 
     html = client.get(f"/outages/{spike.pk}/").content.decode()
@@ -74,6 +88,7 @@ def test_the_chart_covers_hours_either_side_of_the_spike(client, outage_world):
     # 07:00 to 15:00 in 5-minute buckets.
     points = re.search(r'<polyline class="reports" points="([^"]*)"', html).group(1).split()
     assert len(points) == 96
+    assert "missing" not in re.search(r'<svg class="series-chart".*?</svg>', html, re.S).group(0)
 
 
 def test_an_unknown_spike_is_a_404(client, db):
@@ -101,8 +116,10 @@ def test_the_csv_holds_the_charted_series_in_utc(client, frozen, whatsapp):
         "expected",
         "expected_low",
         "expected_high",
+        "note",
     ]
-    # 3 hours before the onset until now (the end plus 3 hours is later), by minute.
+    # 3 hours before the onset until now (the end plus 3 hours is later), by
+    # minute, up to the last counted one.
     assert rows[1][0] == "2026-03-04T07:00:00Z" and rows[-1][0] == "2026-03-04T11:59:00Z"
     by_time = {row[0]: row for row in rows[1:]}
     assert by_time["2026-03-04T10:00:00Z"][1:4] == ["12", "12", "2"]
@@ -125,7 +142,7 @@ def test_the_png_is_an_article_sized_chart(client, outage_world, zone):
     response = client.get(f"/outages/{outage_world['spike'].pk}/chart.png")
 
     assert response["Content-Type"] == "image/png"
-    assert response["Content-Disposition"].startswith('attachment; filename="outagewatch-whatsapp-')
+    assert response["Content-Disposition"].startswith('inline; filename="outagewatch-whatsapp-')
     assert png_size(response.content) == (1200, 624)
     pixels = image.imread(io.BytesIO(response.content))
     # The report line is drawn in its red (#a4161a).
@@ -149,10 +166,15 @@ def test_the_png_has_a_title_labelled_axes_a_legend_and_the_source_line(outage_w
     assert axes.get_title(loc="left") == "WhatsApp: user reports, 4 Mar 2026"
     assert axes.get_ylabel() == "Reports per 5 minutes (distinct reporters)"
     assert axes.get_xlabel() == "Time (Asia/Kolkata)"
-    assert [t.get_text() for t in axes.get_legend().get_texts()] == ["Usual range", "Expected", "Reports"]
+    assert [t.get_text() for t in axes.get_legend().get_texts()] == [
+        "Usual range",
+        "Expected",
+        "Reports (distinct reporters)",
+    ]
     assert [t.get_text() for t in figure.texts] == ["Source: outagewatch user reports"]
-    drawn = next(line for line in axes.get_lines() if line.get_label() == "Reports")
-    assert list(drawn.get_ydata()) == [r.reporters for r in rows]
+    drawn = next(line for line in axes.get_lines() if line.get_label() == "Reports (distinct reporters)")
+    # One value per bucket, and the last repeated to draw its step to the end.
+    assert list(drawn.get_ydata())[:-1] == [r.reporters for r in rows]
 
 
 def test_the_widget_may_be_framed_and_other_pages_may_not(client, outage_world):
@@ -162,7 +184,8 @@ def test_the_widget_may_be_framed_and_other_pages_may_not(client, outage_world):
     page = client.get(f"/outages/{spike.pk}/")
 
     assert "X-Frame-Options" not in widget.headers
-    assert "frame-ancestors https:" in widget["Content-Security-Policy"]
+    # Any site may embed it, over http too, unless the operator names sites.
+    assert "frame-ancestors *" in widget["Content-Security-Policy"]
     assert page["X-Frame-Options"] == "DENY"
     assert "frame-ancestors 'none'" in page["Content-Security-Policy"]
     assert "Source: <a" in widget.content.decode() and 'class="reports"' in widget.content.decode()
@@ -179,3 +202,60 @@ def test_the_page_offers_the_downloads_and_a_copyable_embed_snippet(client, outa
         f"&lt;iframe src=&quot;http://testserver/outages/{spike.pk}/embed/&quot; width=&quot;600&quot;"
         in html
     )
+
+
+def test_the_png_keeps_its_legend_off_the_data_and_its_peak_inside_the_frame(outage_world):
+    from zoneinfo import ZoneInfo
+
+    from pages.png import chart_figure
+    from spikes import timeseries
+
+    rows = timeseries.buckets(
+        outage_world["spike"].service, NOW - timedelta(hours=2), NOW + timedelta(minutes=5), 300
+    )
+
+    figure = chart_figure("WhatsApp", rows, 300, ZoneInfo("UTC"), "UTC")
+    figure.canvas.draw()
+
+    axes = figure.axes[0]
+    legend = axes.get_legend().get_window_extent()
+    plot = axes.get_window_extent()
+    assert legend.y1 <= plot.y0, "the legend is below the plot, not over it"
+    peak = max(r.reporters for r in rows if r.is_counted)
+    assert axes.get_ylim()[1] >= peak * 1.1
+    # The bucket in progress is shaded as being counted, not drawn as a drop to zero.
+    drawn = next(line for line in axes.get_lines() if line.get_label() == "Reports (distinct reporters)")
+    assert str(drawn.get_ydata()[-2]) == "nan" and rows[-1].missing == "uncounted"
+    assert "Counting…" in [t.get_text() for t in axes.get_legend().get_texts()]
+
+
+def test_an_intake_gap_is_missing_in_the_csv_not_zero(client, outage_world):
+    IntakeGap.objects.bulk_create(IntakeGap(minute=NOW - timedelta(minutes=m)) for m in (50, 49))
+    spike = outage_world["spike"]
+
+    rows = list(csv.reader(io.StringIO(client.get(f"/outages/{spike.pk}/reports.csv").content.decode())))
+
+    gaps = [r for r in rows if r[-1] == "intake gap: no data"]
+    assert [r[0] for r in gaps] == ["2026-03-04T11:10:00Z", "2026-03-04T11:11:00Z"]
+    assert all(r[1] == r[2] == "" and r[3] != "" for r in gaps)
+
+
+def test_the_incident_has_a_page_of_its_own_linked_from_its_spikes(client, outage_world):
+    incident = outage_world["incident"]
+
+    spike_page = client.get(f"/outages/{outage_world['spike'].pk}/").content.decode()
+    html = client.get(f"/incidents/{incident.pk}/").content.decode()
+
+    assert f'href="/incidents/{incident.pk}/"' in spike_page
+    assert "Meta services: problems detected, 4 Mar 2026" in html
+    assert html.count('class="series-chart"') == 2
+    assert client.get("/incidents/999999/").status_code == 404
+
+
+def test_a_regional_outage_says_under_one_expected_never_zero(client, frozen, whatsapp):
+    spike = make_spike(whatsapp, started_at=NOW - timedelta(minutes=20), region="DE", expected_reports=0.05)
+
+    html = client.get("/outages/").content.decode()
+
+    assert "40 vs under 1 expected" in html and "vs 0 expected" not in html
+    assert f'<a href="/outages/{spike.pk}/">WhatsApp</a>' in html and "<td>Germany</td>" in html

@@ -10,7 +10,7 @@ from django_filters.fields import IsoDateTimeField
 
 from partners.api.serializers import utc_instant
 from reports.models import Category, Region, Service, ServiceGroup
-from spikes.models import Incident, Level, Spike, Status
+from spikes.models import Incident, Level, Spike, Verdict
 
 
 def _unknown(what: str, listing: str) -> dict[str, str]:
@@ -88,13 +88,13 @@ class SpikeFilter(filters.FilterSet):
     )
     region = RegionFilter(field_name="region", help_text="ISO code, or 'all' for all regions together")
     level = filters.ChoiceFilter(choices=Level.choices)
-    status = filters.ChoiceFilter(choices=Status.choices)
+    verdict = filters.ChoiceFilter(choices=Verdict.choices)
     since = UTCDateTimeFilter(field_name="started_at", lookup_expr="gte", help_text="Started at or after")
     until = UTCDateTimeFilter(field_name="started_at", lookup_expr="lt", help_text="Started before")
 
     class Meta:
         model = Spike
-        fields = ["service", "group", "region", "level", "status", "since", "until"]
+        fields = ["service", "group", "region", "level", "verdict", "since", "until"]
 
 
 class IncidentFilter(filters.FilterSet):

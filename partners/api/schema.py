@@ -104,6 +104,9 @@ SERVICE = {
     "problem_types": ["messages", "pictures", "voice-messages", "login"],
     "status": "suspected",
     "level": "danger",
+    "since": "2026-03-05T17:42:00Z",
+    "recovering_since": None,
+    "regions": ["IN"],
     "open_spike": 812,
 }
 SPIKE = {
@@ -112,7 +115,12 @@ SPIKE = {
     "service_name": "WhatsApp",
     "region": "",
     "level": "danger",
-    "status": "suspected",
+    "verdict": "confirmed",
+    "confirmed_by": "provider",
+    "dismissed_reason": None,
+    "verdict_note": "Media messages delayed",
+    "verdict_url": "https://metastatus.com/incidents/01HQ",
+    "verdict_at": "2026-03-05T18:01:00Z",
     "started_at": "2026-03-05T17:42:00Z",
     "detected_at": "2026-03-05T17:45:00Z",
     "peak_at": "2026-03-05T18:03:00Z",
@@ -125,15 +133,14 @@ SPIKE = {
     "related_to": None,
 }
 HISTORY = [
-    {"at": "2026-03-05T17:45:00Z", "kind": "opened", "level": "warning", "note": ""},
-    {"at": "2026-03-05T17:49:00Z", "kind": "level_changed", "level": "danger", "note": ""},
-    {
-        "at": "2026-03-05T17:52:00Z",
-        "kind": "grouped",
-        "level": "",
-        "note": "Meta incident of 2026-03-05 17:42",
-    },
-]
+    {"at": "2026-03-05T17:45:00Z", "kind": "opened", "level": "warning", "note": "", "actor": "detector", "reason": ""},
+    {"at": "2026-03-05T17:49:00Z", "kind": "level_changed", "level": "danger", "note": "", "actor": "detector",
+     "reason": ""},
+    {"at": "2026-03-05T17:52:00Z", "kind": "grouped", "level": "", "note": "Meta incident of 2026-03-05 17:42",
+     "actor": "detector", "reason": ""},
+    {"at": "2026-03-05T18:01:00Z", "kind": "confirmed", "level": "", "note": "Media messages delayed",
+     "actor": "provider", "reason": ""},
+]  # fmt: skip
 INCIDENT = {
     "id": 97,
     "kind": "group",
@@ -141,9 +148,9 @@ INCIDENT = {
     "started_at": "2026-03-05T17:42:00Z",
     "ended_at": None,
     "spikes": [
-        {"id": 812, "service": "whatsapp", "region": "", "level": "danger", "status": "suspected",
+        {"id": 812, "service": "whatsapp", "region": "", "level": "danger", "verdict": "confirmed",
          "started_at": "2026-03-05T17:42:00Z", "ended_at": None},
-        {"id": 815, "service": "instagram", "region": "", "level": "warning", "status": "suspected",
+        {"id": 815, "service": "instagram", "region": "", "level": "warning", "verdict": "suspected",
          "started_at": "2026-03-05T17:44:00Z", "ended_at": None},
     ],
 }  # fmt: skip
@@ -175,8 +182,9 @@ CSV_NOTE = " Add `?format=csv` or send `Accept: text/csv` for CSV."
 services = extend_schema_view(
     list=extend_schema(
         summary="Services and their current status",
-        description="Every active service, with the status and level of its open spike in all regions "
-        "together (`ok` and null when there is none).",
+        description="Every active service with its current status, the same answer the site's banner "
+        "gives: `level` is the worst level of its open spikes in any region (null when there is none), "
+        "or `recovering` once every open spike is back within its usual range.",
         responses={
             200: _ok(api.ServiceSerializer, [SERVICE], many=True),
             **_bad("group", "There is no group with this slug."),
@@ -258,12 +266,14 @@ regions = extend_schema_view(
 live_status = extend_schema_view(
     list=extend_schema(
         summary="Every service with problems now",
-        description="Services with at least one open spike, in any region, with their worst level and each open spike.",
+        description="Services with at least one open spike, in any region, with their status (as on "
+        "`services/`) and each open spike.",
         responses={
             200: _ok(
                 api.LiveStatusSerializer,
-                [{"slug": "whatsapp", "name": "WhatsApp", "level": "danger", "spikes": [
-                    {"id": 812, "region": "", "level": "danger", "status": "suspected",
+                [{"slug": "whatsapp", "name": "WhatsApp", "level": "danger", "since": "2026-03-05T17:42:00Z",
+                  "recovering_since": None, "regions": ["IN"], "spikes": [
+                    {"id": 812, "region": "", "level": "danger", "verdict": "suspected",
                      "started_at": "2026-03-05T17:42:00Z", "peak_reports": 1240, "expected_reports": 21.5}]}],
                 many=True,
             ),
@@ -282,7 +292,7 @@ spikes = extend_schema_view(
                 api.SpikeSerializer, [SPIKE], many=True, description="A page of spikes"
             ),
             (200, "text/csv"): _csv(
-                "id,service,service_name,region,level,status,started_at,...\n812,whatsapp,WhatsApp,,danger,...\n"
+                "id,service,service_name,region,level,verdict,confirmed_by,...\n812,whatsapp,WhatsApp,,danger,confirmed,provider,...\n"
             ),
             304: OpenApiResponse(description="Not modified"),
             **_bad("level", "Select a valid choice. red is not one of the available choices."),
@@ -357,7 +367,7 @@ def webhook_endpoints(cls):
         create=extend_schema(
             summary="Register a webhook endpoint",
             description="Events: spike.opened, spike.level_changed, spike.resolved, incident.opened. "
-            "Each delivery is signed: see docs/partner-api.md.",
+            "Each delivery is signed: see [the partner API guide](/developers/#webhooks).",
             examples=[
                 OpenApiExample(
                     "Danger-level spikes of two services, in India or worldwide",

@@ -8,9 +8,10 @@ import numpy as np
 from django.utils import timezone
 from rest_framework import serializers
 
+from outagewatch.times import iso_utc
 from partners import readmodels
 from reports.models import ProblemType, Region, Service
-from spikes.models import Incident, Spike, SpikeChange
+from spikes.models import ConfirmedBy, DismissReason, Incident, ServiceStatus, Spike, SpikeChange, StatusLevel
 from spikes.timeseries import INTERVALS, Bucket
 
 # Far enough either side for any real question, near enough that no date
@@ -18,6 +19,7 @@ from spikes.timeseries import INTERVALS, Bucket
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 DEFAULT_SPAN = timedelta(hours=24)
+NO_PROBLEMS = ServiceStatus(StatusLevel.OK)
 # The offsets in use on Earth run from -12:00 to +14:00; PostgreSQL refuses some
 # that Python reads (-22:00), and nobody means them.
 OFFSETS = (timedelta(hours=-12), timedelta(hours=14))
@@ -50,66 +52,88 @@ class RegionSerializer(serializers.ModelSerializer):
         fields = ["code", "name"]
 
 
-class ServiceSerializer(serializers.ModelSerializer):
-    """A service with its current status. The view puts in the context every open
-    spike in all regions (`open_spikes`: {service id: spike}) and every service's
+class ServiceStatusFields(serializers.Serializer):
+    """The service's answer to "is it down?" (spikes.models.ServiceStatus), the
+    same the site's banner gives. Subclasses say where the status comes from."""
+
+    level = serializers.SerializerMethodField(
+        help_text='null (no problems), "warning", "danger", or "recovering" (every open spike is '
+        "back within its usual range; the spikes close after an hour of it)"
+    )
+    since = serializers.SerializerMethodField(help_text="Onset of the earliest open spike, or null")
+    recovering_since = serializers.SerializerMethodField(
+        help_text="While recovering: since when reports are back within their usual range"
+    )
+    regions = serializers.SerializerMethodField(help_text="Regions with an open spike of their own")
+
+    def status_of(self, service: Service) -> ServiceStatus:
+        raise NotImplementedError
+
+    def get_level(self, service: Service) -> str | None:
+        status = self.status_of(service)
+        return None if status.is_ok else status.level
+
+    def get_since(self, service: Service) -> str | None:
+        return iso_utc(self.status_of(service).since)
+
+    def get_recovering_since(self, service: Service) -> str | None:
+        return iso_utc(self.status_of(service).recovering_since)
+
+    def get_regions(self, service: Service) -> list[str]:
+        return self.status_of(service).regions
+
+
+class ServiceSerializer(ServiceStatusFields, serializers.ModelSerializer):
+    """A service with its current status. The view puts in the context every
+    service's status (`statuses`: {service id: ServiceStatus}, OK when missing) and
     problem types (`problem_types`: {service id: [slug]})."""
 
     group = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
     problem_types = serializers.SerializerMethodField()
     status = serializers.SerializerMethodField(help_text='"ok", or the status of the open spike')
-    level = serializers.SerializerMethodField(help_text='null, "warning" or "danger"')
-    open_spike = serializers.SerializerMethodField(help_text="The id of the open spike, or null")
+    open_spike = serializers.SerializerMethodField(
+        help_text="The open spike that speaks for the service (all regions, else the worst region), or null"
+    )
 
     class Meta:
         model = Service
         fields = [
             "slug", "name", "category", "group", "status_page_url",
-            "problem_types", "status", "level", "open_spike",
+            "problem_types", "status", "level", "since", "recovering_since", "regions", "open_spike",
         ]  # fmt: skip
 
-    def _spike(self, service: Service) -> Spike | None:
-        return self.context["open_spikes"].get(service.pk)
+    def status_of(self, service: Service) -> ServiceStatus:
+        return self.context["statuses"].get(service.pk) or NO_PROBLEMS
 
     def get_problem_types(self, service: Service) -> list[str]:
         return self.context["problem_types"].get(service.pk, [])
 
     def get_status(self, service: Service) -> str:
-        spike = self._spike(service)
-        return spike.status if spike else readmodels.OK
-
-    def get_level(self, service: Service) -> str | None:
-        spike = self._spike(service)
-        return spike.level if spike else None
+        lead = self.status_of(service).lead
+        return lead.verdict if lead else readmodels.OK
 
     def get_open_spike(self, service: Service) -> int | None:
-        spike = self._spike(service)
-        return spike.pk if spike else None
+        lead = self.status_of(service).lead
+        return lead.pk if lead else None
 
 
 class OpenSpikeSerializer(serializers.ModelSerializer):
     class Meta:
         model = Spike
-        fields = ["id", "region", "level", "status", "started_at", "peak_reports", "expected_reports"]
+        fields = ["id", "region", "level", "verdict", "started_at", "peak_reports", "expected_reports"]
 
 
-class LiveStatusSerializer(serializers.ModelSerializer):
-    """A service with problems: its worst level and each of its open spikes."""
+class LiveStatusSerializer(ServiceStatusFields, serializers.ModelSerializer):
+    """A service with problems: its status and each of its open spikes."""
 
-    level = serializers.SerializerMethodField()
     spikes = OpenSpikeSerializer(source="open_spikes", many=True, read_only=True)
 
     class Meta:
         model = Service
-        fields = ["slug", "name", "level", "spikes"]
+        fields = ["slug", "name", "level", "since", "recovering_since", "regions", "spikes"]
 
-    def get_level(self, service: Service) -> str:
-        return readmodels.level_of(service)
-
-
-def iso(moment: datetime | None) -> str | None:
-    """A time as DRF's DateTimeField writes it in UTC: ISO 8601 with a Z."""
-    return None if moment is None else moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    def status_of(self, service: Service) -> ServiceStatus:
+        return readmodels.status_of(service)
 
 
 class SpikeSerializer(serializers.ModelSerializer):
@@ -121,40 +145,40 @@ class SpikeSerializer(serializers.ModelSerializer):
     region = serializers.CharField(help_text='ISO code, or "" for all regions together')
     problems = serializers.DictField(child=serializers.FloatField(), help_text="{problem slug: share}")
     regions = serializers.DictField(child=serializers.FloatField(), help_text="{region code: share}")
+    confirmed_by = serializers.ChoiceField(
+        choices=ConfirmedBy.choices,
+        allow_null=True,
+        help_text="Who confirmed it, when the verdict is confirmed",
+    )
+    dismissed_reason = serializers.ChoiceField(
+        choices=DismissReason.choices, allow_null=True, help_text="Why, when the verdict is dismissed"
+    )
+    verdict_note = serializers.CharField(
+        help_text="Staff's words on the verdict, or the provider's incident title; may be empty"
+    )
+    verdict_url = serializers.URLField(
+        allow_null=True, help_text="The provider's incident, when the provider confirmed"
+    )
 
     class Meta:
         model = Spike
         fields = [
-            "id", "service", "service_name", "region", "level", "status", "started_at", "detected_at",
+            "id", "service", "service_name", "region", "level", "verdict", "confirmed_by", "dismissed_reason",
+            "verdict_note", "verdict_url", "verdict_at", "started_at", "detected_at",
             "peak_at", "peak_reports", "expected_reports", "ended_at", "problems", "regions",
             "incident", "related_to",
         ]  # fmt: skip
 
     def to_representation(self, spike: Spike) -> dict:
-        return {
-            "id": spike.pk,
-            "service": spike.service.slug,
-            "service_name": spike.service.name,
-            "region": spike.region,
-            "level": spike.level,
-            "status": spike.status,
-            "started_at": iso(spike.started_at),
-            "detected_at": iso(spike.detected_at),
-            "peak_at": iso(spike.peak_at),
-            "peak_reports": spike.peak_reports,
-            "expected_reports": spike.expected_reports,
-            "ended_at": iso(spike.ended_at),
-            "problems": spike.problems,
-            "regions": spike.regions,
-            "incident": spike.incident_id,
-            "related_to": spike.related_to_id,
-        }
+        return spike.as_json()
 
 
 class SpikeChangeSerializer(serializers.ModelSerializer):
     class Meta:
         model = SpikeChange
-        fields = ["at", "kind", "level", "note"]
+        # Who made a change is "detector", "staff" or "provider"; a staff member's
+        # name stays in the admin.
+        fields = ["at", "kind", "level", "note", "actor", "reason"]
 
 
 class SpikeDetailSerializer(SpikeSerializer):
@@ -173,7 +197,7 @@ class IncidentSpikeSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Spike
-        fields = ["id", "service", "region", "level", "status", "started_at", "ended_at"]
+        fields = ["id", "service", "region", "level", "verdict", "started_at", "ended_at"]
 
 
 class IncidentSerializer(serializers.ModelSerializer):

@@ -1,6 +1,6 @@
 from rest_framework.routers import SimpleRouter
 
-from partners.api import views, webhook_views
+from partners.api import provider_views, views, webhook_views
 
 router = SimpleRouter()
 router.register("services", views.ServiceViewSet, basename="api-service")
@@ -9,6 +9,10 @@ router.register("regions", views.RegionViewSet, basename="api-region")
 router.register("live-status", views.LiveStatusViewSet, basename="api-live-status")
 router.register("spikes", views.SpikeViewSet, basename="api-spike")
 router.register("incidents", views.IncidentViewSet, basename="api-incident")
+router.register(
+    "provider-incidents", provider_views.ProviderIncidentViewSet, basename="api-provider-incident"
+)
+router.register("provider-status", provider_views.ProviderStatusViewSet, basename="api-provider-status")
 router.register("webhook-endpoints", webhook_views.WebhookEndpointViewSet, basename="api-webhook-endpoint")
 
 urlpatterns = router.urls

@@ -57,7 +57,7 @@ class ServiceViewSet(PartnerViewSet):
         if self.action not in ("list", "retrieve"):
             return super().get_serializer_context()
         return super().get_serializer_context() | {
-            "open_spikes": readmodels.open_spikes_by_service(),
+            "statuses": readmodels.statuses_by_service(),
             "problem_types": readmodels.problem_slugs_by_service(),
         }
 

@@ -22,7 +22,7 @@ def comcast(db):
     return ServiceFactory(slug="comcast", name="Comcast", category="isp", problems=["internet"])
 
 
-def make_spike(service, started_at, region="", level="danger", status="suspected", ended_at=None, **fields):
+def make_spike(service, started_at, region="", level="danger", verdict="suspected", ended_at=None, **fields):
     """A spike as the detector stores it, with its 'opened' change."""
     series, _ = Series.objects.get_or_create(service=service, region=region)
     spike = Spike.objects.create(
@@ -30,7 +30,7 @@ def make_spike(service, started_at, region="", level="danger", status="suspected
         service=service,
         region=region,
         level=level,
-        status=status,
+        verdict=verdict,
         started_at=started_at,
         detected_at=started_at + timedelta(minutes=3),
         peak_at=started_at + timedelta(minutes=10),

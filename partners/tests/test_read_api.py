@@ -27,13 +27,22 @@ class TestServices:
         assert by_slug["whatsapp"]["open_spike"] == spike.pk
         assert (by_slug["instagram"]["status"], by_slug["instagram"]["level"]) == ("ok", None)
 
-    def test_a_regional_or_ended_spike_does_not_change_the_service_status(self, api, whatsapp):
-        make_spike(whatsapp, T0, region="US")
-        make_spike(whatsapp, T0 - timedelta(days=1), ended_at=T0 - timedelta(hours=20), status="resolved")
+    def test_a_regional_spike_rolls_up_to_the_service_naming_its_region(self, api, whatsapp):
+        regional = make_spike(whatsapp, T0, region="US")
+        make_spike(whatsapp, T0 - timedelta(days=1), ended_at=T0 - timedelta(hours=20), verdict="suspected")
 
         service = api.get("/api/v1/services/whatsapp/").json()
 
-        assert (service["status"], service["level"]) == ("ok", None)
+        assert (service["status"], service["level"], service["regions"]) == ("suspected", "danger", ["US"])
+        assert service["open_spike"] == regional.pk
+        assert service["since"] == "2026-03-02T00:00:00Z"
+
+    def test_an_ended_spike_does_not_change_the_service_status(self, api, whatsapp):
+        make_spike(whatsapp, T0 - timedelta(days=1), ended_at=T0 - timedelta(hours=20), verdict="suspected")
+
+        service = api.get("/api/v1/services/whatsapp/").json()
+
+        assert (service["status"], service["level"], service["since"]) == ("ok", None, None)
 
     def test_it_filters_services_by_group_and_category(self, api, whatsapp, instagram, comcast):
         assert [s["slug"] for s in api.get("/api/v1/services/?group=meta").json()] == [
@@ -64,7 +73,7 @@ def test_it_lists_problem_types_and_regions(api, whatsapp):
 def test_the_live_status_lists_every_service_with_an_open_spike(api, whatsapp, instagram, comcast):
     make_spike(whatsapp, T0, level="danger")
     make_spike(comcast, T0, region="US", level="warning")
-    make_spike(instagram, T0 - timedelta(days=1), ended_at=T0 - timedelta(hours=20), status="resolved")
+    make_spike(instagram, T0 - timedelta(days=1), ended_at=T0 - timedelta(hours=20), verdict="suspected")
 
     body = api.get("/api/v1/live-status/").json()
 
@@ -79,10 +88,10 @@ class TestSpikes:
             "wa": make_spike(whatsapp, T0, level="danger"),
             "wa_us": make_spike(whatsapp, T0 + timedelta(minutes=1), region="US", level="warning"),
             "ig": make_spike(
-                instagram, T0 - timedelta(days=2), ended_at=T0 - timedelta(days=1), status="resolved"
+                instagram, T0 - timedelta(days=2), ended_at=T0 - timedelta(days=1), verdict="suspected"
             ),
             "isp": make_spike(
-                comcast, T0 - timedelta(days=5), region="DE", status="dismissed", level="warning"
+                comcast, T0 - timedelta(days=5), region="DE", verdict="dismissed", level="warning"
             ),
         }
 
@@ -101,7 +110,7 @@ class TestSpikes:
             ("region=all", ["wa", "ig"]),
             ("region=de", ["isp"]),
             ("level=warning", ["wa_us", "isp"]),
-            ("status=resolved", ["ig"]),
+            ("verdict=dismissed", ["isp"]),
             ("since=2026-03-01T00:00:00Z", ["wa_us", "wa"]),
             ("until=2026-03-01T00:00:00Z", ["ig", "isp"]),
             ("service=whatsapp&region=all&level=danger", ["wa"]),
@@ -117,7 +126,7 @@ class TestSpikes:
             ("group=nope", "group"),
             ("region=XX", "region"),
             ("level=red", "level"),
-            ("status=down", "status"),
+            ("verdict=down", "verdict"),
             ("since=yesterday", "since"),
             ("until=2026-13-01", "until"),
             ("cursor=garbage", "cursor"),
@@ -184,8 +193,11 @@ class TestSpikeFormats:
 
         lines = api.get("/api/v1/spikes/?format=csv").content.decode().splitlines()
 
-        assert lines[0].startswith("id,service,service_name,region,level,status,started_at")
-        assert ",whatsapp,WhatsApp,,danger,suspected,2026-03-02T00:00:00Z," in lines[1]
+        assert lines[0].startswith(
+            "id,service,service_name,region,level,verdict,confirmed_by,dismissed_reason,verdict_note,"
+            "verdict_url,verdict_at,started_at"
+        )
+        assert ",whatsapp,WhatsApp,,danger,suspected,,,,,,2026-03-02T00:00:00Z," in lines[1]
         assert '""pictures"": 0.7' in lines[1] and '""messages"": 0.3' in lines[1]  # shares as JSON
 
     def test_an_empty_csv_list_still_has_its_header(self, api, db):

@@ -26,6 +26,17 @@ REQUEST = {
         "service": {"type": "string", "minLength": 1, "description": "A service slug, see /api/v1/services/"},
         "problem": {"type": "string", "minLength": 1, "description": "One of the service's problem_types"},
         "region": {"type": "string", "minLength": 1, "description": "ISO 3166-1 alpha-2 code"},
+        "subdivision": {
+            "type": "string",
+            "nullable": True,
+            "maxLength": 6,
+            "description": (
+                "Optional; null, empty or left out for none. Where in the region: the ISO 3166-2 "
+                "code of one of its first-level subdivisions (state, province, Land), such as "
+                "'DE-BY' for Bavaria in region 'DE'. Chosen by the reporter; an unknown code, or "
+                "one of another country, is a 400 listing the valid codes."
+            ),
+        },
         "comment": {
             "type": "string",
             "nullable": True,
@@ -45,6 +56,7 @@ ACCEPTED = {
         "service": {"type": "string"},
         "problem": {"type": "string"},
         "region": {"type": "string"},
+        "subdivision": {"type": "string", "description": "The ISO 3166-2 code, or empty"},
         "comment": {"type": "string"},
         "source": {"type": "string", "enum": ["api", "web"]},
         "created_at": {"type": "string", "format": "date-time"},
@@ -77,7 +89,13 @@ def describe_report_intake(result: dict[str, Any], generator, request, public) -
     result.setdefault("components", {}).setdefault("schemas", {}).setdefault("Error", ERROR)
     result["components"]["schemas"]["ReportRequest"] = REQUEST
     result["components"]["schemas"]["AcceptedReport"] = ACCEPTED
-    example = {"service": "whatsapp", "problem": "pictures", "region": "IN", "comment": "Photos stuck"}
+    example = {
+        "service": "whatsapp",
+        "problem": "pictures",
+        "region": "IN",
+        "subdivision": "IN-MH",
+        "comment": "Photos stuck",
+    }
     result.setdefault("paths", {})["/api/v1/reports/"] = {
         "post": {
             "operationId": "reports_create",
@@ -118,7 +136,12 @@ def describe_report_intake(result: dict[str, Any], generator, request, public) -
                 "400": _error(
                     "Invalid report",
                     "The report is not valid.",
-                    {"region": ["Unknown region 'XX': use an ISO 3166-1 alpha-2 code such as 'US'."]},
+                    {
+                        "subdivision": [
+                            "FR-IDF is a subdivision of France, not of Germany (DE). Choose one of: "
+                            "DE-BW (Baden-Württemberg), DE-BY (Bayern), ..., or leave it out."
+                        ]
+                    },
                 ),
                 "405": _error("Only POST", 'Method "GET" not allowed: send the report with POST.'),
                 "413": _error("Body too large", "The request body is too large."),

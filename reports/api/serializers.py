@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from outagewatch.times import iso_utc
 from reports.intake import Accepted, ValidReport
 
 
@@ -19,9 +20,10 @@ def accepted_report(report: Accepted, valid: ValidReport) -> dict[str, Any]:
         "service": valid.service_slug,
         "problem": valid.problem_slug,
         "region": report.region,
+        "subdivision": report.subdivision,
         "comment": report.comment,
         "source": report.source,
-        "created_at": report.created_at.isoformat().replace("+00:00", "Z"),
+        "created_at": iso_utc(report.created_at),
         "is_repeat": report.is_repeat,
         "stored": report.stored,
     }

@@ -42,6 +42,12 @@ class ServiceFactory(factory.django.DjangoModelFactory):
                 defaults={"position": position},
             )
 
+    @factory.post_generation
+    def countries(self, create, extracted, **kwargs):
+        """Where it is offered: ServiceFactory(countries=["DE"]); left out: worldwide."""
+        if extracted:
+            self.countries.set(extracted)
+
 
 def region(code: str) -> Region:
     """Regions come from the data migration; this just fetches one."""

@@ -87,3 +87,38 @@ def test_the_command_refuses_a_missing_file(db, tmp_path):
 
     with pytest.raises(CommandError, match="No catalog file"):
         call_command("load_catalog", file=tmp_path / "missing.json")
+
+
+def test_services_say_where_they_are_offered_and_twelve_countries_have_ten_of_their_own(db):
+    load_catalog()
+
+    assert not Service.objects.get(slug="whatsapp").countries.exists()  # worldwide
+    assert set(Service.objects.get(slug="vivo").countries.values_list("code", flat=True)) == {"BR"}
+    own = {}
+    for code in Service.countries.through.objects.values_list("region_id", flat=True):
+        own[code] = own.get(code, 0) + 1
+    big = {code for code, n in own.items() if n >= 10}
+    assert {"US", "GB", "DE", "FR", "ES", "IT", "BR", "IN", "MX", "JP", "AU", "CA"} <= big
+    offered = set(Service.objects.offered_in("DE").values_list("slug", flat=True))
+    assert {"whatsapp", "sparkasse", "vodafone"} <= offered and "chase" not in offered
+    kinds = set(Service.objects.filter(countries="IN").values_list("category", flat=True))
+    assert {"mobile", "banking", "isp", "public", "payments"} <= kinds
+
+
+def test_a_reload_sets_a_services_countries_and_refuses_an_unknown_code(db, tmp_path):
+    load_catalog()
+    data = json.loads(DEFAULT_CATALOG_FILE.read_text())
+    entry = next(s for s in data["services"] if s["slug"] == "vivo")
+    entry["countries"] = ["BR", "PT"]
+    changed = tmp_path / "catalog.json"
+    changed.write_text(json.dumps(data))
+
+    summaries = load_catalog(changed)
+    again = load_catalog(changed)
+
+    assert set(Service.objects.get(slug="vivo").countries.values_list("code", flat=True)) == {"BR", "PT"}
+    assert summaries["services"].updated == 1 and again["services"].updated == 0
+    entry["countries"] = ["BR", "XX"]
+    changed.write_text(json.dumps(data))
+    with pytest.raises(ValueError, match=r"vivo: unknown country codes \['XX'\]"):
+        load_catalog(changed)

@@ -1,7 +1,8 @@
 """Spike detection maths for outagewatch (pure Python + numpy; no Django).
 
-There is exactly ONE detector; the live Celery task, the reports backtest and
-the single-series backtest all go through this package.
+There is exactly ONE detector and ONE policy around it; the live Celery task,
+the reports backtest, the single-series backtest and the harness all go through
+this package.
 
 Baselines (``baseline``)
     ``fit_profile(values, start, bucket_seconds, zone="", prior=None, floor=0)``
@@ -26,8 +27,15 @@ Detector (``detector``)
     Events are :class:`SpikeEvent` (kind "opened" / "level_changed" /
     "resolved", level "warning" / "danger", onset, end, peak).
 
+Policy (``policy``)
+    ``Policy`` (its defaults, ``DEFAULT``, are production's): when baselines are
+    fitted and on what history, regional priors, warm-up, intake gaps, and
+    ``Policy.step`` turning detector events into :class:`Decision` s; and
+    ``replay_gaps`` / ``replay_fits`` / ``replay_decisions``, the same policy over
+    arrays (the harness, the series mode, the tests).
+
 Single series (``series``)
-    ``detect_series(timestamps, values, config=None)`` -> rows with
+    ``detect_series(timestamps, values, policy=None)`` -> rows with
     is_spike / level / expected, learning the baseline online (no look-ahead).
 """
 
@@ -44,27 +52,29 @@ from .detector import (
     step,
 )
 from .dispersion import fit_alpha
-from .series import detect_series, detect_with_baseline, infer_interval, online_baseline
+from .policy import DEFAULT, Decision, Policy
+from .series import detect_series, infer_interval
 from .zones import country_zone
 
 __all__ = [
     "DANGER",
     "Calibration",
+    "DEFAULT",
     "WARNING",
+    "Decision",
     "calibrate",
     "DetectorConfig",
     "DetectorState",
+    "Policy",
     "Profile",
     "SpikeEvent",
     "country_zone",
     "detect_series",
-    "detect_with_baseline",
     "fit_alpha",
     "fit_local_profile",
     "fit_profile",
     "flat_profile",
     "infer_interval",
-    "online_baseline",
     "open_spans",
     "run",
     "step",

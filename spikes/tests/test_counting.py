@@ -3,7 +3,7 @@
 from datetime import timedelta
 
 from spikes import counting
-from spikes.models import ALL_REGIONS, MinuteCount, PipelineState, Series, SeriesMinute
+from spikes.models import ALL_REGIONS, MinuteCount, PipelineState, Series, SeriesMinute, SubdivisionMinute
 from spikes.tests.conftest import T0
 from spikes.tests.factories import add_reports
 
@@ -73,3 +73,23 @@ def test_a_report_committed_just_after_its_minute_is_still_counted(whatsapp):
     counting.catch_up(T0 + timedelta(minutes=2, seconds=1))
 
     assert SeriesMinute.objects.get(series__region=ALL_REGIONS, minute=T0).reporters == 2
+
+
+def test_reports_naming_a_subdivision_are_also_counted_by_subdivision(whatsapp):
+    start = T0
+    add_reports(whatsapp, start, 2, 3, region="DE", reporter="by", subdivision="DE-BY")
+    add_reports(whatsapp, start, 2, 1, region="DE", reporter="be", subdivision="DE-BE")
+    add_reports(whatsapp, start, 2, 5, region="DE", reporter="de")
+
+    counting.count_range(start, start + timedelta(minutes=2))
+    counting.count_range(start, start + timedelta(minutes=2))  # again: the same rows
+
+    rows = sorted(SubdivisionMinute.objects.values_list("minute", "region", "subdivision", "reporters"))
+    assert rows == [
+        (start, "DE", "DE-BE", 1),
+        (start, "DE", "DE-BY", 3),
+        (start + timedelta(minutes=1), "DE", "DE-BE", 1),
+        (start + timedelta(minutes=1), "DE", "DE-BY", 3),
+    ]
+    # The per-minute counts are unchanged by it: one row per problem and region.
+    assert list(MinuteCount.objects.filter(minute=start).values_list("region", "reporters")) == [("DE", 9)]

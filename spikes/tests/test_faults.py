@@ -21,9 +21,8 @@ from outagewatch.celery import app
 from reports.tests.factories import ServiceFactory
 from spikes import counting, pipeline, tasks
 from spikes.models import ALL_REGIONS, MinuteCount, PipelineState, Series, SeriesMinute, Spike, SpikeChange
-from spikes.tests.factories import add_reports
+from spikes.tests.factories import NOW, add_reports, learn_history, state_of_everything
 from spikes.tests.processes import database_url, needs_postgres_and_redis, wait_until, workers  # noqa: F401
-from spikes.tests.test_pipeline import NOW, learn_history, state_of_everything
 
 pytestmark = pytest.mark.faults
 
@@ -54,9 +53,10 @@ class HeldSpike:
         self.watcher.autocommit = True
         with self.session.cursor() as cursor:
             cursor.execute(
-                "INSERT INTO spikes_spike (series_id, service_id, region, level, status, confirmed_by,"
+                "INSERT INTO spikes_spike (series_id, service_id, region, level, verdict, confirmed_by,"
+                " dismissed_reason, verdict_note, verdict_url,"
                 " started_at, detected_at, peak_at, peak_reports, expected_reports, problems, regions)"
-                " VALUES (%s, %s, '', 'warning', 'suspected', '', now(), now(), now(), 1, 1, '{}', '{}')",
+                " VALUES (%s, %s, '', 'warning', 'suspected', '', '', '', '', now(), now(), now(), 1, 1, '{}', '{}')",
                 [series.pk, series.service_id],
             )
 
@@ -191,7 +191,7 @@ def test_the_late_pass_finds_what_passes_every_minute_would_have_found(whatsapp,
     def without_ids(state):
         spikes, changes, series = state
         return (
-            [{k: v for k, v in s.items() if k not in ("id", "incident_id")} for s in spikes],
+            [{k: v for k, v in s.items() if k not in ("id", "incident_id", "part_of_id")} for s in spikes],
             [{k: v for k, v in c.items() if k != "spike_id"} for c in changes],
             series,
         )

@@ -5,7 +5,7 @@ from datetime import timedelta
 from reports.tests.factories import ServiceFactory, ServiceGroupFactory
 from spikes import pipeline
 from spikes.models import ALL_REGIONS, Incident, Spike
-from spikes.tests.test_pipeline import ONSET, learn_history, outage
+from spikes.tests.factories import ONSET, learn_history, outage
 
 
 def all_regions_spike(service):
@@ -47,6 +47,20 @@ def test_same_owner_spikes_hours_apart_are_separate(whatsapp, instagram):
     pipeline.run_pass(ONSET + timedelta(hours=3))
 
     assert Incident.objects.count() == 0
+
+
+def test_five_apps_of_one_owner_failing_together_are_that_owners_incident(db):
+    meta = ServiceGroupFactory(slug="meta-five")
+    services = [ServiceFactory(slug=f"meta-app-{i}", group=meta, problems=["login"]) for i in range(5)]
+    learn_history(*services)
+    for i, service in enumerate(services):
+        outage(service, start=ONSET + timedelta(minutes=i))
+
+    pipeline.run_pass(ONSET + timedelta(minutes=25))
+
+    incident = Incident.objects.get()
+    assert incident.kind == "group" and incident.group == meta
+    assert {s.service_id for s in incident.spikes.all()} == {s.pk for s in services}
 
 
 def test_many_services_failing_at_once_are_one_widespread_incident(db):

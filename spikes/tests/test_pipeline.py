@@ -7,39 +7,15 @@ import pytest
 import time_machine
 
 from spikes import pipeline
-from spikes.models import ALL_REGIONS, Series, Spike, SpikeChange
-from spikes.tests.conftest import T0
-from spikes.tests.factories import add_reports
-
-HISTORY_DAYS = 2
-NOW = T0 + timedelta(days=HISTORY_DAYS)
-ONSET = NOW + timedelta(minutes=10)
-
-
-def learn_history(*services, per_minute=4):
-    """Two quiet days of reports, baselines fitted on them, and a first pass."""
-    for service in services:
-        add_reports(
-            service, T0, minutes=HISTORY_DAYS * 1440, per_minute=per_minute, reporter=f"h{service.pk}"
-        )
-    pipeline.run_pass(NOW)
-    pipeline.refresh_baselines(NOW)
-
-
-def outage(service, minutes=30, per_minute=40, start=ONSET, region="US", problem=None):
-    add_reports(
-        service, start, minutes=minutes, per_minute=per_minute, region=region, problem=problem, reporter="o"
-    )
-
-
-def state_of_everything():
-    return (
-        list(Spike.objects.order_by("pk").values()),
-        list(SpikeChange.objects.order_by("pk").values("spike_id", "at", "kind", "level")),
-        json.dumps(
-            list(Series.objects.order_by("pk").values("detector_state", "detected_until")), default=str
-        ),
-    )
+from spikes.models import ALL_REGIONS, Spike
+from spikes.tests.factories import (
+    NOW,
+    ONSET,
+    add_reports,
+    learn_history,
+    outage,
+    state_of_everything,
+)
 
 
 def test_a_quiet_service_raises_nothing(whatsapp):
@@ -60,7 +36,7 @@ def test_an_outage_is_flagged_within_minutes_with_its_onset(whatsapp):
     spike = Spike.objects.get(region=ALL_REGIONS)
     assert abs(spike.started_at - ONSET) <= timedelta(minutes=2)
     assert spike.detected_at - ONSET <= timedelta(minutes=4)
-    assert spike.status == "suspected" and spike.ended_at is None
+    assert spike.verdict == "suspected" and spike.ended_at is None
     assert spike.peak_reports >= 40
     assert max(spike.problems, key=spike.problems.get) == "pictures"
     assert spike.regions == {"US": 1.0}
@@ -98,7 +74,7 @@ def test_the_spike_resolves_when_reports_are_back_to_normal(whatsapp):
     pipeline.run_pass(ONSET + timedelta(hours=5))
 
     spike = Spike.objects.get(region=ALL_REGIONS)
-    assert spike.status == "resolved"
+    assert spike.ended_at is not None and spike.verdict == "suspected"
     assert abs(spike.ended_at - (ONSET + timedelta(minutes=30))) <= timedelta(minutes=15)
     assert [c.kind for c in spike.changes.all()][-1] == "resolved"
 

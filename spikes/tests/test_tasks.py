@@ -8,7 +8,7 @@ import time_machine
 from outagewatch.celery import app
 from spikes import pipeline, tasks
 from spikes.models import ALL_REGIONS, PipelineState, Series, Spike
-from spikes.tests.test_pipeline import ONSET, learn_history, outage
+from spikes.tests.factories import ONSET, learn_history, outage
 
 
 @pytest.fixture
