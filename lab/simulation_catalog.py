@@ -7,16 +7,18 @@ replayed through the real intake/backtest. Volumes are reports per hour
 Two tiers, 200 services in all (CATALOG), because real trackers are mostly tail:
 * SERVICES: thirty hand-described services, from a few reports an hour (Signal,
   Barclays) to over a thousand at WhatsApp's evening peak;
-* TAIL: every other service of reports/data/catalog.json plus a few national
-  ones (a bank, an ISP, a delivery app), at 0.03 to 12 reports an hour, most of
-  them near-silent, with audiences in one to a few countries and sometimes a
-  country that sends only one or two percent of their reports. Drawn once from a
-  fixed seed, so the catalog is the same in every simulation.
+* TAIL: an even sample of the other services of reports/data/catalog.json
+  (national ones in the countries the catalog names; invented ones pad a shorter
+  catalog), at 0.03 to 12 reports an hour, most of them near-silent, with
+  audiences in one to a few countries and sometimes a country that sends only one
+  or two percent of their reports. Drawn once from a fixed seed, so the catalog is
+  the same in every simulation.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -499,12 +501,16 @@ _LOCAL = (
 )
 
 
-def _tail_service(rng: np.random.Generator, slug: str, category: str, problems: list[str]) -> ServiceSpec:
+def _tail_service(
+    rng: np.random.Generator, slug: str, category: str, problems: list[str], countries: Sequence[str] = ()
+) -> ServiceSpec:
     # Log-uniform from 0.03 to 12 reports an hour, skewed towards the quiet end:
     # most catalog services are near-silent between their own outages.
     per_hour = float(0.03 * 400 ** (rng.random() ** 1.6))
-    if category in _NATIONAL:
-        home = str(rng.choice(REGIONS))
+    # The catalog names where a national service is offered; else one is drawn.
+    homes = [c for c in countries if c in REGIONS]
+    if category in _NATIONAL or homes:
+        home = homes[0] if homes else str(rng.choice(REGIONS))
         regions = {home: 1.0}
         if rng.random() < 0.5:  # a neighbour or expatriates: a small second audience
             regions[str(rng.choice([r for r in REGIONS if r != home]))] = float(rng.uniform(0.01, 0.08))
@@ -529,11 +535,14 @@ def _tail_service(rng: np.random.Generator, slug: str, category: str, problems: 
 def _tail() -> tuple[ServiceSpec, ...]:
     rng = np.random.default_rng(2025)  # fixed: the same catalog in every simulation
     known = {s.slug for s in SERVICES}
-    catalog = json.loads(_CATALOG_FILE.read_text())["services"]
+    others = [e for e in json.loads(_CATALOG_FILE.read_text())["services"] if e["slug"] not in known]
+    # 200 services in all: an even sample of a longer catalog (worldwide apps first,
+    # then each country's own), so that every kind and country stays in it.
+    n = min(len(others), 200 - len(SERVICES))
+    sample = [others[k * len(others) // n] for k in range(n)] if n > 0 else []
     tail = [
-        _tail_service(rng, entry["slug"], entry["category"], entry["problems"])
-        for entry in catalog
-        if entry["slug"] not in known
+        _tail_service(rng, e["slug"], e["category"], e["problems"], e.get("countries") or ())
+        for e in sample
     ]
     i = 0
     while len(SERVICES) + len(tail) < 200:
