@@ -541,8 +541,7 @@ def _tail() -> tuple[ServiceSpec, ...]:
     n = min(len(others), 200 - len(SERVICES))
     sample = [others[k * len(others) // n] for k in range(n)] if n > 0 else []
     tail = [
-        _tail_service(rng, e["slug"], e["category"], e["problems"], e.get("countries") or ())
-        for e in sample
+        _tail_service(rng, e["slug"], e["category"], e["problems"], e.get("countries") or ()) for e in sample
     ]
     i = 0
     while len(SERVICES) + len(tail) < 200:

@@ -312,15 +312,16 @@ def fit_local_profile(
     simulators) fit the UTC profile instead.  Either way a wrong guess costs
     false alarms for weeks (docs/benchmarks-simulated-series.md).
     """
-    local = fit_profile(values, start, bucket_seconds, zone=zone, **kwargs)
     v = np.asarray(values, dtype=float)
     n, b = len(v), int(bucket_seconds)
-    if not zone or n == 0:
-        return local
     hours = to_epoch(start) + np.arange(0, n * b, 3600, dtype=float)
-    if np.ptp(utc_offsets(hours, zone)) == 0:
-        return local
-    in_utc = fit_profile(values, start, bucket_seconds, **kwargs)
+    if not zone or n == 0 or np.ptp(utc_offsets(hours, zone)) == 0:
+        return fit_profile(values, start, bucket_seconds, zone=zone, **kwargs)
+    # Both frames without the calibration (most of a fit's cost), then the
+    # winner's with it.
+    bare = {**kwargs, "tail_alpha": False}
+    local = fit_profile(values, start, bucket_seconds, zone=zone, **bare)
+    in_utc = fit_profile(values, start, bucket_seconds, **bare)
     recent = slice(max(0, n - int(recent_days * DAY / b)), n)
     times = to_epoch(start) + b * np.arange(n, dtype=float)[recent]
     x = v[recent]
@@ -333,7 +334,10 @@ def fit_local_profile(
             term = np.where(xs > 0, xs * np.log(xs / mu), 0.0) - (xs - mu)
         return float(2.0 * term.sum())
 
-    return local if deviance(local) <= deviance(in_utc) else in_utc
+    if not kwargs.get("tail_alpha", True):
+        return local if deviance(local) <= deviance(in_utc) else in_utc
+    frame = {"zone": zone} if deviance(local) <= deviance(in_utc) else {}
+    return fit_profile(values, start, bucket_seconds, **frame, **kwargs)
 
 
 def _fit_profile(
@@ -351,6 +355,7 @@ def _fit_profile(
     alpha_days: float = 14.0,
     min_alpha: float = 0.0,
     tail_alpha: bool = True,
+    calibration: Calibration | None = None,
 ) -> Profile:
     """Learn a weekly :class:`Profile` from a history of per-bucket counts.
 
@@ -370,6 +375,9 @@ def _fit_profile(
         (calibration.calibrate: per-scale dispersions, raised until the typical
         day's largest burst is unsurprising, and the law of daily maxima);
         False: only the bulk dispersion, no calibration.
+    calibration: a calibration to keep instead of calibrating again (one made
+        lately on nearly the same history: the law of a fortnight's daily maxima
+        hardly moves in a few hours, and calibrating is most of a fit's cost).
     level_days: the current level is the robust level of this many last days
         (short enough to follow growth in days, long enough that a few hours
         of outage are outvoted).
@@ -534,6 +542,8 @@ def _fit_profile(
         _trailing_levels(L, good, F, dow, level, level_days)[d_i] * shape[dow[d_i], s_idx[first:]], floor
     )
     extra = {"level": level, "weekday_factor": [round(float(x), 4) for x in F]}
+    if tail_alpha and calibration is not None:
+        return finish(mean, calibration.scales[0].alpha, n_days, extra, calibration)
     if not tail_alpha or np.nansum(v[first:]) < SPARSE_HISTORY:
         # The bulk dispersion only: too few reporters to say more than the model
         # (or no calibration asked for); the detector then judges by the model.
