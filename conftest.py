@@ -7,7 +7,10 @@ from django.core.cache import cache
 
 from reports.catalog import invalidate_catalog
 from reports.tests.factories import ServiceFactory, ServiceGroupFactory
-from spikes.baselines import forget_profiles
+from spikes.fitting import forget_profiles
+
+# Fixtures kept in support modules, for every app's tests (no import, no noqa).
+pytest_plugins = ["spikes.tests.processes"]
 
 
 def pytest_configure(config):

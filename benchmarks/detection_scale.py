@@ -113,10 +113,10 @@ def fill(series_count: int, weeks: int, rng: np.random.Generator) -> list[int]:
 def _detect(args: tuple[list[int], str]) -> float:
     from django.db import connection
 
-    from spikes import detecting
+    from spikes import stepping
 
     began = time.perf_counter()
-    detecting.detect(args[0], datetime.fromisoformat(args[1]))
+    stepping.detect(args[0], datetime.fromisoformat(args[1]))
     connection.close()
     return time.perf_counter() - began
 

@@ -210,13 +210,13 @@ def fit_baselines(now: datetime) -> None:
     from django.db.models import Sum
     from tqdm import tqdm
 
-    from spikes import baselines
+    from spikes import fitting
     from spikes.detection import Profile
     from spikes.models import ALL_REGIONS, Series, SeriesBaseline, SeriesMinute
 
     parents = list(Series.objects.filter(region=ALL_REGIONS))
     for one in tqdm(parents, desc="baselines", unit="series"):
-        baselines.refit_many([one], now)
+        fitting.refit_many([one], now)
     profiles = {
         s: Profile.from_dict(p)
         for s, p in SeriesBaseline.objects.filter(series__region=ALL_REGIONS).values_list(

@@ -25,7 +25,7 @@ from django.db import transaction
 from reports.catalog import invalidate_catalog
 from reports.models import Category, ProblemType, Region, Report, Service, ServiceProblem, Source
 from reports.repeats import RepeatMarker
-from spikes import baselines, counting, pipeline
+from spikes import counting, fitting, pipeline
 from spikes.db import insert_many
 from spikes.models import SeriesMinute, Spike
 
@@ -146,7 +146,7 @@ def _store(rows: list[tuple]) -> None:
 @dataclass
 class Preloaded:
     """Every series' per-minute distinct reporters, in memory: the backtest's
-    stand-in for baselines.StoredHistory, so a refit slices an array instead of
+    stand-in for fitting.StoredHistory, so a refit slices an array instead of
     reading weeks of rows."""
 
     start: datetime
@@ -248,9 +248,9 @@ def count_days(start: datetime, end: datetime, progress: Progress = lambda n: No
 
 
 def _refit_due(now: datetime, loaded: Preloaded) -> None:
-    if baselines.global_due(now):
-        baselines.refit_global(now)
-    loaded.gaps = np.array(baselines.gap_epochs(loaded.start, now))
+    if fitting.global_due(now):
+        fitting.refit_global(now)
+    loaded.gaps = np.array(fitting.gap_epochs(loaded.start, now))
     # Counting ran up front, so every series is in the database from the start;
     # live, a series appears with its first report, and is first fitted then.
     due = [pk for pk in pipeline.due_baselines(now) if pk in loaded.first and loaded.first[pk] < now]

@@ -18,7 +18,7 @@ production's:
   and `replay_decisions`, with the fits checked every minute (`--check-minutes`;
   the full-pipeline backtest checks them after each pass, every 60 minutes);
 * decisions become spikes in the format of lab/evaluate.py, with the problems and
-  regions shares of the reports from onset to the end (spikes/detecting.py
+  regions shares of the reports from onset to the end (spikes/stepping.py
   update_breakdowns);
 * prints evaluate()'s table (and the reference rule beside it with --reference).
 
@@ -259,7 +259,7 @@ def _read_fits(path: Path) -> dict[int, list[Fit]]:
 
 
 def spikes_of(sid: int, decisions: list[Decision], state) -> list[dict[str, Any]]:
-    """A series' decisions as spikes, as spikes.detecting stores them."""
+    """A series' decisions as spikes, as spikes.stepping stores them."""
     spikes: list[dict[str, Any]] = []
     cur: dict[str, Any] | None = None
     for d in decisions:

@@ -1,14 +1,14 @@
-"""System checks of our own settings, run by `manage.py check` (and --deploy)."""
+"""System checks of our own settings, run by `manage.py check` (and --deploy);
+OutagewatchConfig.ready registers them."""
 
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.checks import Error, Tags, register
+from django.core.checks import Error
 
 DEFAULT_ADMIN_PATH = "admin/"
 
 
-@register(Tags.security, deploy=True)
 def admin_path_is_not_the_default(app_configs, **kwargs) -> list[Error]:
     """In production the admin must not sit at /admin/, where every scanner looks.
     An Error, not a Warning: docker-compose's web service runs

@@ -3,6 +3,10 @@
 Every setting that changes between deployments comes from the environment through
 one of these helpers. Each one refuses nonsense loudly, naming the variable and what
 it expected, so a typo in a deployment fails at start-up instead of at 3 a.m.
+
+A secret (env_secret, env_url(secret=True)) may instead be given as a file whose
+path is in NAME_FILE, as Docker and Kubernetes secrets are mounted: SECRET_KEY_FILE=
+/run/secrets/secret_key (healthchecks' envsecret does the same).
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import ipaddress
 import os
 from collections.abc import Mapping
 from email.utils import parseaddr
+from pathlib import Path
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -28,6 +33,24 @@ def _raw(name: str, environ: Mapping[str, str] | None) -> str | None:
 def env_str(name: str, default: str = "", environ: Mapping[str, str] | None = None) -> str:
     value = _raw(name, environ)
     return default if value is None or value == "" else value
+
+
+def env_secret(name: str, default: str = "", environ: Mapping[str, str] | None = None) -> str:
+    """NAME, or the contents of the file NAME_FILE names (without the surrounding
+    blanks and newline). Both set is refused: which one would win is a guess."""
+    path = _raw(f"{name}_FILE", environ)
+    if not path:
+        return env_str(name, default, environ)
+    if _raw(name, environ):
+        raise ImproperlyConfiguredEnv(f"Both {name} and {name}_FILE are set: keep one of them.")
+    try:
+        value = Path(path).read_text().strip()
+    except (OSError, UnicodeDecodeError) as error:
+        reason = getattr(error, "strerror", None) or "not a text file"
+        raise ImproperlyConfiguredEnv(f"{name}_FILE={path!r} cannot be read: {reason}.") from None
+    if not value:
+        raise ImproperlyConfiguredEnv(f"{name}_FILE={path!r} is an empty file.")
+    return value
 
 
 def env_bool(name: str, default: bool = False, environ: Mapping[str, str] | None = None) -> bool:
@@ -78,9 +101,11 @@ def env_url(
     default: str = "",
     schemes: tuple[str, ...] = (),
     environ: Mapping[str, str] | None = None,
+    secret: bool = False,
 ) -> str:
-    """A URL whose scheme must be one of `schemes`; empty means "not configured"."""
-    value = env_str(name, default, environ)
+    """A URL whose scheme must be one of `schemes`; empty means "not configured".
+    With `secret` (a URL with a password in it) it may come from NAME_FILE."""
+    value = env_secret(name, default, environ) if secret else env_str(name, default, environ)
     if value and schemes:
         scheme = value.split("://", 1)[0].lower() if "://" in value else ""
         if scheme not in schemes:

@@ -10,7 +10,8 @@ Under gunicorn (several worker processes) set PROMETHEUS_MULTIPROC_DIR to an emp
 directory private to the container: each process writes its samples there and
 /metrics adds them up. Values read from the database (open spikes, the age of the
 last detection pass) are computed when /metrics is scraped, so they are right
-whichever process answers.
+whichever process answers: the apps that own them register a collector here
+(`register_collector`, in their AppConfig.ready), as this module imports no app.
 """
 
 from __future__ import annotations
@@ -18,13 +19,10 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import os
-from collections.abc import Iterator
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from django.utils import timezone
 from prometheus_client import CollectorRegistry, Counter, Histogram, multiprocess
-from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 from prometheus_client.registry import REGISTRY, Collector
 
@@ -68,8 +66,14 @@ REJECTION_REASONS = {
     429: "rate_limited",
     503: "unavailable",
 }
-# The views that take reports, and how their success looks.
-REPORT_VIEWS = {"api-report-create": ("api", 201), "report-problem": ("web", 302)}
+# The views that take reports, by URL name: their source label and the status of a
+# success. The apps that own them register them (AppConfig.ready).
+REPORT_VIEWS: dict[str, tuple[str, int]] = {}
+
+
+def register_report_view(url_name: str, source: str, success_status: int) -> None:
+    """Count the answers of the view named `url_name` as reports from `source`."""
+    REPORT_VIEWS[url_name] = (source, success_status)
 
 
 def count_report_response(url_name: str | None, status: int) -> None:
@@ -97,31 +101,16 @@ class ReportMetricsMiddleware:
         return response
 
 
-class DatabaseCollector(Collector):
-    """Gauges read from the database at scrape time."""
+# Collectors the apps add in their AppConfig.ready (`register_collector`): gauges
+# read from the database when /metrics is scraped (spikes/monitoring.py adds the
+# open spikes and the age of the last detection pass).
+_collectors: list[Collector] = []
 
-    def collect(self) -> Iterator[GaugeMetricFamily]:
-        from django.db.models import Count
 
-        from spikes.models import Level, PipelineState, Spike
-
-        open_spikes = GaugeMetricFamily(
-            "outagewatch_open_spikes", "Spikes open now (suspected or confirmed), by level.", labels=["level"]
-        )
-        by_level = dict(
-            Spike.objects.open().values("level").annotate(n=Count("id")).values_list("level", "n")
-        )
-        for level in Level.values:
-            open_spikes.add_metric([level], by_level.get(level, 0))
-        yield open_spikes
-
-        last = PipelineState.objects.filter(pk=1).values_list("last_pass_at", flat=True).first()
-        age = GaugeMetricFamily(
-            "outagewatch_detection_last_pass_age_seconds",
-            "Seconds since the last detection pass ended (NaN before the first one).",
-        )
-        age.add_metric([], (timezone.now() - last).total_seconds() if last else float("nan"))
-        yield age
+def register_collector(collector: Collector) -> None:
+    """Add a collector to every scrape of /metrics, in this process."""
+    if collector not in _collectors:
+        _collectors.append(collector)
 
 
 def _registry() -> CollectorRegistry:
@@ -131,7 +120,8 @@ def _registry() -> CollectorRegistry:
     else:
         # One process: its own samples are in the default registry.
         registry.register(_Forward(REGISTRY))
-    registry.register(DatabaseCollector())
+    for collector in _collectors:
+        registry.register(collector)
     return registry
 
 

@@ -1,10 +1,20 @@
-"""Settings for outagewatch.
+"""Settings for outagewatch, grouped by concern (a new setting goes to the section
+of its concern; .env.example has the same sections).
 
 Everything that differs between deployments comes from environment variables
-(listed, with their defaults, in .env.example). With nothing set the project runs
-on the embedded default: SQLite and Celery's filesystem broker under DATA_DIR, so a
-fresh checkout works without any server. DATABASE_URL and REDIS_URL switch it to
-PostgreSQL and Redis (broker, cache and rate limits).
+(listed, with their defaults, in .env.example) through the typed readers of
+outagewatch/env.py; a secret may also come from a file named by NAME_FILE. With
+nothing set the project runs on the embedded default: SQLite and Celery's
+filesystem broker under DATA_DIR, so a fresh checkout works without any server.
+DATABASE_URL and REDIS_URL switch it to PostgreSQL and Redis (broker, cache and
+rate limits). Importing this module writes nothing to disk (outagewatch/startup.py).
+
+Sections: the process (paths, debug, the secret key) · apps, middleware and
+templates · database · Redis and the cache · static files · Celery and the beat
+schedule (every periodic task, in one place) · logs · security · health and
+metrics · report intake (the form and API, the Redis stream, raw reports' retention)
+· the APIs (DRF and the OpenAPI schema) · partner API and webhooks · providers'
+status pages · alerts (mail and push).
 """
 
 from __future__ import annotations
@@ -26,44 +36,27 @@ from outagewatch.env import (
     env_list,
     env_networks,
     env_rate,
+    env_secret,
     env_str,
     env_url,
     env_url_path,
 )
 from outagewatch.logs import logging_config
 from outagewatch.security import static_file_headers
+from outagewatch.startup import data_dir, generated_secret_key
 
+# --- The process: paths, debug, the secret key ----------------------------------------
 BASE_DIR = Path(__file__).resolve().parent.parent
-DATA_DIR = Path(env_str("DATA_DIR", str(BASE_DIR / "var"))).resolve()
-DATA_DIR.mkdir(parents=True, exist_ok=True)
-
+# Made when a process starts (outagewatch/startup.py), not here: importing the
+# settings writes nothing.
+DATA_DIR = data_dir()
 DEBUG = env_bool("DEBUG", False)
+# SECRET_KEY (or SECRET_KEY_FILE), else the key generated in DATA_DIR when manage.py
+# or the WSGI server started (outagewatch/startup.py). A process that started
+# through neither (a bare django.setup() in a script) gets a key of its own.
+SECRET_KEY = env_secret("SECRET_KEY") or generated_secret_key(DATA_DIR) or secrets.token_urlsafe(50)
 
-
-def _secret_key() -> str:
-    """SECRET_KEY from the environment, else one generated once and kept in DATA_DIR.
-
-    A generated key beats a constant "insecure" one: a checkout that runs without any
-    configuration still signs its cookies with a secret nobody else knows.
-    """
-    configured = env_str("SECRET_KEY")
-    if configured:
-        return configured
-    key_file = DATA_DIR / "secret_key"
-    if not key_file.exists():
-        key_file.write_text(secrets.token_urlsafe(50))
-        key_file.chmod(0o600)
-    return key_file.read_text().strip()
-
-
-SECRET_KEY = _secret_key()
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
-CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
-# How many reverse proxies (nginx, a load balancer) stand in front of the app. The
-# client address is then taken that many hops from the right of X-Forwarded-For;
-# with 0 the header is ignored, since any client can forge it.
-NUM_PROXIES = env_int("NUM_PROXIES", 0, minimum=0, maximum=5)
-
+# --- Apps, middleware and templates -------------------------------------------------
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -75,8 +68,16 @@ INSTALLED_APPS = [
     "reports",
     "spikes",
     "lab",
+    # The project's own system checks, start-up and commands (unlock_admin_login).
+    "outagewatch.apps.OutagewatchConfig",
+    "django_filters",
+    "pages",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "partners",
+    "statuspages",
+    "alerts",
 ]
-
 MIDDLEWARE = [
     "outagewatch.logs.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -91,11 +92,11 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "outagewatch.security.SecurityHeadersMiddleware",
     "outagewatch.metrics.ReportMetricsMiddleware",
+    # Times on the site in the reader's zone, chosen on /time-zone/ and kept in a cookie.
+    "pages.middleware.TimezoneMiddleware",
 ]
-
 ROOT_URLCONF = "outagewatch.urls"
 WSGI_APPLICATION = "outagewatch.wsgi.application"
-
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
@@ -110,10 +111,23 @@ TEMPLATES = [
         },
     },
 ]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LANGUAGE_CODE = "en"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
 
-DATABASE_URL = env_url("DATABASE_URL", schemes=("postgres", "postgresql", "sqlite"))
+# --- Database ----------------------------------------------------------------------
+DATABASE_URL = env_url("DATABASE_URL", schemes=("postgres", "postgresql", "sqlite"), secret=True)
 if DATABASE_URL:
-    # Persistent connections are worth about 5x on the intake (docs/performance).
+    # Persistent connections: opening one to PostgreSQL took 21 ms (median of 50 on the
+    # shared 2-core machine), where the intake's whole work is about 0.5 ms of CPU
+    # (docs/intake-load.md).
     DATABASES = {
         "default": dj_database_url.parse(
             DATABASE_URL,
@@ -142,7 +156,8 @@ else:
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-REDIS_URL = env_url("REDIS_URL", schemes=("redis", "rediss", "unix"))
+# --- Redis and the cache ----------------------------------------------------------
+REDIS_URL = env_url("REDIS_URL", schemes=("redis", "rediss", "unix"), secret=True)
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -153,7 +168,7 @@ if REDIS_URL:
     }
 else:
     # The embedded default runs the web server and the Celery worker as separate
-    # processes, and the site's breakdowns (pages.status) are computed by the worker
+    # processes, and the site's breakdowns (pages.breakdowns) are computed by the worker
     # for the web to read: a per-process memory cache never showed the web a refresh.
     # A file cache under DATA_DIR is shared by every process and needs no set-up step.
     CACHES = {
@@ -166,21 +181,9 @@ else:
         }
     }
 
-AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
-]
-
-LANGUAGE_CODE = "en"
-TIME_ZONE = "UTC"
-USE_I18N = True
-USE_TZ = True
-
+# --- Static files ----------------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
-STATIC_ROOT.mkdir(exist_ok=True)  # WhiteNoise warns on every request until collectstatic made it
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -190,30 +193,7 @@ STORAGES = {
 # of every other response are added by this hook (outagewatch/security.py).
 WHITENOISE_ADD_HEADERS_FUNCTION = static_file_headers
 
-REST_FRAMEWORK = {
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    # The public API needs no login; partner keys come with their own class.
-    "DEFAULT_AUTHENTICATION_CLASSES": [],
-    "DEFAULT_PERMISSION_CLASSES": [],
-    "UNAUTHENTICATED_USER": None,
-    "EXCEPTION_HANDLER": "outagewatch.api_errors.exception_handler",
-}
-
-# --- Report intake -----------------------------------------------------------
-# Per client address. Generous on purpose: during a big outage whole offices and
-# carrier-grade NATs report from one address, and a good report must not be lost.
-# Repeats are already discounted by the distinct-reporter counts.
-REPORT_RATE_LIMIT = env_rate("REPORT_RATE_LIMIT", "30/m")
-# A reporter's further reports for the same service within this window are stored
-# but marked as repeats (Downdetector counts "only a user's first report").
-REPORT_REPEAT_WINDOW_SECONDS = env_int("REPORT_REPEAT_WINDOW_SECONDS", 15 * 60, minimum=60)
-# A report is four short fields; anything much larger is not a report.
-REPORT_MAX_BODY_BYTES = env_int("REPORT_MAX_BODY_BYTES", 4096, minimum=512)
-# How long a process trusts its copy of the catalog before reading it again.
-CATALOG_CACHE_SECONDS = env_int("CATALOG_CACHE_SECONDS", 30, minimum=0)
-
-# --- Celery --------------------------------------------------------------------
+# --- Celery and the beat schedule ---------------------------------------------------
 # The filesystem transport ignores the host; naming one spares a warning in the log
 # every time a task is sent ("No hostname was supplied").
 CELERY_BROKER_URL = REDIS_URL or "filesystem://localhost//"
@@ -240,27 +220,66 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 300, minimum=10)
 CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 5
-CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
-CELERY_BEAT_SCHEDULE: dict = {
-    "purge-fingerprint-keys": {"task": "reports.tasks.purge_fingerprint_keys", "schedule": 3600.0},
-    # Every minute: count the new reports and run the detector over every series.
-    "detection-pass": {"task": "spikes.tasks.detection_pass", "schedule": 60.0, "options": {"expires": 55}},
-    # Every 10 minutes: refit the baselines that are due; each is refitted every 6
-    # hours (the detection policy, spikes/detection/policy.py), so at most 10 minutes late.
-    "refresh-baselines": {"task": "spikes.tasks.refresh_baselines", "schedule": 600.0},
-}
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
+# Celery workers log through the same configuration (below), with the task id as request id.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
+# Every periodic task. A task that must not pile up expires before its next run.
+CELERY_BEAT_SCHEDULE = {
+    # Intake: the fingerprint keys of past days go (privacy); the mover's safety net
+    # drains what a stopped `manage.py move_reports` left in the Redis stream.
+    "purge-fingerprint-keys": {"task": "reports.tasks.purge_fingerprint_keys", "schedule": 3600.0},
+    "move-reports": {"task": "reports.tasks.move_reports", "schedule": 30.0, "options": {"expires": 25}},
+    # Pipeline: every minute, count the new reports and run the detector over every
+    # series; every 10 minutes, refit the baselines that are due (each every 6 hours,
+    # spikes/detection/policy.py, so at most 10 minutes late); raw reports older than
+    # REPORT_RETENTION_DAYS go daily at 03:17 UTC, a quiet hour.
+    "detection-pass": {"task": "spikes.tasks.detection_pass", "schedule": 60.0, "options": {"expires": 55}},
+    "refresh-baselines": {"task": "spikes.tasks.refresh_baselines", "schedule": 600.0},
+    "purge-old-reports": {"task": "spikes.tasks.purge_old_reports", "schedule": crontab(hour=3, minute=17)},
+    # Providers' status pages: poll those that are due; match their incidents to spikes.
+    "poll-status-sources": {
+        "task": "statuspages.tasks.poll_due_sources",
+        "schedule": 30.0,
+        "options": {"expires": 25},
+    },
+    "match-provider-incidents": {
+        "task": "statuspages.tasks.match_spikes",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
+    # Partner webhooks: the outbox of spike and incident events.
+    "webhook-outbox": {
+        "task": "partners.tasks.emit_webhook_events",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
+    # Alerts: the outbox of spike changes; sending again what a dead worker left
+    # claimed, and what was never handed to a task; old subscribers' data.
+    "alerts-outbox": {
+        "task": "alerts.tasks.collect_alert_events",
+        "schedule": 30.0,
+        "options": {"expires": 25},
+    },
+    "alerts-sweep": {"task": "alerts.tasks.sweep_unsent", "schedule": 60.0, "options": {"expires": 55}},
+    "alerts-retention": {"task": "alerts.tasks.purge_alert_data", "schedule": crontab(hour=3, minute=47)},
+}
 
-# Logs go to stdout, one line per event, JSON or text (outagewatch/logs.py).
+# --- Logs (outagewatch/logs.py) -------------------------------------------------------
+# Logs go to stdout, one line per event, JSON or text.
 LOG_LEVEL = env_choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"))
 LOG_FORMAT = env_choice("LOG_FORMAT", "text", ("json", "text"))
 # One line per HTTP request (method, path, status, duration; never the client address).
 LOG_REQUESTS = env_bool("LOG_REQUESTS", True)
 LOGGING = logging_config(LOG_LEVEL, LOG_FORMAT)
-# Celery workers log through the same configuration, with the task id as request id.
-CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
-# --- Security (docs/production.md) ---------------------------------------------------
+# --- Security (docs/production.md) -----------------------------------------------------
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+# How many reverse proxies (nginx, a load balancer) stand in front of the app. The
+# client address is then taken that many hops from the right of X-Forwarded-For;
+# with 0 the header is ignored, since any client can forge it.
+NUM_PROXIES = env_int("NUM_PROXIES", 0, minimum=0, maximum=5)
 # HTTPS=1 when the site is served over TLS (directly or by a proxy in front): it turns
 # on the redirect to https, secure cookies and HSTS together; each can be overridden.
 HTTPS = env_bool("HTTPS", False)
@@ -294,115 +313,33 @@ ADMIN_PATH = env_url_path("ADMIN_PATH", "admin/")
 # Failed admin log-ins allowed per user name and per client address, per window
 # (outagewatch/login_throttle.py; `manage.py unlock_admin_login NAME` lifts a lock-out).
 ADMIN_LOGIN_RATE = env_rate("ADMIN_LOGIN_RATE", "10/h")
-# The project's own checks and commands (unlock_admin_login).
-INSTALLED_APPS += ["outagewatch.apps.OutagewatchConfig"]
 
-# --- Health (outagewatch/health.py) ------------------------------------------------------
+# --- Health and metrics (outagewatch/health.py, outagewatch/metrics.py) ------------------
 # /healthz fails when the last detection pass ended longer ago than this (a pass runs
 # every minute: five missed passes mean beat or the workers are down).
 DETECTOR_STALE_SECONDS = env_int("DETECTOR_STALE_SECONDS", 300, minimum=60)
-
-# --- Metrics (outagewatch/metrics.py) ------------------------------------------------------
 # GET /metrics answers a scraper from these networks (default: loopback and private
 # networks, where Prometheus sits beside the stack), or one sending this bearer token.
 METRICS_ALLOWED_NETWORKS = env_networks(
     "METRICS_ALLOWED_NETWORKS", ["127.0.0.0/8", "::1", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"]
 )
-METRICS_TOKEN = env_str("METRICS_TOKEN")
+METRICS_TOKEN = env_secret("METRICS_TOKEN")
 
-# --- Retention (spikes/retention.py) -------------------------------------------------------
-# Raw reports and their comments are deleted after this many days; counts, spikes and
-# incidents are kept. Daily at 03:17 UTC (a quiet hour), and `manage.py purge_reports`.
-REPORT_RETENTION_DAYS = env_int("REPORT_RETENTION_DAYS", 90, minimum=1)
-CELERY_BEAT_SCHEDULE["purge-old-reports"] = {
-    "task": "spikes.tasks.purge_old_reports",
-    "schedule": crontab(hour=3, minute=17),
-}
+# --- Report intake (reports/; the Redis stream: docs/intake-load.md) ----------------------
+# Per client address. Generous on purpose: during a big outage whole offices and
+# carrier-grade NATs report from one address, and a good report must not be lost.
+# Repeats are already discounted by the distinct-reporter counts.
+REPORT_RATE_LIMIT = env_rate("REPORT_RATE_LIMIT", "30/m")
+# A reporter's further reports for the same service within this window are stored
+# but marked as repeats (Downdetector counts "only a user's first report").
+REPORT_REPEAT_WINDOW_SECONDS = env_int("REPORT_REPEAT_WINDOW_SECONDS", 15 * 60, minimum=60)
+# A report is four short fields; anything much larger is not a report.
+REPORT_MAX_BODY_BYTES = env_int("REPORT_MAX_BODY_BYTES", 4096, minimum=512)
+# How long a process trusts its copy of the catalog before reading it again.
+CATALOG_CACHE_SECONDS = env_int("CATALOG_CACHE_SECONDS", 30, minimum=0)
 
-# --- Public site (pages) ---------------------------------------------------------
-INSTALLED_APPS += ["django_filters", "pages"]
-# Times on the site in the reader's zone, chosen on /time-zone/ and kept in a cookie.
-MIDDLEWARE += ["pages.middleware.TimezoneMiddleware"]
-
-# --- Partner API (partners/) -------------------------------------------------------
-INSTALLED_APPS += ["drf_spectacular", "drf_spectacular_sidecar", "partners"]
-REST_FRAMEWORK["DEFAULT_SCHEMA_CLASS"] = "drf_spectacular.openapi.AutoSchema"
-# Reads without a key, per client address. Low on purpose: machines should use a key.
-PARTNER_API_ANON_RATE = env_rate("PARTNER_API_ANON_RATE", "30/m")
-# Requests with an unknown or revoked key, per client address; past it, every request
-# carrying a key from that address is a 429 until the window ends (keys are 256-bit
-# random, so this is not about guessing: it keeps a misbehaving client off the database).
-PARTNER_API_BAD_KEY_RATE = env_rate("PARTNER_API_BAD_KEY_RATE", "20/m")
-# Seconds a webhook receiver has to answer before the attempt counts as failed.
-WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 5, minimum=1, maximum=60)
-# Attempts per delivery (the first and its retries, with exponential backoff and jitter).
-WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 8, minimum=1, maximum=20)
-# An endpoint is switched off after this many failed attempts in a row.
-WEBHOOK_DISABLE_AFTER = env_int("WEBHOOK_DISABLE_AFTER", 20, minimum=1)
-# Webhooks reach only public addresses (outagewatch/safehttp.py, checked on the address
-# dialled at every delivery): the server must not POST into its own network for a
-# partner. 1 allows every address, for a closed deployment; WEBHOOK_ALLOWED_NETWORKS
-# allows only the networks listed (e.g. 10.20.0.0/16 where an internal receiver lives).
-WEBHOOK_ALLOW_PRIVATE_URLS = env_bool("WEBHOOK_ALLOW_PRIVATE_URLS", False)
-WEBHOOK_ALLOWED_NETWORKS = env_networks("WEBHOOK_ALLOWED_NETWORKS", [])
-CELERY_BEAT_SCHEDULE["webhook-outbox"] = {
-    "task": "partners.tasks.emit_webhook_events",
-    "schedule": 60.0,
-    "options": {"expires": 55},
-}
-SPECTACULAR_SETTINGS = {
-    "TITLE": "outagewatch partner API",
-    "DESCRIPTION": "Services, their time series, spikes (suspected outages) and incidents. Keys, limits, "
-    "quotas and webhooks: [the partner API guide](/developers/); how outages are detected: "
-    "[methodology](/methodology/).",
-    "VERSION": "1.0.0",
-    "SERVE_INCLUDE_SCHEMA": False,
-    "SWAGGER_UI_DIST": "SIDECAR",
-    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
-    "REDOC_DIST": "SIDECAR",
-    "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {
-        "LevelEnum": "spikes.models.Level",
-        "DismissReasonEnum": "spikes.models.DismissReason",
-    },
-    "POSTPROCESSING_HOOKS": [
-        "drf_spectacular.hooks.postprocess_schema_enums",
-        # The report POST is a plain Django view (the intake's hot path).
-        "reports.api.schema.describe_report_intake",
-        "partners.api.schema.empty_query_parameters_are_absent",
-    ],
-}
-
-# --- Providers' status pages (statuspages/, docs/confirmation.md) -------------------
-INSTALLED_APPS += ["statuspages"]
-# Connect and read timeouts of one status-page fetch, and the whole exchange's limit.
-# A page that never answers holds a fetch thread this long: with 200 of 2,000 pages
-# hanging, a round took 21 s at 5/15 s and 64 threads, 71 s at 10/20 s and 32
-# (benchmarks/statuspages_poll.py, docs/confirmation.md).
-STATUSPAGE_CONNECT_TIMEOUT = env_int("STATUSPAGE_CONNECT_TIMEOUT", 5, minimum=1, maximum=60)
-STATUSPAGE_READ_TIMEOUT = env_int("STATUSPAGE_READ_TIMEOUT", 5, minimum=1, maximum=120)
-STATUSPAGE_TOTAL_TIMEOUT = env_int("STATUSPAGE_TOTAL_TIMEOUT", 15, minimum=2, maximum=300)
-# The largest answer read: a big Statuspage summary.json is ~100 kB.
-STATUSPAGE_MAX_BYTES = env_int("STATUSPAGE_MAX_BYTES", 2_000_000, minimum=10_000, maximum=50_000_000)
-# Fetches of one round run side by side in this many threads of one worker.
-STATUSPAGE_FETCH_THREADS = env_int("STATUSPAGE_FETCH_THREADS", 64, minimum=1, maximum=256)
-# Sources one round claims at most (the rest wait for the next round).
-STATUSPAGE_ROUND_LIMIT = env_int("STATUSPAGE_ROUND_LIMIT", 5000, minimum=1)
-# Status pages on private or local addresses are refused; these networks are let
-# through (a closed deployment's own status server, the tests' server on 127.0.0.1).
-STATUSPAGE_ALLOWED_NETWORKS = env_networks("STATUSPAGE_ALLOWED_NETWORKS", [])
-CELERY_BEAT_SCHEDULE["poll-status-sources"] = {
-    "task": "statuspages.tasks.poll_due_sources",
-    "schedule": 30.0,
-    "options": {"expires": 25},
-}
-CELERY_BEAT_SCHEDULE["match-provider-incidents"] = {
-    "task": "statuspages.tasks.match_spikes",
-    "schedule": 60.0,
-    "options": {"expires": 55},
-}
-
-# --- Report intake: the Redis stream fast path (reports.stream, docs/intake-load.md) ---
+# Retry-After of a 503 when a report can be neither committed nor queued.
+REPORT_RETRY_AFTER_SECONDS = env_int("REPORT_RETRY_AFTER_SECONDS", 5, minimum=1)
 # On (with REDIS_URL): a report is appended to a Redis stream and answered at once;
 # the report mover (manage.py move_reports, and a beat task) stores it in the database.
 REPORT_STREAM = env_bool("REPORT_STREAM", False)
@@ -423,19 +360,86 @@ REPORT_STREAM_BATCH = env_int("REPORT_STREAM_BATCH", 1000, minimum=1, maximum=10
 REPORT_STREAM_LINGER = env_int("REPORT_STREAM_LINGER_MS", 250, minimum=0, maximum=5_000) / 1000
 # Retry-After of a 503 when a report can be neither committed nor queued.
 REPORT_RETRY_AFTER_SECONDS = env_int("REPORT_RETRY_AFTER_SECONDS", 5, minimum=1)
-CELERY_BEAT_SCHEDULE["move-reports"] = {
-    # A safety net beside `manage.py move_reports`: drains what a stopped mover left.
-    "task": "reports.tasks.move_reports",
-    "schedule": 30.0,
-    "options": {"expires": 25},
+# Raw reports and their comments are deleted after this many days (spikes/retention.py,
+# and `manage.py purge_reports`); counts, spikes and incidents are kept.
+REPORT_RETENTION_DAYS = env_int("REPORT_RETENTION_DAYS", 90, minimum=1)
+
+# --- The APIs: DRF and the OpenAPI schema --------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # The public API needs no login; partner keys come with their own class.
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": [],
+    "UNAUTHENTICATED_USER": None,
+    "EXCEPTION_HANDLER": "outagewatch.api_errors.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "outagewatch partner API",
+    "DESCRIPTION": "Services, their time series, spikes (suspected outages) and incidents. Keys, limits, "
+    "quotas and webhooks: [the partner API guide](/developers/); how outages are detected: "
+    "[methodology](/methodology/).",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "LevelEnum": "spikes.models.Level",
+        "DismissReasonEnum": "spikes.models.DismissReason",
+        # An alert delivery's "status" is named apart from the other status enums.
+        "AlertDeliveryStatusEnum": "alerts.models.NotificationStatus",
+    },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        # The report POST is a plain Django view (the intake's hot path).
+        "reports.api.schema.describe_report_intake",
+        "partners.api.schema.empty_query_parameters_are_absent",
+    ],
 }
 
+
+# --- Partner API and webhooks (partners/, docs/partner-api.md) --------------------------
+# Reads without a key, per client address. Low on purpose: machines should use a key.
+PARTNER_API_ANON_RATE = env_rate("PARTNER_API_ANON_RATE", "30/m")
+# Requests with an unknown or revoked key, per client address; past it, every request
+# carrying a key from that address is a 429 until the window ends (keys are 256-bit
+# random, so this is not about guessing: it keeps a misbehaving client off the database).
+PARTNER_API_BAD_KEY_RATE = env_rate("PARTNER_API_BAD_KEY_RATE", "20/m")
+# Seconds a webhook receiver has to answer before the attempt counts as failed.
+WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 5, minimum=1, maximum=60)
+# Attempts per delivery (the first and its retries, with exponential backoff and jitter).
+WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 8, minimum=1, maximum=20)
+# An endpoint is switched off after this many failed attempts in a row.
+WEBHOOK_DISABLE_AFTER = env_int("WEBHOOK_DISABLE_AFTER", 20, minimum=1)
+# Webhooks reach only public addresses (outagewatch/safehttp.py, checked on the address
+# dialled at every delivery): the server must not POST into its own network for a
+# partner. 1 allows every address, for a closed deployment; WEBHOOK_ALLOWED_NETWORKS
+# allows only the networks listed (e.g. 10.20.0.0/16 where an internal receiver lives).
+WEBHOOK_ALLOW_PRIVATE_URLS = env_bool("WEBHOOK_ALLOW_PRIVATE_URLS", False)
+WEBHOOK_ALLOWED_NETWORKS = env_networks("WEBHOOK_ALLOWED_NETWORKS", [])
+
+# --- Providers' status pages (statuspages/, docs/confirmation.md) ---------------------
+# Connect and read timeouts of one status-page fetch, and the whole exchange's limit.
+# A page that never answers holds a fetch thread this long: with 200 of 2,000 pages
+# hanging, a round took 21 s at 5/15 s and 64 threads, 71 s at 10/20 s and 32
+# (benchmarks/statuspages_poll.py, docs/confirmation.md).
+STATUSPAGE_CONNECT_TIMEOUT = env_int("STATUSPAGE_CONNECT_TIMEOUT", 5, minimum=1, maximum=60)
+STATUSPAGE_READ_TIMEOUT = env_int("STATUSPAGE_READ_TIMEOUT", 5, minimum=1, maximum=120)
+STATUSPAGE_TOTAL_TIMEOUT = env_int("STATUSPAGE_TOTAL_TIMEOUT", 15, minimum=2, maximum=300)
+# The largest answer read: a big Statuspage summary.json is ~100 kB.
+STATUSPAGE_MAX_BYTES = env_int("STATUSPAGE_MAX_BYTES", 2_000_000, minimum=10_000, maximum=50_000_000)
+# Fetches of one round run side by side in this many threads of one worker.
+STATUSPAGE_FETCH_THREADS = env_int("STATUSPAGE_FETCH_THREADS", 64, minimum=1, maximum=256)
+# Sources one round claims at most (the rest wait for the next round).
+STATUSPAGE_ROUND_LIMIT = env_int("STATUSPAGE_ROUND_LIMIT", 5000, minimum=1)
+# Status pages on private or local addresses are refused; these networks are let
+# through (a closed deployment's own status server, the tests' server on 127.0.0.1).
+STATUSPAGE_ALLOWED_NETWORKS = env_networks("STATUSPAGE_ALLOWED_NETWORKS", [])
+
 # --- Alerts: following services by email and push, newsroom channels (docs/alerts.md) ---
-INSTALLED_APPS += ["alerts"]
-# The alert-channel test's "status" is not a spike's (which keeps its schema name).
-SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
-    {"AlertDeliveryStatusEnum": "alerts.models.NotificationStatus", "StatusEnum": "spikes.models.Status"}
-)
 # The site's public address, for links in mails and push messages (List-Unsubscribe
 # must be https in production); default: https://<first ALLOWED_HOSTS> with HTTPS=1.
 SITE_URL = env_url(
@@ -452,7 +456,7 @@ EMAIL_BACKEND = {
 }[env_choice("EMAIL_BACKEND", "smtp" if EMAIL_HOST else "console", ("smtp", "console"))]
 EMAIL_PORT = env_int("EMAIL_PORT", 587, minimum=1, maximum=65535)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
-EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+EMAIL_HOST_PASSWORD = env_secret("EMAIL_HOST_PASSWORD")
 # starttls (port 587), tls (implicit TLS, port 465) or none (a relay on localhost).
 EMAIL_SECURITY = env_choice("EMAIL_SECURITY", "starttls", ("starttls", "tls", "none"))
 EMAIL_USE_TLS = EMAIL_SECURITY == "starttls"
@@ -500,7 +504,7 @@ def _vapid_private_key() -> str:
     SECRET_KEY: every container of a deployment then signs with the same key, and
     browser notifications work without configuration. Browsers' subscriptions are
     bound to it: a new SECRET_KEY (without this set) voids them (docs/alerts.md)."""
-    configured = env_str("ALERTS_VAPID_PRIVATE_KEY")
+    configured = env_secret("ALERTS_VAPID_PRIVATE_KEY")
     if configured:
         return configured
     digest = hmac.new(SECRET_KEY.encode(), b"outagewatch alerts VAPID key", hashlib.sha256).digest()
@@ -511,18 +515,3 @@ def _vapid_private_key() -> str:
 ALERTS_VAPID_PRIVATE_KEY = _vapid_private_key()
 # Who push services contact about our messages: mailto: or https: (RFC 8292).
 ALERTS_VAPID_SUBJECT = env_str("ALERTS_VAPID_SUBJECT", "mailto:alerts@outagewatch.invalid")
-CELERY_BEAT_SCHEDULE["alerts-outbox"] = {
-    "task": "alerts.tasks.collect_alert_events",
-    "schedule": 30.0,
-    "options": {"expires": 25},
-}
-# Sends again what a dead worker left claimed, and what was never handed to a task.
-CELERY_BEAT_SCHEDULE["alerts-sweep"] = {
-    "task": "alerts.tasks.sweep_unsent",
-    "schedule": 60.0,
-    "options": {"expires": 55},
-}
-CELERY_BEAT_SCHEDULE["alerts-retention"] = {
-    "task": "alerts.tasks.purge_alert_data",
-    "schedule": crontab(hour=3, minute=47),
-}

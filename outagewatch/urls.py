@@ -25,6 +25,5 @@ urlpatterns = [
     path("api/v1/", include("partners.api.docs_urls")),
     path("api/v1/", include("alerts.api.urls")),
     path("alerts/", include("alerts.urls")),
-    path("", include("reports.urls")),
     path("", include("pages.urls")),
 ]

@@ -2,10 +2,12 @@ import os
 
 from django.core.wsgi import get_wsgi_application
 
+from outagewatch.chunked import ChunkedBodies
+from outagewatch.startup import ensure_secret_key
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "outagewatch.settings")
+# Before the settings are read: without SECRET_KEY, the generated one they use.
+ensure_secret_key()
 application = get_wsgi_application()
-
-# After Django is set up (the middleware reads its settings): chunked request bodies.
-from outagewatch.chunked import ChunkedBodies  # noqa: E402
-
+# Chunked request bodies (outagewatch/chunked.py) in front of Django.
 application = ChunkedBodies(application)

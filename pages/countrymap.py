@@ -14,7 +14,7 @@ from pathlib import Path
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from pages.status import RegionRow
+from pages.breakdowns import RegionRow
 from pages.worldmap import Shape
 from reports.subdivisions import first_level
 

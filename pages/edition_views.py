@@ -12,8 +12,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from pages import editions
-from pages import home as home_data
+from pages import editions, homepage
 from pages.editions import EDITION_COOKIE, EDITION_COOKIE_MAX_AGE, GLOBAL, Edition
 from pages.outages import region_names
 from reports.models import Service
@@ -36,15 +35,20 @@ def not_an_edition(request: HttpRequest, code: str) -> HttpResponse:
     )
 
 
-def edition_or_response(request: HttpRequest, cc: str) -> Edition | HttpResponse:
-    """The edition of a /<cc>/ address; a redirect to the lower-case address
-    (/BR/ to /br/); the 404 listing the editions for an unknown code."""
+def edition_or_response(request: HttpRequest, cc: str | None) -> Edition | HttpResponse | None:
+    """The edition of a /<cc>/ address, which the request then carries (for the
+    switch and the suggestion); None for an address of the global site (no `cc`); a
+    redirect to the lower-case address (/BR/ to /br/); the 404 listing the editions
+    for an unknown code."""
+    if cc is None:
+        return None
     edition = editions.edition_for(cc)
     if edition is None:
         return not_an_edition(request, cc)
     if cc != edition.slug:
         path = request.get_full_path()
         return HttpResponseRedirect(path.replace(f"/{cc}/", f"/{edition.slug}/", 1), status=301)
+    request.edition = edition
     return edition
 
 
@@ -52,11 +56,10 @@ def edition_home(request: HttpRequest, cc: str) -> HttpResponse:
     edition = edition_or_response(request, cc)
     if isinstance(edition, HttpResponse):
         return edition
-    request.edition = edition
     query = request.GET.get("q", "").strip()[:100]
     context = {"edition": edition, "query": query}
     if query:
-        slugs = home_data.search(query)
+        slugs = homepage.search(query)
         services = Service.objects.active().in_bulk(slugs, field_name="slug")
         context["matches"] = [services[s] for s in slugs if s in services]
         return render(request, "pages/edition_home.html", context)

@@ -25,7 +25,7 @@ from django.http import HttpRequest
 from django.urls import NoReverseMatch, Resolver404, resolve, reverse
 
 from pages.charts import sparkline
-from pages.home import Outage, TopService
+from pages.homepage import Outage, TopService
 from pages.outages import entries, heads
 from reports.catalog import get_catalog
 from reports.models import Category, Service

@@ -8,8 +8,7 @@ from datetime import datetime, timedelta, tzinfo
 
 from django.utils.safestring import SafeString
 
-from pages import charts
-from pages import render as fast
+from pages import charts, html_parts
 from pages.outages import OutageEntry
 from pages.spikepage import BUCKET_BY_SPAN, CONTEXT
 from pages.templatetags.pages_tags import INTERVAL_WORDS
@@ -64,7 +63,7 @@ def build(incident: Incident, now: datetime, names: dict[str, str], zone: tzinfo
         title = f"{head.service.name}: user reports during the incident"
         per = INTERVAL_WORDS[next(k for k, v in timeseries.INTERVALS.items() if v == seconds)]
         long_range = last - first > timedelta(days=1)
-        svg = fast.chart_svg(chart, rows, title, per, long_range, ids=f"chart-{head.pk}", table=False)
+        svg = html_parts.chart_svg(chart, rows, title, per, long_range, ids=f"chart-{head.pk}", table=False)
         members.append(Member(outage, svg))
     level = Level.DANGER if any(s.level == Level.DANGER for s in spikes) else Level.WARNING
     return IncidentPage(members, start, end, level)

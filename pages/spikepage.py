@@ -14,9 +14,9 @@ from datetime import datetime, timedelta
 
 from django.db.models import Q
 
-from pages import countrymap, status
+from pages import breakdowns, countrymap
+from pages.breakdowns import RegionRow
 from pages.charts import expected_phrase
-from pages.status import RegionRow
 from reports.subdivisions import first_level
 from spikes import timeseries
 from spikes.models import ALL_REGIONS, Actor, DismissReason, Level, Spike, SpikeChange
@@ -245,6 +245,6 @@ def where_in_country(spike: Spike, country: str, now: datetime) -> list[RegionRo
     names = first_level(country)
     rows = [
         RegionRow(code, names.get(code, code), n, expected)
-        for code, n, expected in status.subdivisions_between(spike.service, country, start, end)
+        for code, n, expected in breakdowns.subdivisions_between(spike.service, country, start, end)
     ]
-    return sorted(rows, key=status.REGION_SORTS["reports"])
+    return sorted(rows, key=breakdowns.REGION_SORTS["reports"])

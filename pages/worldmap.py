@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from pages.status import RegionRow
+from pages.breakdowns import RegionRow
 
 MAP_FILE = Path(__file__).resolve().parent / "data" / "world-map.json"
 

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from partners import keys, webhooks
 from partners.models import PartnerKey, Scope, WebhookDelivery, WebhookEndpoint, WebhookEvent
+from partners.tasks import deliver_webhook
 
 
 class PartnerKeyForm(forms.ModelForm):
@@ -68,8 +69,6 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
 
     @admin.action(description="Send a test event")
     def send_test_event(self, request, queryset) -> None:
-        from partners.tasks import deliver_webhook
-
         for endpoint in queryset:
             delivery = webhooks.test_event(endpoint)
             transaction.on_commit(lambda pk=delivery.pk: deliver_webhook.delay(pk))

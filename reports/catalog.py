@@ -2,7 +2,8 @@
 
 Validating a report must not cost a query per field: each process keeps a snapshot
 of the active services, their problem types and the region codes, and reads it
-again after CATALOG_CACHE_SECONDS or when this process saves a catalog row.
+again after CATALOG_CACHE_SECONDS or when this process saves or deletes a catalog
+row (the models' post_save and post_delete, connected in ReportsConfig.ready).
 """
 
 from __future__ import annotations
@@ -16,7 +17,10 @@ from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError, transaction
+from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import Signal
+
+from reports.models import ProblemType, Region, Service, ServiceGroup, ServiceProblem
 
 DEFAULT_CATALOG_FILE = Path(__file__).resolve().parent / "data" / "catalog.json"
 
@@ -52,8 +56,6 @@ _snapshot: CatalogSnapshot | None = None
 
 
 def _read_snapshot() -> CatalogSnapshot:
-    from reports.models import Region, Service, ServiceProblem
-
     countries: dict[int, set[str]] = {}
     for service_id, code in Service.countries.through.objects.values_list("service_id", "region_id"):
         countries.setdefault(service_id, set()).add(code)
@@ -85,9 +87,25 @@ def get_catalog() -> CatalogSnapshot:
     return snapshot
 
 
-def invalidate_catalog() -> None:
+def invalidate_catalog(*args, **kwargs) -> None:
+    """Forget this process's snapshot (also a receiver of the catalog models' signals)."""
     global _snapshot
     _snapshot = None
+
+
+# The rows the snapshot is read from.
+SNAPSHOT_MODELS = (Service, ServiceProblem, ProblemType, Region)
+
+
+def watch_catalog_rows() -> None:
+    """Forget the snapshot whenever this process saves or deletes a row it reads, or
+    changes the countries a service is offered in."""
+    for model in SNAPSHOT_MODELS:
+        for signal in (post_save, post_delete):
+            signal.connect(invalidate_catalog, sender=model, dispatch_uid=f"catalog-{model.__name__}")
+    m2m_changed.connect(
+        invalidate_catalog, sender=Service.countries.through, dispatch_uid="catalog-countries"
+    )
 
 
 @dataclass
@@ -126,8 +144,6 @@ def load_catalog(path: Path = DEFAULT_CATALOG_FILE) -> dict[str, LoadSummary]:
     set on creation, so an operator's deactivation survives a reload. A service's
     `countries` (where it is offered; left out for worldwide) are set to the file's.
     """
-    from reports.models import ProblemType, Region, Service, ServiceGroup, ServiceProblem
-
     data = json.loads(Path(path).read_text())
     summaries = {name: LoadSummary() for name in ("groups", "problem types", "services")}
 

@@ -32,30 +32,26 @@ class Category(models.TextChoices):
     OTHER = "other", "Other"
 
 
-class ServiceGroup(models.Model):
+class Named(models.Model):
+    """A catalog entry known by a slug in URLs and the API, and a name on the site."""
+
+    slug = models.SlugField(unique=True)
+    name = models.CharField(max_length=100)
+
+    class Meta:
+        abstract = True
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ServiceGroup(Named):
     """The owner of several services (Meta, Alphabet...): their outages often come together."""
 
-    slug = models.SlugField(unique=True)
-    name = models.CharField(max_length=100)
 
-    class Meta:
-        ordering = ["name"]
-
-    def __str__(self) -> str:
-        return self.name
-
-
-class ProblemType(models.Model):
+class ProblemType(Named):
     """A kind of failure users report ("Pictures", "Login"), shared across services."""
-
-    slug = models.SlugField(unique=True)
-    name = models.CharField(max_length=100)
-
-    class Meta:
-        ordering = ["name"]
-
-    def __str__(self) -> str:
-        return self.name
 
 
 class Region(models.Model):
@@ -110,12 +106,6 @@ class Service(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    def save(self, *args, **kwargs) -> None:
-        super().save(*args, **kwargs)
-        from reports.catalog import invalidate_catalog
-
-        invalidate_catalog()
-
     def ordered_problem_types(self) -> list[ProblemType]:
         return [sp.problem_type for sp in self.service_problems.select_related("problem_type")]
 
@@ -135,12 +125,6 @@ class ServiceProblem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.service}: {self.problem_type}"
-
-    def save(self, *args, **kwargs) -> None:
-        super().save(*args, **kwargs)
-        from reports.catalog import invalidate_catalog
-
-        invalidate_catalog()
 
 
 class Source(models.TextChoices):

@@ -19,11 +19,12 @@ PostgreSQL; SQLite writes one transaction at a time anyway), so two movers never
 judge the same reporter's reports side by side and both miss that one repeats the
 other.
 
-Counting (spikes.counting) recounts the last RECOUNT_MINUTES minutes on every
-pass, which covers a mover that keeps up. After a backlog (the database was down
-while the stream kept accepting), stored reports are older than that: the mover
-moves the counting watermark back to the oldest minute it stored, so the next
-pass recounts from there.
+Counting (spikes.counting) recounts the last few minutes on every pass, which
+covers a mover that keeps up. After a backlog (the database was down while the
+stream kept accepting), stored reports are older than that: the mover sends
+reports.signals.reports_stored with the oldest time it stored, and the pipeline
+moves its counting watermark back to that minute, so the next pass recounts from
+there.
 """
 
 from __future__ import annotations
@@ -34,17 +35,16 @@ import os
 import socket
 import time
 from collections.abc import Callable, Sequence
-from datetime import datetime
 
 import redis
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
-from django.utils import timezone
 
 from reports import stream
 from reports.catalog import get_catalog, invalidate_catalog
 from reports.models import Report
 from reports.repeats import RepeatMarker, repeat_window
+from reports.signals import reports_stored
 from reports.stream import Entry
 
 logger = logging.getLogger(__name__)
@@ -119,21 +119,6 @@ def _row(entry: Entry, is_repeat: bool) -> Report:
     )
 
 
-def _recount_from(oldest: datetime) -> None:
-    """Make the next detection pass recount from `oldest`'s minute, if its usual
-    recount of the last RECOUNT_MINUTES minutes would not reach that far."""
-    from spikes.counting import MINUTE, RECOUNT_MINUTES, floor_minute
-    from spikes.models import PipelineState
-
-    minute = floor_minute(oldest)
-    # The next pass ends at this minute or the next, and recounts RECOUNT_MINUTES
-    # back from its end: a report this recent is counted without help (and the
-    # mover leaves the pipeline's row alone, which counting holds locked a while).
-    if minute >= floor_minute(timezone.now()) - (RECOUNT_MINUTES - 1) * MINUTE:
-        return
-    PipelineState.objects.filter(pk=1, counted_until__gt=minute).update(counted_until=minute)
-
-
 def _unstorable(entries: Sequence[Entry]) -> dict[object, str]:
     """Entries whose service or region no longer exists (deleted since they were
     accepted), by intake id, with why: they would fail the whole batch."""
@@ -171,7 +156,7 @@ def store(entries: Sequence[Entry]) -> tuple[int, list[tuple[Entry, str]]]:
         marked = _mark_repeats(entries)
         Report.objects.bulk_create([_row(e, r) for e, r in marked], ignore_conflicts=True)
         after = Report.objects.filter(intake_id__in=ids).count()
-        _recount_from(min(e.created_at for e in entries))
+        reports_stored.send(sender=Report, oldest=min(e.created_at for e in entries))
     return after - before, rejected
 
 

@@ -84,7 +84,7 @@ def hit(key: str, limit: int, window_seconds: int, now: float | None = None) -> 
             except ValueError:  # the key expired between add and incr
                 cache.set(w.key, 1, timeout=w.seconds + 1)
                 count = 1
-    except Exception:  # noqa: BLE001 - any cache failure: fail open, see above
+    except Exception:  # any cache failure: fail open, see above
         logger.warning("rate limit cache unavailable; letting the request through", exc_info=True)
         return RateDecision(True, limit, limit, w.retry_after)
     return w.decide(count, limit)

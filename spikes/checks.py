@@ -1,14 +1,14 @@
-"""System checks of the settings the detector relies on, run by `manage.py check`."""
+"""System checks of the settings the detector relies on, run by `manage.py check`
+(registered in SpikesConfig.ready)."""
 
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.checks import Error, register
+from django.core.checks import Error
 
 from spikes.detection.policy import DEFAULT
 
 
-@register()
 def repeat_window_covers_the_handful_bound(app_configs, **kwargs) -> list[Error]:
     """The size gate takes away the most a handful of people could add to a window:
     one per person per repeat window of ``DetectorConfig.repeat_window_seconds``. A

@@ -1,6 +1,6 @@
 """Celery tasks of the detection pipeline. Thin: they parse, call and fan out.
 
-Each takes ids and ISO times (JSON), is idempotent (see spikes.detecting), and
+Each takes ids and ISO times (JSON), is idempotent (see spikes.stepping), and
 retries with backoff on database trouble.
 """
 
@@ -14,7 +14,7 @@ from django.db import DatabaseError
 from django.utils import timezone
 
 from outagewatch.metrics import DETECT_CHUNK_SECONDS, DETECTION_PASS_SECONDS, REPORTS_PURGED
-from spikes import detecting, pipeline, retention
+from spikes import pipeline, retention, stepping
 
 RETRY = {"autoretry_for": (DatabaseError,), "retry_backoff": True, "retry_backoff_max": 30, "max_retries": 5}
 
@@ -38,7 +38,7 @@ def detection_pass() -> dict:
 @shared_task(acks_late=True, time_limit=120, soft_time_limit=110, **RETRY)
 def detect_chunk(series_ids: list[int], until: str) -> int:
     with DETECT_CHUNK_SECONDS.time():
-        return len(detecting.detect(series_ids, datetime.fromisoformat(until)))
+        return len(stepping.detect(series_ids, datetime.fromisoformat(until)))
 
 
 @shared_task(acks_late=True, time_limit=600, soft_time_limit=590, **RETRY)

@@ -21,8 +21,8 @@ import numpy as np
 from django.utils import timezone
 
 from reports.models import Service
-from spikes.baselines import BUCKET_SECONDS, stored_profile
 from spikes.detection import Profile
+from spikes.fitting import BUCKET_SECONDS, stored_profile
 from spikes.models import ALL_REGIONS, IntakeGap, PipelineState, Series, SeriesMinute
 
 # The bucket sizes users can pick, by the names the site and the API use.

@@ -4,15 +4,37 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('alerts', '0001_initial'),
+        ("alerts", "0001_initial"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='newsroomchannel',
-            name='category',
-            field=models.CharField(blank=True, choices=[('messaging', 'Messaging'), ('social', 'Social media'), ('video', 'Video and TV'), ('music', 'Music'), ('gaming', 'Gaming'), ('email', 'Email'), ('banking', 'Banking'), ('payments', 'Payments'), ('cloud', 'Cloud and developer'), ('isp', 'Internet providers'), ('mobile', 'Mobile carriers'), ('shopping', 'Shopping'), ('productivity', 'Productivity'), ('search', 'Search'), ('ai', 'AI assistants'), ('public', 'Public services'), ('transport', 'Travel and transport'), ('other', 'Other')], max_length=20),
+            model_name="newsroomchannel",
+            name="category",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("messaging", "Messaging"),
+                    ("social", "Social media"),
+                    ("video", "Video and TV"),
+                    ("music", "Music"),
+                    ("gaming", "Gaming"),
+                    ("email", "Email"),
+                    ("banking", "Banking"),
+                    ("payments", "Payments"),
+                    ("cloud", "Cloud and developer"),
+                    ("isp", "Internet providers"),
+                    ("mobile", "Mobile carriers"),
+                    ("shopping", "Shopping"),
+                    ("productivity", "Productivity"),
+                    ("search", "Search"),
+                    ("ai", "AI assistants"),
+                    ("public", "Public services"),
+                    ("transport", "Travel and transport"),
+                    ("other", "Other"),
+                ],
+                max_length=20,
+            ),
         ),
     ]

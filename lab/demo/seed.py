@@ -4,7 +4,7 @@ the spikes, the incidents and the baselines exist when the site opens.
 
 The history is written as a reports CSV and goes through the backtest's import and
 replay (lab/backtest.py), which run the live code (`spikes.counting`,
-`spikes.baselines`, `spikes.pipeline`) on a simulated clock that stops at "now".
+`spikes.fitting`, `spikes.pipeline`) on a simulated clock that stops at "now".
 Then the pipeline's own bookkeeping is left as the live tasks expect to find it.
 
 A database that already holds reports is never mixed with simulated ones: the

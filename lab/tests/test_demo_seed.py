@@ -15,7 +15,7 @@ from lab.demo.plan import DemoPlan, PastOutage
 from lab.demo.seed import Refused, check, seed, wipe
 from lab.models import DemoRun
 from reports.models import Report, Service
-from spikes import baselines
+from spikes import fitting
 from spikes.models import ALL_REGIONS, Incident, PipelineState, Series, SeriesMinute, Spike
 from spikes.tests.factories import add_reports
 
@@ -47,7 +47,7 @@ def test_seeding_leaves_baselines_past_spikes_and_an_incident_that_a_reset_delet
     overall = Series.objects.filter(region=ALL_REGIONS)
     assert overall.count() == 2
     for series in overall.select_related("baseline"):
-        assert baselines.is_ready(baselines.Profile.from_dict(series.baseline.profile))
+        assert fitting.is_ready(fitting.Profile.from_dict(series.baseline.profile))
         assert series.detected_until == NOW.replace(second=0)
     assert SeriesMinute.objects.filter(minute__lt=small_plan.start + timedelta(days=1)).exists()
     # The outage of yesterday afternoon is in the archive, over, and one Meta incident.

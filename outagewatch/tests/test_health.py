@@ -1,4 +1,5 @@
-"""GET /healthz checks the database, Redis and the detector's freshness, each for real."""
+"""GET /healthz checks the database and Redis, each for real, and runs the checks
+the apps register (the detector's, spikes/tests/test_monitoring.py)."""
 
 from __future__ import annotations
 
@@ -6,47 +7,39 @@ import json
 import os
 import subprocess
 import sys
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from django.utils import timezone
 
-from spikes.models import PipelineState
+from outagewatch import health
 
 ROOT = Path(__file__).resolve().parents[2]
 CLOSED_PORT = "redis://127.0.0.1:1/0"
-
-
-def _last_pass(seconds_ago: float) -> None:
-    PipelineState.objects.update_or_create(
-        pk=1, defaults={"last_pass_at": timezone.now() - timedelta(seconds=seconds_ago)}
-    )
+SERVING = "/healthz?only=database,redis"
 
 
 @pytest.fixture
-def fresh_pass(db):
-    _last_pass(30)
-
-
-def test_it_reports_healthy_when_everything_answers(client, fresh_pass, settings):
-    response = client.get("/healthz")
-
-    assert response.status_code == 200
-    expected = {"database": "ok", "detector": "ok"} | ({"redis": "ok"} if settings.REDIS_URL else {})
-    assert response.json() == {"status": "ok", "checks": expected, "failed": []}
+def registered():
+    """Checks registered by a test, taken out again afterwards."""
+    before = dict(health._registered)
+    yield health.register
+    health._registered.clear()
+    health._registered.update(before)
 
 
 @pytest.mark.redis
 @pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs the real Redis of REDIS_URL (CI sets it)")
-def test_it_pings_the_real_redis_when_one_is_configured(client, fresh_pass):
-    assert client.get("/healthz").json()["checks"]["redis"] == "ok"
+def test_it_pings_the_real_redis_when_one_is_configured(client, db):
+    response = client.get(SERVING)
+
+    assert response.status_code == 200
+    assert response.json()["checks"] == {"database": "ok", "redis": "ok"}
 
 
-def test_it_answers_503_naming_a_redis_that_does_not_answer(client, fresh_pass, settings):
+def test_it_answers_503_naming_a_redis_that_does_not_answer(client, db, settings):
     settings.REDIS_URL = CLOSED_PORT
 
-    response = client.get("/healthz")
+    response = client.get(SERVING)
 
     assert response.status_code == 503
     assert response.json()["failed"] == ["redis"]
@@ -54,33 +47,32 @@ def test_it_answers_503_naming_a_redis_that_does_not_answer(client, fresh_pass, 
     assert response.json()["checks"]["database"] == "ok"
 
 
-def test_it_answers_503_when_the_last_detection_pass_is_stale(client, db, settings):
-    settings.DETECTOR_STALE_SECONDS = 300
-    _last_pass(912)
+def test_it_runs_the_checks_the_apps_register_after_its_own(client, db, settings, registered):
+    settings.REDIS_URL = ""
+    registered("disk", lambda: "ok")
 
-    response = client.get("/healthz")
+    checks = client.get("/healthz").json()["checks"]
 
-    assert response.status_code == 503
-    assert response.json()["failed"] == ["detector"]
-    assert "ended 912 s ago (limit 300 s)" in response.json()["checks"]["detector"]
-
-
-def test_a_pass_within_the_limit_is_fresh(client, db, settings):
-    settings.DETECTOR_STALE_SECONDS = 300
-    _last_pass(290)
-
-    assert client.get("/healthz?only=detector").status_code == 200
+    assert list(checks)[0] == "database"
+    assert checks["disk"] == "ok"
 
 
-def test_it_answers_503_before_any_detection_pass_has_run(client, db):
-    response = client.get("/healthz")
+def test_a_registered_check_that_fails_or_raises_makes_it_unhealthy(client, db, registered):
+    registered("disk", lambda: "only 2% free")
+    registered("queue", lambda: 1 / 0)
+
+    response = client.get("/healthz?only=disk,queue")
 
     assert response.status_code == 503
-    assert "no detection pass has run yet" in response.json()["checks"]["detector"]
+    assert response.json() == {
+        "status": "unhealthy",
+        "checks": {"disk": "only 2% free", "queue": "error: ZeroDivisionError"},
+        "failed": ["disk", "queue"],
+    }
 
 
-def test_a_load_balancer_can_ask_for_the_serving_checks_only(client, db, settings):
-    _last_pass(3600)
+def test_a_load_balancer_can_ask_for_the_serving_checks_only(client, db, registered):
+    registered("late", lambda: "stale")
 
     response = client.get("/healthz?only=database")
 
@@ -93,6 +85,7 @@ def test_an_unknown_check_is_refused_with_the_list_of_checks(client, db):
 
     assert response.status_code == 400
     assert "Unknown check 'disk'" in response.json()["detail"]
+    assert "database" in response.json()["detail"]
 
 
 def test_it_answers_503_naming_a_database_that_does_not_answer(tmp_path):

@@ -1,26 +1,20 @@
-"""GET /metrics: reports accepted and refused, detection pass durations, open spikes
-by level, webhook deliveries; only for the monitoring system."""
+"""GET /metrics: reports accepted and refused, webhook deliveries, and the gauges the
+apps register (the pipeline's: spikes/tests/test_monitoring.py); only for the monitoring system."""
 
 from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import urllib.request
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from prometheus_client import REGISTRY
-from prometheus_client.parser import text_string_to_metric_families
 
-from outagewatch.celery import app
+from outagewatch.metrics import WEBHOOK_DELIVERIES
+from outagewatch.tests.support import database_url, sample, scrape
 from reports.tests.factories import ServiceFactory
-from spikes import tasks
-from spikes.models import Level, PipelineState, Series, Spike, Verdict
-from spikes.tests.processes import needs_postgres_and_redis, wait_until, workers  # noqa: F401
 
 ROOT = Path(__file__).resolve().parents[2]
 API = "/api/v1/reports/"
@@ -30,20 +24,6 @@ GOOD = {"service": "whatsapp", "problem": "pictures", "region": "IN"}
 @pytest.fixture
 def whatsapp(db):
     return ServiceFactory(slug="whatsapp", name="WhatsApp", problems=["messages", "pictures"])
-
-
-def sample(name: str, **labels: str) -> float:
-    return REGISTRY.get_sample_value(name, labels) or 0.0
-
-
-def scrape(client, **extra) -> dict[tuple[str, tuple], float]:
-    response = client.get("/metrics", **extra)
-    assert response.status_code == 200, response.content
-    return {
-        (s.name, tuple(sorted(s.labels.items()))): s.value
-        for family in text_string_to_metric_families(response.content.decode())
-        for s in family.samples
-    }
 
 
 def post(client, body, **extra):
@@ -118,55 +98,7 @@ def test_other_pages_are_not_counted_as_reports(client, whatsapp):
     assert _all_report_answers() == before
 
 
-def test_it_times_every_detection_pass(db):
-    before = sample("outagewatch_detection_pass_seconds_count")
-    app.conf.task_always_eager = True
-    try:
-        tasks.detection_pass.delay().get()
-    finally:
-        app.conf.task_always_eager = False
-
-    assert sample("outagewatch_detection_pass_seconds_count") == before + 1
-
-
-def _spike(service, region: str, level: str, verdict: str = Verdict.SUSPECTED, ended: bool = False) -> Spike:
-    series, _ = Series.objects.get_or_create(service=service, region=region)
-    at = datetime(2026, 3, 2, 12, tzinfo=UTC)
-    return Spike.objects.create(
-        series=series,
-        service=service,
-        region=region,
-        level=level,
-        verdict=verdict,
-        started_at=at,
-        detected_at=at,
-        peak_at=at,
-        peak_reports=50,
-        expected_reports=3.0,
-        ended_at=at + timedelta(hours=1) if ended else None,
-    )
-
-
-def test_it_shows_open_spikes_by_level_and_the_age_of_the_last_pass(client, whatsapp):
-    _spike(whatsapp, "", Level.DANGER)
-    _spike(whatsapp, "US", Level.WARNING)
-    _spike(whatsapp, "IN", Level.WARNING)
-    _spike(whatsapp, "GB", Level.DANGER, verdict=Verdict.DISMISSED)
-    _spike(whatsapp, "FR", Level.DANGER, ended=True)
-    PipelineState.objects.update_or_create(
-        pk=1, defaults={"last_pass_at": datetime.now(UTC) - timedelta(seconds=42)}
-    )
-
-    metrics = scrape(client)
-
-    assert metrics[("outagewatch_open_spikes", (("level", "danger"),))] == 1
-    assert metrics[("outagewatch_open_spikes", (("level", "warning"),))] == 2
-    assert 42 <= metrics[("outagewatch_detection_last_pass_age_seconds", ())] < 60
-
-
 def test_it_offers_the_webhook_delivery_counter_to_the_partner_code(client, db):
-    from outagewatch.metrics import WEBHOOK_DELIVERIES
-
     WEBHOOK_DELIVERIES.labels(outcome="delivered").inc()
 
     assert scrape(client)[("outagewatch_webhook_deliveries_total", (("outcome", "delivered"),))] >= 1
@@ -204,11 +136,11 @@ def test_in_multiprocess_mode_it_adds_up_every_process(tmp_path, db):
     env = os.environ | {
         "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
         "DATA_DIR": str(tmp_path),
-        "DATABASE_URL": _shared_database_url(),
+        "DATABASE_URL": database_url(),
         "DJANGO_SETTINGS_MODULE": "outagewatch.settings",
     }
     count = (
-        "from outagewatch.metrics import count_report_response; "
+        "import django; django.setup(); from outagewatch.metrics import count_report_response; "
         "count_report_response('api-report-create', 201)"
     )
     scrape_it = (
@@ -225,43 +157,3 @@ def test_in_multiprocess_mode_it_adds_up_every_process(tmp_path, db):
     assert result.returncode == 0, result.stderr
     assert 'outagewatch_reports_accepted_total{source="api"} 2.0' in result.stdout
     assert 'outagewatch_open_spikes{level="danger"} 0.0' in result.stdout
-
-
-def _shared_database_url() -> str:
-    """The URL of the test database (its tables exist; this test's rows are not visible)."""
-    from django.db import connection
-
-    conf = connection.settings_dict
-    if conf["ENGINE"].endswith("sqlite3"):
-        return f"sqlite:///{conf['NAME']}"
-    auth = conf["USER"] + (f":{conf['PASSWORD']}" if conf["PASSWORD"] else "")
-    return f"postgres://{auth}@{conf['HOST']}:{conf['PORT']}/{conf['NAME']}"
-
-
-@needs_postgres_and_redis
-@pytest.mark.django_db(transaction=True)
-def test_a_worker_serves_the_pass_durations_of_its_processes(workers, tmp_path):  # noqa: F811
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    worker = workers(
-        "metrics",
-        PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "worker-metrics"),
-        WORKER_METRICS_PORT=str(port),
-        WORKER_METRICS_ADDR="127.0.0.1",
-    )
-
-    def scrape_worker() -> str:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as response:
-                return response.read().decode()
-        except OSError:
-            return ""
-
-    wait_until(scrape_worker, lambda: f"the worker's metrics port; worker log:\n{worker.output()}")
-    tasks.detection_pass.delay()
-
-    wait_until(
-        lambda: "outagewatch_detection_pass_seconds_count 1.0" in scrape_worker(),
-        lambda: f"the pass to be counted; worker log:\n{worker.output()}",
-    )

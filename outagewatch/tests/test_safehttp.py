@@ -54,7 +54,7 @@ class Server:
                 else:
                     self.wfile.write(server.body)
 
-            do_GET = do_POST = _answer  # noqa: N815 - the names http.server calls
+            do_GET = do_POST = _answer  # the names http.server calls
 
             def log_message(self, *args):
                 pass

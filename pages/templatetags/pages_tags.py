@@ -62,7 +62,10 @@ def percent(value: float | None) -> str:
 
 @register.simple_tag(takes_context=True)
 def query_with(context: template.Context, **changes: str) -> str:
-    """The current query string with some parameters replaced ("" drops one)."""
+    """The current query string with some parameters replaced ("" drops one), after
+    the page's own path when the view names it (`page_path`): a page shown at
+    another URL (the service page after a refused report, at the form's target)
+    still links to itself."""
     params = context["request"].GET.copy()
     for key, value in changes.items():
         if value in ("", None):
@@ -73,7 +76,7 @@ def query_with(context: template.Context, **changes: str) -> str:
         # Another filter or sort starts again at the first page.
         params.pop("page", None)
     encoded = params.urlencode()
-    return f"?{encoded}" if encoded else "?"
+    return f"{context.get('page_path', '')}?{encoded}" if encoded else f"{context.get('page_path', '')}?"
 
 
 INTERVAL_WORDS = {"1m": "minute", "5m": "5 minutes", "15m": "15 minutes", "1h": "hour"}

@@ -61,6 +61,38 @@ def test_a_person_reports_a_problem_from_a_phone(visitor, whatsapp):
     )
 
 
+@pytest.mark.parametrize(
+    "visitor", [{"viewport": {"width": 390, "height": 844}, "is_mobile": True}], indirect=True
+)
+def test_a_refused_report_shows_the_service_page_again_with_the_reason_on_a_phone(
+    visitor, whatsapp, settings
+):
+    settings.REPORT_RATE_LIMIT = (1, 60)
+    page = visitor.page
+    visitor.visit("/status/whatsapp/", "service-page")
+    page.get_by_role("button", name="Login").click()
+    page.wait_for_url("**/status/whatsapp/#report")
+
+    page.get_by_text("Report another problem with WhatsApp").click()
+    page.get_by_label("Where are you?").select_option("BR")
+    page.get_by_role("button", name="Pictures").click()
+    page.wait_for_load_state()
+    visitor.screenshot("refused-report")
+
+    assert "Too many reports from your connection" in page.inner_text(".errors")
+    assert page.get_by_role("heading", name="Is WhatsApp down right now?").is_visible()
+    assert page.locator("#chart-heading").count() == 1 and page.locator("#regions-heading").count() == 1
+    assert page.get_by_label("Where are you?").input_value() == "BR"
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert Report.objects.count() == 1
+    # The browser logs the page's 429 status as a failed load: that one is expected.
+    assert [p for p in visitor.problems if "429 (Too Many Requests)" not in p] == []
+    visitor.problems.clear()
+    # Shown at the form's target, the page's own links still work.
+    page.get_by_role("link", name="7d").click()
+    page.wait_for_url("**/status/whatsapp/?range=7d")
+
+
 def test_the_chart_draws_its_points_from_the_counted_reports(visitor, whatsapp):
     now = timezone.now()
     start = floor_to(now, 60) - timedelta(minutes=40)

@@ -5,8 +5,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from pages import charts
+from pages.html_parts import axis_number
 from pages.ranges import parse_chart_range
-from pages.render import axis_number
 from spikes.timeseries import GAP, UNCOUNTED, Bucket, RangeError
 
 T = datetime(2026, 3, 4, 12, 0, tzinfo=UTC)

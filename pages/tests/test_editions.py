@@ -155,7 +155,7 @@ def test_the_country_service_page_files_reports_for_that_country(client, germany
     html = client.get("/de/status/vodafone/").content.decode()
 
     assert 'action="/de/status/vodafone/report/"' in html
-    assert 'name="region"' not in html
+    assert 'id="region" name="region"' not in html  # the report form's (the follow box has its own)
     assert "Your report counts for Germany." in html
     assert '<option value="DE-BY">Bayern</option>' in html
 
@@ -186,6 +186,21 @@ def test_the_form_refuses_a_subdivision_that_is_not_the_countrys(client, germany
     assert says in html
     assert "Choose one of: DE-BW (Baden-Württemberg), DE-BY (Bayern)" in html
     assert not Report.objects.filter(source="web").exists()
+
+
+def test_a_refused_report_shows_the_countrys_service_page_again(client, germany):
+    response = client.post(
+        "/de/status/vodafone/report/", {"problem": "faxes", "subdivision": "DE-BE", "comment": "Kein Netz"}
+    )
+
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "Your report was not sent" in html and "Vodafone has no problem type" in html
+    assert "Is Vodafone down in Germany?" in html and 'class="banner banner-' in html
+    assert "Where in Germany, last hour" in html and "Bayern" in html  # where in the country
+    assert '<option value="DE-BE" selected>' in html and ">Kein Netz</textarea>" in html
+    assert 'href="/de/status/vodafone/?range=7d"' in html  # its links lead to the page itself
+    assert client.get("/de/status/vodafone/report/")["Location"] == "/de/status/vodafone/"
 
 
 def test_the_global_form_offers_the_subdivisions_of_the_readers_country(client, germany):

@@ -3,7 +3,7 @@
 import re
 from datetime import timedelta
 
-from pages import home
+from pages import homepage
 from pages.tests.conftest import NOW, counted, make_spike
 from reports.tests.factories import ServiceFactory
 
@@ -53,7 +53,7 @@ def test_a_service_spiking_globally_and_in_regions_is_one_entry(client, frozen, 
     overall = make_spike(whatsapp, started_at=NOW - timedelta(minutes=29))
     make_spike(whatsapp, started_at=NOW - timedelta(minutes=28), region="IN", level="warning")
 
-    now = home.outages_now({"IN": "India", "US": "United States"})
+    now = homepage.outages_now({"IN": "India", "US": "United States"})
 
     assert len(now.danger) == 1 and now.warning == []
     assert now.danger[0].spike == overall and now.danger[0].countries == ["India", "United States"]

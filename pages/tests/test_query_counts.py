@@ -12,7 +12,7 @@ from pages.tests.conftest import NOW, baseline, counted, make_spike
 from reports.catalog import invalidate_catalog
 from reports.models import Report
 from reports.tests.factories import ServiceFactory
-from spikes.baselines import forget_profiles
+from spikes.fitting import forget_profiles
 
 # The pages and their ceilings: what each costs today, so a new query per row shows.
 PAGES = {

@@ -19,6 +19,7 @@ from drf_spectacular.utils import (
 from rest_framework import serializers
 
 from partners.api import serializers as api
+from partners.api.serializers_webhooks import WebhookEndpointSerializer
 
 
 class PartnerKeyScheme(OpenApiAuthenticationExtension):
@@ -348,14 +349,10 @@ _WEBHOOK_AUTH = {
 
 
 def _endpoint_ok() -> OpenApiResponse:
-    from partners.api.serializers_webhooks import WebhookEndpointSerializer
-
     return _ok(WebhookEndpointSerializer, ENDPOINT, description="The endpoint")
 
 
 def webhook_endpoints(cls):
-    from partners.api.serializers_webhooks import WebhookEndpointSerializer
-
     bad_url = _bad(
         "url", "The host 'intranet.local' is a private or local address (10.0.0.5); use a public one."
     )

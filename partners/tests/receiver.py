@@ -30,7 +30,7 @@ class Receiver:
 
 def serve(receiver: Receiver):
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):  # noqa: N802 - the name http.server calls
+        def do_POST(self):  # the name http.server calls
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
             receiver.requests.append(Received(dict(self.headers), body))
             status, delay = receiver.next_step()

@@ -6,8 +6,9 @@ import pycountry
 import pytest
 from django.core.management import call_command
 
-from reports.catalog import DEFAULT_CATALOG_FILE, load_catalog
-from reports.models import Category, ProblemType, Region, Service, ServiceGroup
+from reports.catalog import DEFAULT_CATALOG_FILE, get_catalog, load_catalog
+from reports.models import Category, ProblemType, Region, Service, ServiceGroup, ServiceProblem
+from reports.tests.factories import ServiceFactory
 
 
 def test_every_iso_country_is_a_region(db):
@@ -87,6 +88,28 @@ def test_the_command_refuses_a_missing_file(db, tmp_path):
 
     with pytest.raises(CommandError, match="No catalog file"):
         call_command("load_catalog", file=tmp_path / "missing.json")
+
+
+def test_the_intakes_snapshot_follows_every_saved_or_deleted_catalog_row(db, settings):
+    settings.CATALOG_CACHE_SECONDS = 3600
+    service = ServiceFactory(slug="whatsapp", problems=["messages"])
+    assert set(get_catalog().services["whatsapp"].problems) == {"messages"}
+
+    ServiceProblem.objects.create(service=service, problem_type=ProblemType.objects.create(slug="calls"))
+    assert set(get_catalog().services["whatsapp"].problems) == {"messages", "calls"}
+
+    service.is_active = False
+    service.save()
+    assert get_catalog().services["whatsapp"].is_active is False
+
+    Region.objects.create(code="XK", name="Kosovo")
+    assert "XK" in get_catalog().regions
+
+    service.countries.set(["XK"])
+    assert not get_catalog().services["whatsapp"].is_offered_in("DE")
+
+    service.delete()
+    assert "whatsapp" not in get_catalog().services
 
 
 def test_services_say_where_they_are_offered_and_twelve_countries_have_ten_of_their_own(db):

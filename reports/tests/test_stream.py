@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from reports import mover, stream
 from reports.models import Report
+from reports.signals import reports_stored
 from reports.tasks import move_reports
 
 pytestmark = [
@@ -204,23 +205,23 @@ def test_an_entry_that_is_not_a_report_is_set_aside(client, whatsapp, redis_conn
     assert b"not a report" in redis_conn.xrange(stream.DEAD_LETTERS)[0][1][b"why"]
 
 
-def test_reports_stored_late_are_recounted_by_the_next_pass(client, whatsapp, redis_conn):
-    from spikes import counting
-    from spikes.models import PipelineState, SeriesMinute
+def test_the_mover_tells_the_oldest_time_it_stored(client, whatsapp, redis_conn):
+    told = []
 
-    accepted_at = datetime(2026, 3, 5, 12, 0, 30, tzinfo=UTC)
-    with time_machine.travel(accepted_at, tick=False):
-        post(client)
-    # Meanwhile the database was down; counting went on to 12:20.
-    PipelineState.objects.update_or_create(
-        pk=1, defaults={"counted_until": accepted_at + timedelta(minutes=20)}
-    )
+    def receiver(sender, oldest, **kwargs):
+        told.append(oldest)
 
-    mover.drain()
-    counting.catch_up(accepted_at + timedelta(minutes=21))
+    first = datetime(2026, 3, 5, 12, 0, 30, tzinfo=UTC)
+    for offset, address in enumerate(["198.51.100.5", "198.51.100.6"]):
+        with time_machine.travel(first + timedelta(minutes=offset), tick=False):
+            post(client, address=address)
+    reports_stored.connect(receiver)
+    try:
+        mover.drain()
+    finally:
+        reports_stored.disconnect(receiver)
 
-    minute = SeriesMinute.objects.get(series__region="", minute=accepted_at.replace(second=0))
-    assert (minute.reports, minute.reporters) == (1, 1)
+    assert told == [first]
 
 
 def test_the_command_and_the_beat_task_drain_the_stream(client, whatsapp, redis_conn):

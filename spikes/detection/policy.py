@@ -3,8 +3,8 @@ judged, which minutes are missing, and how the detector's events become decision
 
 The maths (``baseline``, ``detector``) says how to fit a profile and how to weigh
 one minute; this module says how production runs them. It is written once and
-called by everything that detects: the live pass (spikes.baselines and
-spikes.detecting read rows, call it and store what it returns), the full-pipeline
+called by everything that detects: the live pass (spikes.fitting and
+spikes.stepping read rows, call it and store what it returns), the full-pipeline
 backtest (which replays through the live pass), the single-series mode
 (``manage.py backtest --series``, benchmarks/nab_realtweets.py) and the
 Django-free harness (lab/harness.py). A benchmark therefore measures the policy

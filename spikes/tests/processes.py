@@ -1,5 +1,6 @@
 """Real processes for tests: a `celery worker` on the test PostgreSQL and Redis,
-and a bounded wait for what it does."""
+and a bounded wait for what it does. A pytest plugin (the root conftest loads it),
+so the `workers` fixture is there for every app's tests without an import."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from django.db import connection
+
+from outagewatch.tests.support import database_url
 
 ROOT = Path(__file__).resolve().parents[2]
 WAIT_SECONDS = 60
@@ -38,12 +40,6 @@ needs_postgres_and_redis = pytest.mark.skipif(
     not (os.environ.get("DATABASE_URL", "").startswith("postgres") and os.environ.get("REDIS_URL")),
     reason="a subprocess worker needs the test PostgreSQL and the real Redis (CI sets both)",
 )
-
-
-def database_url() -> str:
-    conf = connection.settings_dict
-    auth = conf["USER"] + (f":{conf['PASSWORD']}" if conf["PASSWORD"] else "")
-    return f"postgres://{auth}@{conf['HOST']}:{conf['PORT']}/{conf['NAME']}"
 
 
 class Worker:

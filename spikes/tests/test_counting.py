@@ -2,6 +2,9 @@
 
 from datetime import timedelta
 
+import time_machine
+
+from reports.signals import reports_stored
 from spikes import counting
 from spikes.models import ALL_REGIONS, MinuteCount, PipelineState, Series, SeriesMinute, SubdivisionMinute
 from spikes.tests.conftest import T0
@@ -73,6 +76,35 @@ def test_a_report_committed_just_after_its_minute_is_still_counted(whatsapp):
     counting.catch_up(T0 + timedelta(minutes=2, seconds=1))
 
     assert SeriesMinute.objects.get(series__region=ALL_REGIONS, minute=T0).reporters == 2
+
+
+def test_reports_the_intake_stored_late_are_recounted_by_the_next_pass(whatsapp):
+    # Counting went on to 12:20 while the database was down; the mover then stores
+    # a report accepted at 12:00 and says so.
+    accepted_at = T0 + timedelta(hours=12)
+    add_reports(whatsapp, T0, minutes=60, per_minute=1)
+    counting.catch_up(accepted_at + timedelta(minutes=20))
+    add_reports(whatsapp, accepted_at, minutes=1, per_minute=1, reporter="late")
+    counting.catch_up(accepted_at + timedelta(minutes=21))
+    assert not SeriesMinute.objects.filter(minute=accepted_at).exists()  # without a word from the mover
+
+    with time_machine.travel(accepted_at + timedelta(minutes=20, seconds=30), tick=False):
+        reports_stored.send(sender=None, oldest=accepted_at + timedelta(seconds=30))
+    counting.catch_up(accepted_at + timedelta(minutes=21))
+
+    minute = SeriesMinute.objects.get(series__region=ALL_REGIONS, minute=accepted_at)
+    assert (minute.reports, minute.reporters) == (1, 1)
+
+
+def test_recent_reports_stored_by_the_mover_leave_the_watermark_alone(whatsapp):
+    now = T0 + timedelta(hours=1)
+    add_reports(whatsapp, T0, minutes=60, per_minute=1)
+    counting.catch_up(now)
+
+    with time_machine.travel(now + timedelta(seconds=10), tick=False):
+        reports_stored.send(sender=None, oldest=now - timedelta(minutes=1))
+
+    assert PipelineState.load().counted_until == now
 
 
 def test_reports_naming_a_subdivision_are_also_counted_by_subdivision(whatsapp):

@@ -22,7 +22,7 @@ from reports.tests.factories import ServiceFactory
 from spikes import counting, pipeline, tasks
 from spikes.models import ALL_REGIONS, MinuteCount, PipelineState, Series, SeriesMinute, Spike, SpikeChange
 from spikes.tests.factories import NOW, add_reports, learn_history, state_of_everything
-from spikes.tests.processes import database_url, needs_postgres_and_redis, wait_until, workers  # noqa: F401
+from spikes.tests.processes import database_url, needs_postgres_and_redis, wait_until
 
 pytestmark = pytest.mark.faults
 
@@ -84,7 +84,7 @@ class HeldSpike:
 @needs_postgres_and_redis
 # Committed for real: the worker is another process.
 @pytest.mark.django_db(transaction=True)
-def test_a_worker_killed_mid_pass_leaves_no_duplicate_and_the_next_pass_completes(live_outage, workers):  # noqa: F811
+def test_a_worker_killed_mid_pass_leaves_no_duplicate_and_the_next_pass_completes(live_outage, workers):
     whatsapp = live_outage
     series = Series.objects.get(service=whatsapp, region=ALL_REGIONS)
     detected_before = dict(Series.objects.values_list("pk", "detected_until"))
@@ -202,7 +202,7 @@ def test_the_late_pass_finds_what_passes_every_minute_would_have_found(whatsapp,
 
 @needs_postgres_and_redis
 @pytest.mark.django_db(transaction=True)
-def test_a_task_whose_process_is_killed_is_put_back_and_run_again_at_once(live_outage, workers):  # noqa: F811
+def test_a_task_whose_process_is_killed_is_put_back_and_run_again_at_once(live_outage, workers):
     # acks_late + reject_on_worker_lost: when the process running a task dies, the
     # worker puts the task back on the queue and a new process runs it, no pass later.
     series = Series.objects.get(service=live_outage, region=ALL_REGIONS)

@@ -24,7 +24,11 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
 from tqdm import tqdm
+
+from lab import backtest
+from spikes.detection import detect_series
 
 ISOLATION_ENV = "OUTAGEWATCH_BACKTEST_DB"
 
@@ -63,8 +67,6 @@ class Command(BaseCommand):
 
     # --- one series --------------------------------------------------------------
     def _series(self, path: Path, out: Path) -> None:
-        from spikes.detection import detect_series
-
         if not path.is_file():
             raise CommandError(f"No file at {path}.")
         with path.open(newline="") as handle:
@@ -115,10 +117,6 @@ class Command(BaseCommand):
             raise CommandError(f"the backtest failed (exit code {result.returncode})")
 
     def _replay_here(self, options) -> None:
-        from django.db import connection
-
-        from lab import backtest
-
         database = os.environ[ISOLATION_ENV]
         if str(settings.DATABASES["default"]["NAME"]) != database:
             raise CommandError("refusing to run: the backtest database is not the throwaway one")

@@ -1,5 +1,6 @@
-"""Baselines per series, as the detection policy (spikes.detection.policy) says:
-this module reads the counts, calls the policy and stores what it returns.
+"""Fitting the baselines of the stored series, as the detection policy
+(spikes.detection.policy) says: this module reads the counts, calls the policy and
+stores what it returns (the maths of a fit is spikes.detection.baseline).
 
 It also keeps the one reader of stored baselines (`stored_profiles`): profiles
 parsed from JSON once per process and fit, for the pass, the charts and the pages.

@@ -112,8 +112,39 @@ def test_a_bad_form_shows_the_page_again_with_the_reason(client, whatsapp, field
     assert Report.objects.count() == 0
 
 
-def test_a_get_on_the_form_target_is_not_allowed(client, whatsapp):
-    assert client.get(FORM).status_code == 405
+def test_a_refused_report_shows_the_whole_service_page_again_with_what_was_sent(client, whatsapp):
+    client.post(FORM, {"problem": "pictures", "region": "IN", "comment": "Photos stuck at 50%"})
+
+    response = client.post(FORM, {"problem": "faxes", "region": "DE", "comment": "Still nothing"})
+
+    assert response.status_code == 400
+    assert response.templates[0].name == "pages/service.html"
+    html = response.content.decode()
+    assert "Is WhatsApp down right now?" in html
+    assert 'class="banner banner-' in html  # the status
+    assert 'id="chart-heading"' in html and 'id="regions-heading"' in html  # the chart and the map
+    assert "Photos stuck at 50%" in html  # the comments of others
+    assert '<option value="DE" selected>' in html  # what was sent
+    assert ">Still nothing</textarea>" in html
+    assert "Your report was not sent" in html and "WhatsApp has no problem type" in html
+    # Shown at the form's target, its links still lead to the service page.
+    assert 'href="/status/whatsapp/?range=7d"' in html
+    assert 'href="/status/whatsapp/?map=24h#regions-heading"' in html
+
+
+def test_the_thanks_say_how_long_repeats_count_once(client, whatsapp, settings):
+    settings.REPORT_REPEAT_WINDOW_SECONDS = 30 * 60
+
+    response = client.post(FORM, {"problem": "pictures", "region": "IN"}, follow=True)
+
+    assert "reports from the same person within 30 minutes count once" in response.content.decode()
+
+
+def test_a_get_on_the_form_target_goes_to_the_service_page(client, whatsapp):
+    response = client.get(FORM)
+
+    assert (response.status_code, response["Location"]) == (302, PAGE)
+    assert client.put(FORM).status_code == 405
 
 
 def test_an_inactive_or_unknown_service_has_no_page(client, db):

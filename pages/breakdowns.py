@@ -1,14 +1,14 @@
-"""What the service page says besides its status (which spikes.models answers:
-Spike.objects.status_for): the most reported problems and the regions against
-their usual level, from per-minute counts and baselines (never raw reports).
+"""The service page's breakdowns: the most reported problems, and the regions (or a
+country's subdivisions) against their usual level, computed from per-minute counts
+and baselines (never raw reports) and kept in the shared cache.
 
-Breakdowns are cached in the shared cache and refreshed in the background (see
-cached_breakdown); the open spike's own breakdown is read fresh.
+store_breakdown computes one and caches it: the Celery task pages.tasks.refresh_breakdown
+runs it in a worker, and pages.servicepage reads the cache, refreshing it in the
+background once a value is older than its freshness.
 """
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -16,12 +16,10 @@ import numpy as np
 from django.core.cache import cache
 from django.db.models import Sum
 
-from reports.models import ProblemType, Service
-from spikes.baselines import BUCKET_SECONDS, stored_profile, stored_profiles
-from spikes.models import ALL_REGIONS, MinuteCount, Series, SeriesMinute, Spike, SubdivisionMinute
+from reports.models import Service
+from spikes.fitting import BUCKET_SECONDS, stored_profile, stored_profiles
+from spikes.models import ALL_REGIONS, MinuteCount, Series, SeriesMinute, SubdivisionMinute
 from spikes.timeseries import counted_edge
-
-logger = logging.getLogger(__name__)
 
 BREAKDOWN_WINDOW = timedelta(hours=24)
 
@@ -35,105 +33,6 @@ class Share:
     @property
     def percent(self) -> int:
         return round(self.share * 100)
-
-
-# A day's breakdown barely moves in a few minutes, and a busy service's day is
-# ~50,000 MinuteCount rows (120-340 ms on the 10 M benchmark). A page is served
-# from the cache; a value older than its `fresh` age is still served while a
-# Celery task computes the next one, so no reader waits for the query except the
-# first one after the cache was emptied, or after `stale` seconds (the workers
-# are down, or nobody looked). The cache must be one all processes share (Redis,
-# or the file cache of the embedded default; see settings): the task runs in a
-# worker, the page in a web process.
-@dataclass(frozen=True)
-class Freshness:
-    fresh: int  # seconds a value is served as it is
-    stale: int  # seconds it may be served while its refresh is under way
-
-
-# Counts change once a minute: the map of the last hour is refreshed every minute
-# and never shown more than five minutes old; the day's breakdowns every five.
-LIVE = Freshness(fresh=60, stale=300)
-DAILY = Freshness(fresh=300, stale=6 * 3600)
-# The usual shares of a country's subdivisions (a week of counts): hourly is plenty.
-WEEKLY = Freshness(fresh=3600, stale=24 * 3600)
-
-
-def _breakdown_key(kind: str, service_id: int) -> str:
-    return f"pages:{kind}:{service_id}"
-
-
-def _breakdown(kind: str):
-    """(compute(service, now), freshness) of a kind of breakdown: one of BREAKDOWNS
-    ("problems", "regions-1h"), or one of a country's, "<kind>@<ISO code>"
-    ("problems@BR", "subdivisions-1h@DE"; COUNTRY_BREAKDOWNS)."""
-    name, _, country = kind.partition("@")
-    if not country:
-        return BREAKDOWNS[name]
-    compute, freshness = COUNTRY_BREAKDOWNS[name]
-    return (lambda service, now: compute(service, now, country)), freshness
-
-
-def store_breakdown(kind: str, service: Service, now: datetime):
-    """Compute a breakdown as of `now` and cache it; returns it."""
-    compute, freshness = _breakdown(kind)
-    value = compute(service, now)
-    cache.set(_breakdown_key(kind, service.pk), (now, value), timeout=freshness.stale)
-    return value
-
-
-def cached_breakdown(kind: str, service: Service, now: datetime):
-    """The cached breakdown, refreshed in the background once it is older than its
-    freshness; computed here only when there is none, or none recent enough."""
-    key = _breakdown_key(kind, service.pk)
-    hit = cache.get(key)
-    freshness = _breakdown(kind)[1]
-    if hit is None or now - hit[0] >= timedelta(seconds=freshness.stale):
-        return store_breakdown(kind, service, now)
-    computed_at, value = hit
-    if now - computed_at >= timedelta(seconds=freshness.fresh) and cache.add(
-        f"{key}:refreshing", 1, timeout=60
-    ):
-        from pages.tasks import refresh_breakdown  # the tasks module imports this one
-
-        try:
-            refresh_breakdown.apply_async((kind, service.pk), retry=False)
-        except Exception:  # noqa: BLE001 - a broker outage must not fail a page; it stays stale
-            logger.warning(
-                "could not queue the %s breakdown refresh of %s", kind, service.slug, exc_info=True
-            )
-            cache.delete(f"{key}:refreshing")
-    return value
-
-
-def problem_shares(
-    service: Service, now: datetime, spike: Spike | None = None, country: str = ALL_REGIONS
-) -> list[Share]:
-    """The most reported problems, largest first: the open spike's breakdown while
-    there is one (that is the story), else the last 24 hours of counts (of one
-    country's reports, with `country`)."""
-    names = dict(ProblemType.objects.filter(services=service).values_list("slug", "name"))
-    if spike is not None and spike.problems:
-        shares = dict(spike.problems)
-    else:
-        shares = cached_breakdown(f"problems@{country}" if country else "problems", service, now)
-    return sorted(
-        (
-            Share(slug, names.get(slug, slug.replace("-", " ").capitalize()), share)
-            for slug, share in shares.items()
-        ),
-        key=lambda s: (-s.share, s.name),
-    )
-
-
-def _problem_counts(service: Service, now: datetime, country: str = ALL_REGIONS) -> dict[str, float]:
-    counts = MinuteCount.objects.filter(service=service, minute__gte=now - BREAKDOWN_WINDOW, minute__lt=now)
-    if country:
-        counts = counts.filter(region=country)
-    rows = counts.values("problem__slug").annotate(n=Sum("reporters"))
-    counts = {row["problem__slug"]: row["n"] for row in rows if row["n"]}
-    total = sum(counts.values())
-    return {slug: n / total for slug, n in counts.items()} if total else {}
 
 
 @dataclass(frozen=True)
@@ -180,14 +79,71 @@ DEFAULT_MAP_WINDOW = "1h"
 MAP_WINDOW_WORDS = {"15m": "15 minutes", "1h": "hour", "24h": "24 hours"}
 
 
-def region_rows(
-    service: Service, now: datetime, region_names: dict[str, str], window: str = DEFAULT_MAP_WINDOW
-) -> list[RegionRow]:
-    """Distinct reporters per region over the last `window` of counted minutes,
-    beside what each region's baseline expected for that window, for regions with
-    any report."""
-    raw = cached_breakdown(f"regions-{window}", service, now)
-    return [RegionRow(code, region_names.get(code, code), n, expected) for code, n, expected in raw]
+# A day's breakdown barely moves in a few minutes, and a busy service's day is
+# ~50,000 MinuteCount rows (120-340 ms on the 10 M benchmark). A page is served
+# from the cache; a value older than its `fresh` age is still served while a
+# Celery task computes the next one, so no reader waits for the query except the
+# first one after the cache was emptied, or after `stale` seconds (the workers
+# are down, or nobody looked). The cache must be one all processes share (Redis,
+# or the file cache of the embedded default; see settings): the task runs in a
+# worker, the page in a web process.
+@dataclass(frozen=True)
+class Freshness:
+    fresh: int  # seconds a value is served as it is
+    stale: int  # seconds it may be served while its refresh is under way
+
+
+# Counts change once a minute: the map of the last hour is refreshed every minute
+# and never shown more than five minutes old; the day's breakdowns every five.
+LIVE = Freshness(fresh=60, stale=300)
+DAILY = Freshness(fresh=300, stale=6 * 3600)
+# The usual shares of a country's subdivisions (a week of counts): hourly is plenty.
+WEEKLY = Freshness(fresh=3600, stale=24 * 3600)
+
+
+def breakdown_key(kind: str, service_id: int) -> str:
+    return f"pages:{kind}:{service_id}"
+
+
+def breakdown_kind(kind: str):
+    """(compute(service, now), freshness) of a kind of breakdown: one of BREAKDOWNS
+    ("problems", "regions-1h"), or one of a country's, "<kind>@<ISO code>"
+    ("problems@BR", "subdivisions-1h@DE"; COUNTRY_BREAKDOWNS)."""
+    name, _, country = kind.partition("@")
+    if not country:
+        return BREAKDOWNS[name]
+    compute, freshness = COUNTRY_BREAKDOWNS[name]
+    return (lambda service, now: compute(service, now, country)), freshness
+
+
+def store_breakdown(kind: str, service: Service, now: datetime):
+    """Compute a breakdown as of `now` and cache it; returns it."""
+    compute, freshness = breakdown_kind(kind)
+    value = compute(service, now)
+    cache.set(breakdown_key(kind, service.pk), (now, value), timeout=freshness.stale)
+    return value
+
+
+def current_breakdown(kind: str, service: Service, now: datetime):
+    """The cached breakdown while it is fresh, else computed and cached here: for a
+    breakdown that needs another one (a subdivision's usual share), where it is
+    computed (in a worker's refresh, or for the first reader after the cache was
+    emptied). The pages read theirs through pages.servicepage.cached_breakdown, which
+    has a worker refresh it instead."""
+    hit = cache.get(breakdown_key(kind, service.pk))
+    if hit is None or now - hit[0] >= timedelta(seconds=breakdown_kind(kind)[1].fresh):
+        return store_breakdown(kind, service, now)
+    return hit[1]
+
+
+def _problem_counts(service: Service, now: datetime, country: str = ALL_REGIONS) -> dict[str, float]:
+    counts = MinuteCount.objects.filter(service=service, minute__gte=now - BREAKDOWN_WINDOW, minute__lt=now)
+    if country:
+        counts = counts.filter(region=country)
+    rows = counts.values("problem__slug").annotate(n=Sum("reporters"))
+    counts = {row["problem__slug"]: row["n"] for row in rows if row["n"]}
+    total = sum(counts.values())
+    return {slug: n / total for slug, n in counts.items()} if total else {}
 
 
 def _region_counts(service: Service, now: datetime, window: timedelta) -> list[tuple[str, int, float | None]]:
@@ -215,17 +171,6 @@ def _regions_over(window: timedelta):
     return lambda service, now: _region_counts(service, now, window)
 
 
-def subdivision_rows(
-    service: Service, country: str, now: datetime, names: dict[str, str], window: str = DEFAULT_MAP_WINDOW
-) -> list[RegionRow]:
-    """Distinct reporters per first-level subdivision of `country` over the last
-    `window` of counted minutes (reports that named one), beside what was expected
-    there: the country's baseline for the window times the subdivision's usual
-    share of the country's reporters (subdivision_share)."""
-    raw = cached_breakdown(f"subdivisions-{window}@{country}", service, now)
-    return [RegionRow(code, names.get(code, code), n, expected) for code, n, expected in raw]
-
-
 def subdivisions_between(
     service: Service, country: str, start: datetime, end: datetime
 ) -> list[tuple[str, int, float | None]]:
@@ -238,7 +183,7 @@ def subdivisions_between(
         .values_list("subdivision", "n")
     )
     expected_total = _expected_between(service, country, start, end)
-    shares = cached_breakdown(f"usual-shares@{country}", service, end) if expected_total is not None else {}
+    shares = current_breakdown(f"usual-shares@{country}", service, end) if expected_total is not None else {}
     return [
         (code, int(n), round(expected_total * shares[code], 1) if code in shares else None)
         for code, n in totals.items()
@@ -296,7 +241,7 @@ def _subdivisions_over(window: timedelta):
     return compute
 
 
-# What cached_breakdown and pages.tasks.refresh_breakdown can compute, by kind,
+# What pages.servicepage.cached_breakdown and pages.tasks.refresh_breakdown can compute, by kind,
 # with how fresh each must be.
 BREAKDOWNS = {
     "problems": (_problem_counts, DAILY),

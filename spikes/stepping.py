@@ -1,5 +1,6 @@
-"""The detection pass: feed every active series' new minutes to the detector, and
-store what it decides.
+"""Stepping the detector: feed every active series' new minutes to the detector,
+and store what it decides (spikes.pipeline runs a whole pass around it; the
+detector itself is spikes.detection.detector).
 
 The maths and the policy around it are all in `spikes.detection` (no Django
 there): this module reads counts, gaps and baselines, has the policy step each
@@ -19,10 +20,10 @@ from django.db import transaction
 from django.db.models import Sum
 
 from spikes import incidents
-from spikes.baselines import POLICY, gap_epochs, minute_grid, stored_profiles
 from spikes.db import update_many
 from spikes.detection import DetectorState
 from spikes.detection.policy import Decision, current_peak, dense
+from spikes.fitting import POLICY, gap_epochs, minute_grid, stored_profiles
 from spikes.models import ALL_REGIONS, MinuteCount, Series, SeriesMinute, Spike, SpikeChange
 
 # After downtime a series catches up at most this far back: older minutes would
