@@ -64,6 +64,38 @@ def surge_events(
         calendar.take(ev.service, ev.start, ev.last_minute)
         events.append(ev)
 
+    def crowd(
+        kind: str,
+        region: str,
+        at: float,
+        length: float,
+        profiles: tuple[str, ...],
+        share: float,
+        magnitude: tuple[float, float],
+        ramp: float,
+        plateau: float,
+        fade: float,
+    ) -> None:
+        """Traffic of `kind` on every service of `profiles` with at least `share` of
+        its reports from `region` (a holiday, a match: everyone is online at once)."""
+        for svc in services:
+            if svc.profile not in profiles or svc.regions.get(region, 0.0) < share:
+                continue
+            ev = EventSpec(
+                kind,
+                svc.slug,
+                at,
+                length,
+                region=region,
+                magnitude=float(rng.uniform(*magnitude)),
+                ramp=ramp,
+                plateau=plateau,
+                fade=fade,
+                tail=10.0,
+            )
+            if calendar.free(svc.slug, ev.start, ev.last_minute):
+                add(ev)
+
     # New Year's Eve: the calendar day (counted from the start) that ends the year.
     start = clock.start
     first_day = (start.replace(month=12, day=31) - start).days
@@ -72,23 +104,7 @@ def surge_events(
             midnight = clock.minute_of_local(region, day + 1, 0.0)
             if not lo <= midnight - 10 <= hi:
                 continue
-            for svc in services:
-                if svc.profile != "consumer" or svc.regions.get(region, 0.0) < 0.02:
-                    continue
-                ev = EventSpec(
-                    "holiday",
-                    svc.slug,
-                    midnight - 5.0,
-                    45.0,
-                    region=region,
-                    magnitude=float(rng.uniform(1.5, 2.0)),
-                    ramp=5.0,
-                    plateau=0.5,
-                    fade=20.0,
-                    tail=10.0,
-                )
-                if calendar.free(svc.slug, ev.start, ev.last_minute):
-                    add(ev)
+            crowd("holiday", region, midnight - 5.0, 45.0, ("consumer",), 0.02, (1.5, 2.0), 5.0, 0.5, 20.0)
 
     # A final on a Saturday evening, in one or two countries.
     days = range(int(lo // 1440), int(hi // 1440) + 1)
@@ -102,23 +118,18 @@ def surge_events(
             kick_off = clock.minute_of_local(str(region), day, KICK_OFF)
             if not lo <= kick_off <= hi:
                 continue
-            for svc in services:
-                if svc.profile not in ("consumer", "leisure") or svc.regions.get(str(region), 0.0) < 0.03:
-                    continue
-                ev = EventSpec(
-                    "match",
-                    svc.slug,
-                    kick_off,
-                    110.0,
-                    region=str(region),
-                    magnitude=float(rng.uniform(1.2, 1.6)),
-                    ramp=15.0,
-                    plateau=0.8,
-                    fade=60.0,
-                    tail=10.0,
-                )
-                if calendar.free(svc.slug, ev.start, ev.last_minute):
-                    add(ev)
+            crowd(
+                "match",
+                str(region),
+                kick_off,
+                110.0,
+                ("consumer", "leisure"),
+                0.03,
+                (1.2, 1.6),
+                15.0,
+                0.8,
+                60.0,
+            )
 
     big = [s for s in services if s.per_hour >= 30]
     for _ in range(counts.get("curiosity", 0) if big else 0):
