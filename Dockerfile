@@ -9,4 +9,5 @@ RUN useradd --system --home /app outagewatch && mkdir -p /data && chown outagewa
  && SECRET_KEY=build-only python manage.py collectstatic --noinput -v0
 USER outagewatch
 EXPOSE 8000
-CMD ["gunicorn", "outagewatch.wsgi:application", "--bind", "0.0.0.0:8000"]
+# granian: half the CPU per report of gunicorn's sync worker (docs/scaling.md).
+CMD ["granian", "--interface", "wsgi", "--host", "0.0.0.0", "--port", "8000", "--workers", "2", "--blocking-threads", "2", "--respawn-failed-workers", "outagewatch.wsgi:application"]

@@ -61,6 +61,13 @@ def setup_database() -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
+    from outagewatch import partitioning
+    from spikes import partitions
+
+    # The per-minute counts are partitioned by month: the history's months get theirs
+    # (else every row would land in the default partition).
+    for spec in partitions.COUNTS:
+        partitioning.ensure(spec, NOW - timedelta(weeks=5), NOW)
 
 
 def fill(series_count: int, weeks: int, rng: np.random.Generator) -> list[int]:

@@ -58,29 +58,23 @@ def start_services(folder: Path, appendfsync: str) -> tuple[Postgres, Redis]:
     return postgres, redis
 
 
-def run_wrk(
-    url: str, connections: int, duration: int, pairs: Path, abuser_share: float, ids: Path | None = None
-) -> dict:
-    command = [
-        "wrk",
-        "-t1",
-        f"-c{connections}",
-        f"-d{duration}s",
-        "--timeout",
-        "10s",
-        "-s",
-        str(LUA),
-        url,
-        "--",
-        str(pairs),
-        str(abuser_share),
-        *([str(ids)] if ids else []),
-    ]
+def wrk(url: str, connections: int, duration: int, script: Path, *script_args: str) -> dict:
+    """One wrk run (one thread, keep-alive connections) with a Lua script that prints
+    its tally as a WRKJSON line; the tally, with requests per second added."""
+    command = ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--timeout", "10s", "-s", str(script), url]
+    if script_args:
+        command += ["--", *script_args]
     out = subprocess.run(command, check=True, capture_output=True, text=True, timeout=duration + 60).stdout
     line = next(x for x in out.splitlines() if x.startswith("WRKJSON "))
     result = json.loads(line.removeprefix("WRKJSON "))
     result["rps"] = result["requests"] / (result["duration_us"] / 1e6)
     return result
+
+
+def run_wrk(
+    url: str, connections: int, duration: int, pairs: Path, abuser_share: float, ids: Path | None = None
+) -> dict:
+    return wrk(url, connections, duration, LUA, str(pairs), str(abuser_share), *([str(ids)] if ids else []))
 
 
 def wait_http(url: str, timeout: float = 60) -> None:
@@ -116,6 +110,25 @@ def wait_for_mover(env: dict[str, str], timeout: float = 120) -> float:
             return time.monotonic() - started
         time.sleep(0.2)
     raise SystemExit(f"the mover did not drain the stream within {timeout} s")
+
+
+def stop_processes(processes: list[subprocess.Popen], timeout: float = 30) -> None:
+    """SIGTERM to all at once, then wait for each (killed past `timeout`)."""
+    for process in processes:
+        process.send_signal(signal.SIGTERM)
+    for process in processes:
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def stop_services(folder: Path, *servers: Postgres | Redis | None) -> None:
+    """Stop the PostgreSQL and Redis a benchmark started and remove their folder."""
+    for server in servers:
+        if server is not None:
+            server.stop()
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def combine(rounds: list[dict]) -> dict:
@@ -288,17 +301,8 @@ def main() -> int:
         print("no error other than 429" if other == 0 else f"{other} errors other than 429")
         return 0 if ok and other == 0 else 1
     finally:
-        for process in processes:
-            process.send_signal(signal.SIGTERM)
-        for process in processes:
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-        for server in (postgres, redis):
-            if server is not None:
-                server.stop()
-        shutil.rmtree(folder, ignore_errors=True)
+        stop_processes(processes)
+        stop_services(folder, postgres, redis)
 
 
 if __name__ == "__main__":

@@ -321,6 +321,13 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     call_command("load_catalog", verbosity=0)
     now = datetime.now(UTC).replace(second=0, microsecond=0)
+    from outagewatch import partitioning
+    from spikes import partitions
+
+    # On PostgreSQL the tables are partitioned by time: the days and months of the
+    # seeded history get their partitions first (else they would fill the default).
+    for spec in partitions.ALL:
+        partitioning.ensure(spec, now - timedelta(days=DAYS + 1), now)
     insert_reports(args.reports, now)
     count_everything(now)
     fit_baselines(now)

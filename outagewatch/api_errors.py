@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.db import Error as DatabaseLayerError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
 from rest_framework import exceptions, status
@@ -46,6 +47,12 @@ class Throttled(exceptions.Throttled):
 
 
 def exception_handler(exc: Exception, context: dict) -> Response | None:
+    if isinstance(exc, DatabaseLayerError):
+        # Not answered here: it goes on to Django's handling like any plain view's,
+        # where the read replica's middleware runs the view again on the primary when
+        # it was the replica that failed (outagewatch/dbrouter.py), and handler500
+        # (`server_error`) gives the same JSON 500 otherwise.
+        return None
     response = drf_exception_handler(exc, context)
     if response is None:
         # Not an exception a view means to raise: a bug. Logged with its traceback

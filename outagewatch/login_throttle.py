@@ -9,7 +9,10 @@ Each attempt takes its place with one atomic INCR *before* the password is
 checked, and is refused at once if that place is past the limit: concurrent
 attempts cannot slip in between a check and a count (24 at once on one name used
 to get 13 password checks against a limit of 10). A successful log-in gives its
-place back, so only failures use up the allowance.
+place back, so only failures use up the allowance. Redis counts atomically; the
+embedded default's file cache does not (its incr is a read, then a write: 24
+attempts at once got 24 password checks), so there the counting holds a lock file
+shared by every process.
 
 The name and the address are kept only as keyed hashes (HMAC under a key derived
 from SECRET_KEY), like every per-address counter in outagewatch.
@@ -23,11 +26,13 @@ stores client addresses in its tables and logs every log-in with its address.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
+import fcntl
+from collections.abc import Callable, Iterator
 from functools import wraps
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.filebased import FileBasedCache
 from django.http import HttpRequest, HttpResponse
 from django.utils.crypto import salted_hmac
 
@@ -52,8 +57,28 @@ def _keys(request: HttpRequest) -> list[str]:
     return [name_key(request.POST.get("username", "")), address_key(client_from_request(request).address)]
 
 
+@contextlib.contextmanager
+def _counting() -> Iterator[None]:
+    """Makes the file cache's read-then-write counting atomic across processes and
+    threads (flock locks belong to each open file, so every caller opens its own)."""
+    if not isinstance(caches["default"], FileBasedCache):  # `cache` is only a proxy of it
+        yield
+        return
+    with open(settings.DATA_DIR / "login-throttle.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 def _take_place(key: str, window: int) -> int:
     """One atomic count; the window starts with the first attempt and keeps its expiry."""
+    with _counting():
+        return _count(key, window)
+
+
+def _count(key: str, window: int) -> int:
     if cache.add(key, 1, timeout=window):
         return 1
     try:
@@ -64,7 +89,7 @@ def _take_place(key: str, window: int) -> int:
 
 
 def _give_back(key: str) -> None:
-    with contextlib.suppress(ValueError):  # expired meanwhile: nothing to give back
+    with _counting(), contextlib.suppress(ValueError):  # expired meanwhile: nothing to give back
         cache.decr(key)
 
 

@@ -29,6 +29,7 @@ import dj_database_url
 from celery.schedules import crontab
 
 from outagewatch.env import (
+    ImproperlyConfiguredEnv,
     env_bool,
     env_choice,
     env_email,
@@ -94,6 +95,8 @@ MIDDLEWARE = [
     "outagewatch.metrics.ReportMetricsMiddleware",
     # Times on the site in the reader's zone, chosen on /time-zone/ and kept in a cookie.
     "pages.middleware.TimezoneMiddleware",
+    # Does nothing unless DATABASE_REPLICA_URL is set (outagewatch/dbrouter.py).
+    "outagewatch.dbrouter.ReplicaMiddleware",
 ]
 ROOT_URLCONF = "outagewatch.urls"
 WSGI_APPLICATION = "outagewatch.wsgi.application"
@@ -155,6 +158,41 @@ else:
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# A read replica (outagewatch/dbrouter.py; docs/scaling.md, "Read replicas"): a
+# PostgreSQL streaming replica of DATABASE_URL. The public site's and the partner API's
+# reads go there while it keeps up; writes and everything else stay on the primary.
+DATABASE_REPLICA_URL = env_url("DATABASE_REPLICA_URL", schemes=("postgres", "postgresql"), secret=True)
+# Reads fall back to the primary when the replica is further behind than this.
+DATABASE_REPLICA_MAX_LAG_SECONDS = env_int("DATABASE_REPLICA_MAX_LAG_SECONDS", 10, minimum=0, maximum=3600)
+# How often each process measures the replica's lag (and retries a replica that failed).
+DATABASE_REPLICA_CHECK_SECONDS = env_int("DATABASE_REPLICA_CHECK_SECONDS", 5, minimum=1, maximum=300)
+# After a write, the writer's reads go to the primary this long, so they see it.
+DATABASE_REPLICA_PIN_SECONDS = env_int(
+    "DATABASE_REPLICA_PIN_SECONDS",
+    DATABASE_REPLICA_MAX_LAG_SECONDS + DATABASE_REPLICA_CHECK_SECONDS,
+    minimum=1,
+    maximum=3600,
+)
+# The views (by app) whose GET requests may read from the replica, and the apps whose
+# models they read there: the catalog, reports, counts and spikes, the providers' word.
+# Not alerts (its own views, and the follow box on a page, read a subscriber's follows
+# from the primary: a follow just confirmed must show), nor sessions, users, API keys.
+DATABASE_REPLICA_VIEWS = ["pages", "partners"]
+DATABASE_REPLICA_APPS = ["reports", "spikes", "partners", "statuspages"]
+if DATABASE_REPLICA_URL:
+    if not DATABASE_URL.startswith("postgres"):
+        raise ImproperlyConfiguredEnv("DATABASE_REPLICA_URL needs DATABASE_URL to be PostgreSQL as well.")
+    DATABASES["replica"] = dj_database_url.parse(
+        DATABASE_REPLICA_URL,
+        conn_max_age=env_int("DB_CONN_MAX_AGE", 60, minimum=0),
+        conn_health_checks=True,
+    )
+    # A replica that went away must not hold a request for long.
+    DATABASES["replica"]["OPTIONS"] = {"connect_timeout": 2}
+    # Tests read the replica as the primary's mirror (one test database).
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    DATABASE_ROUTERS = ["outagewatch.dbrouter.ReplicaRouter"]
 
 # --- Redis and the cache ----------------------------------------------------------
 REDIS_URL = env_url("REDIS_URL", schemes=("redis", "rediss", "unix"), secret=True)
@@ -233,10 +271,16 @@ CELERY_BEAT_SCHEDULE = {
     # Pipeline: every minute, count the new reports and run the detector over every
     # series; every 10 minutes, refit the baselines that are due (each every 6 hours,
     # spikes/detection/policy.py, so at most 10 minutes late); raw reports older than
-    # REPORT_RETENTION_DAYS go daily at 03:17 UTC, a quiet hour.
+    # REPORT_RETENTION_DAYS go daily at 03:17 UTC, a quiet hour; hourly, the next
+    # partitions are made ahead and those past retention dropped (PostgreSQL only).
     "detection-pass": {"task": "spikes.tasks.detection_pass", "schedule": 60.0, "options": {"expires": 55}},
     "refresh-baselines": {"task": "spikes.tasks.refresh_baselines", "schedule": 600.0},
     "purge-old-reports": {"task": "spikes.tasks.purge_old_reports", "schedule": crontab(hour=3, minute=17)},
+    "maintain-partitions": {
+        "task": "spikes.tasks.maintain_partitions",
+        "schedule": crontab(minute=7),
+        "options": {"expires": 3000},
+    },
     # Providers' status pages: poll those that are due; match their incidents to spikes.
     "poll-status-sources": {
         "task": "statuspages.tasks.poll_due_sources",
@@ -358,11 +402,24 @@ REPORT_STREAM_BATCH = env_int("REPORT_STREAM_BATCH", 1000, minimum=1, maximum=10
 # the next one to gather: a batch's fixed cost (its Redis calls, lock, queries and
 # commit) was most of the cost of the small batches it took while keeping up.
 REPORT_STREAM_LINGER = env_int("REPORT_STREAM_LINGER_MS", 250, minimum=0, maximum=5_000) / 1000
-# Retry-After of a 503 when a report can be neither committed nor queued.
-REPORT_RETRY_AFTER_SECONDS = env_int("REPORT_RETRY_AFTER_SECONDS", 5, minimum=1)
+# Redis replicas that must hold a report before its 201 (Redis WAIT; docs/scaling.md,
+# "Redis replaced"): a failover to a replica then loses no accepted report. 0: the
+# primary's append-only file alone.
+REPORT_STREAM_MIN_REPLICAS = env_int("REPORT_STREAM_MIN_REPLICAS", 0, minimum=0, maximum=5)
+# How long a request waits for them; then the report is committed to PostgreSQL instead.
+REPORT_STREAM_REPLICA_WAIT_MS = env_int("REPORT_STREAM_REPLICA_WAIT_MS", 100, minimum=1, maximum=5_000)
 # Raw reports and their comments are deleted after this many days (spikes/retention.py,
 # and `manage.py purge_reports`); counts, spikes and incidents are kept.
 REPORT_RETENTION_DAYS = env_int("REPORT_RETENTION_DAYS", 90, minimum=1)
+
+# --- Pipeline storage: partitions and count retention (spikes/partitions.py) -----------
+# On PostgreSQL, raw reports are partitioned by day and per-minute counts by month
+# (docs/scaling.md): the hourly maintain-partitions task keeps the next partitions
+# ready, and retention drops whole days. Counts are kept for good unless this is set
+# (months, at least 2: baselines read the last 28 days); 0 keeps them.
+COUNT_RETENTION_MONTHS = env_int("COUNT_RETENTION_MONTHS", 0, minimum=0)
+if COUNT_RETENTION_MONTHS == 1:
+    raise ImproperlyConfiguredEnv("COUNT_RETENTION_MONTHS=1: keep at least 2 months (or 0 for all).")
 
 # --- The APIs: DRF and the OpenAPI schema --------------------------------------------
 REST_FRAMEWORK = {

@@ -93,12 +93,14 @@ class TopService:
 
 
 def top_services(now: datetime, limit: int = TOP_SERVICES) -> list[TopService]:
-    """The services with most distinct reporters in the last hour of counted
-    minutes, each with its hour in 5-minute buckets (from the same time series the
-    charts use). Whole, counted buckets only: one in progress would look like a
-    drop at the end."""
+    """The services with most distinct reporters in the last 60 counted minutes,
+    each with that hour in twelve 5-minute buckets ending at the last counted minute
+    (from the same time series the charts use). Counted minutes only: one in
+    progress would look like a drop at the end. Not whole clock buckets either: the
+    list would then lag up to five minutes behind an outage's onset (in the demo,
+    Facebook ranked with 93 reporters and a flat line six minutes into its outage)."""
     counted = timeseries.counted_until(now)
-    end = timeseries.counted_edge(now, 300)
+    end = timeseries.counted_edge(now, 60)
     start = end - timedelta(hours=1)
     ranked = list(
         SeriesMinute.objects.filter(series__region=ALL_REGIONS, minute__gte=start, minute__lt=end)
@@ -112,7 +114,8 @@ def top_services(now: datetime, limit: int = TOP_SERVICES) -> list[TopService]:
     for service_id, total in ranked:
         if service_id not in services:
             continue
-        values = [b.reporters for b in timeseries.buckets(service_id, start, end, 300, counted=counted)]
+        minutes = [b.reporters for b in timeseries.buckets(service_id, start, end, 60, counted=counted)]
+        values = [sum(minutes[i : i + 5]) for i in range(0, len(minutes), 5)]
         result.append(TopService(services[service_id], total, sparkline(values), values))
     return result
 

@@ -306,7 +306,7 @@ def accept_report(report: ValidReport, client: Client, source: Source) -> Accept
         except IntegrityError:
             # An XADD that timed out had reached Redis after all, and the mover
             # stored it first: it is accepted, once.
-            if not Report.objects.filter(intake_id=intake_id).exists():
+            if not Report.objects.filter(intake_id=intake_id, created_at=now).exists():
                 raise
             return accepted
     return Accepted(

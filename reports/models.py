@@ -175,13 +175,21 @@ class Report(models.Model):
     )
 
     # Made at intake and kept through the Redis stream: the mover inserts with ON
-    # CONFLICT DO NOTHING on it, so a report delivered twice is stored once.
-    intake_id = models.UUIDField(default=uuid.uuid4, unique=True, null=True, editable=False)
+    # CONFLICT DO NOTHING on it, so a report delivered twice is stored once. Unique
+    # with created_at (see Meta): a report keeps its acceptance time on every path.
+    intake_id = models.UUIDField(default=uuid.uuid4, null=True, editable=False)
 
     objects = ReportQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]
+        constraints = [
+            # On PostgreSQL the table is partitioned by created_at (spikes/partitions.py),
+            # and a unique constraint there must include the partition key. Both ways
+            # to store a report (the mover and the direct commit) store the same
+            # created_at with the same intake id, so this still means "stored once".
+            models.UniqueConstraint(fields=["intake_id", "created_at"], name="report_stored_once"),
+        ]
         indexes = [
             # Counting reads reports by time range, minute after minute.
             models.Index(fields=["created_at"], name="report_created_idx"),

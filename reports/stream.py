@@ -17,6 +17,12 @@ stored once.
 When Redis cannot take the report, the intake commits it directly instead, and
 stops trying Redis for REPORT_STREAM_RETRY_SECONDS so that a dead Redis costs one
 failed attempt per process, not one per request.
+
+With REPORT_STREAM_MIN_REPLICAS set, the append also waits (Redis WAIT, in the same
+round trip) until that many Redis replicas have the report: a failover to a replica
+then loses no report that got a 201. A replica that does not confirm within
+REPORT_STREAM_REPLICA_WAIT_MS counts as Redis failing: the report is committed
+directly (the mover later finds the stream's copy already stored: same intake id).
 """
 
 from __future__ import annotations
@@ -44,6 +50,10 @@ DEAD_LETTERS = "reports:intake:dead"
 
 class StreamUnavailable(Exception):
     """Redis did not take the entry: the caller stores the report another way."""
+
+
+class NotReplicated(redis.RedisError):
+    """Fewer Redis replicas than REPORT_STREAM_MIN_REPLICAS confirmed the entry in time."""
 
 
 @dataclass(frozen=True)
@@ -193,16 +203,47 @@ def _resp(*args: bytes) -> bytes:
     return b"*%d\r\n" % len(args) + b"".join(b"$%d\r\n%s\r\n" % (len(a), a) for a in args)
 
 
+def _wait_command() -> list[bytes]:
+    """WAIT for REPORT_STREAM_MIN_REPLICAS replicas, or nothing when none are required."""
+    replicas = settings.REPORT_STREAM_MIN_REPLICAS
+    if not replicas:
+        return []
+    return [_resp(b"WAIT", b"%d" % replicas, b"%d" % settings.REPORT_STREAM_REPLICA_WAIT_MS)]
+
+
+def _confirmed(replicas: int) -> None:
+    if replicas < settings.REPORT_STREAM_MIN_REPLICAS:
+        raise NotReplicated(
+            f"{replicas} of {settings.REPORT_STREAM_MIN_REPLICAS} Redis replicas confirmed the report "
+            f"within {settings.REPORT_STREAM_REPLICA_WAIT_MS} ms"
+        )
+
+
+def _script_and_wait(connection: redis.Connection, script: bytes, limit: int) -> int:
+    """Send the script (and WAIT) in one round trip; the script's count."""
+    wait = _wait_command()
+    connection.send_packed_command([script, *wait], check_health=False)
+    try:
+        count = int(connection.read_response())
+    except redis.exceptions.NoScriptError:
+        if wait:
+            connection.read_response()  # WAIT's answer is on its way all the same
+        raise
+    if wait:
+        replicas = int(connection.read_response())
+        if count <= limit:  # appended: it must be on the replicas
+            _confirmed(replicas)
+    return count
+
+
 def _limited_xadd(args: list[bytes]) -> int:
     connection = _hot_connection()
+    limit = int(args[2])
     try:
-        connection.send_packed_command(
-            [_resp(b"EVALSHA", _LIMITED_XADD_SHA, b"2", *args)], check_health=False
-        )
-        return int(connection.read_response())
-    except redis.exceptions.NoScriptError:  # a restarted Redis forgot the script: EVAL loads it
-        connection.send_packed_command([_resp(b"EVAL", _LIMITED_XADD, b"2", *args)], check_health=False)
-        return int(connection.read_response())
+        try:
+            return _script_and_wait(connection, _resp(b"EVALSHA", _LIMITED_XADD_SHA, b"2", *args), limit)
+        except redis.exceptions.NoScriptError:  # a restarted Redis forgot the script: EVAL loads it
+            return _script_and_wait(connection, _resp(b"EVAL", _LIMITED_XADD, b"2", *args), limit)
     finally:
         # A connection that failed is closed by redis-py and reconnects on next use.
         _idle.setdefault(settings.REDIS_URL, []).append(connection)
@@ -217,7 +258,15 @@ def append(entry: Entry, rate: tuple[str, int, int] | None = None) -> int | None
         raise StreamUnavailable("Redis was unreachable moments ago")
     try:
         if rate is None:
-            client().xadd(STREAM, entry.to_fields())
+            if not settings.REPORT_STREAM_MIN_REPLICAS:
+                client().xadd(STREAM, entry.to_fields())
+                return None
+            pipe = client().pipeline(transaction=False)
+            pipe.xadd(STREAM, entry.to_fields())
+            pipe.execute_command(
+                "WAIT", settings.REPORT_STREAM_MIN_REPLICAS, settings.REPORT_STREAM_REPLICA_WAIT_MS
+            )
+            _confirmed(int(pipe.execute()[1]))
             return None
         key, limit, ttl = rate
         fields = [item.encode() for pair in entry.to_fields().items() for item in pair]

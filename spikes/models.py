@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import models
-from django.db.models.fields.json import KeyTextTransform
+from django.db.models.fields.json import KeyTransform
 from django.utils import timezone
 
 from outagewatch.times import iso_utc
@@ -356,8 +356,9 @@ class SpikeQuerySet(models.QuerySet):
 
     def with_recovery(self) -> SpikeQuerySet:
         """Annotated with the detector's "back to normal since" of each spike's
-        series (read from Series.detector_state, no extra query)."""
-        return self.annotate(_quiet_start=KeyTextTransform("quiet_start", "series__detector_state"))
+        series (read from Series.detector_state, no extra query). The key is read as
+        JSON, not as text: SQLite gives a JSON null back as the text 'null'."""
+        return self.annotate(_quiet_start=KeyTransform("quiet_start", "series__detector_state"))
 
     def status_for(self, service: Service | int, region: str | None = None) -> ServiceStatus:
         """Is this service down? With `region`, in that region (its own spike, and
@@ -497,7 +498,7 @@ class Spike(models.Model):
         after an hour of it). None while reports are still high, or unknown (the
         queryset was not annotated by with_recovery())."""
         epoch = getattr(self, "_quiet_start", None)
-        if self.ended_at is not None or epoch in (None, ""):
+        if self.ended_at is not None or epoch is None:
             return None
         return datetime.fromtimestamp(float(epoch), tz=UTC)
 

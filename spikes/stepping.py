@@ -87,11 +87,11 @@ def detect(series_ids: Sequence[int], until: datetime) -> list[int]:
         # Open spikes keep their peak and breakdowns current every few minutes;
         # spikes that a decision just changed are brought up to date at once.
         follow = until.minute % BREAKDOWN_EVERY_MINUTES == 0
+        # A new peak recounts the people at once too: a page must never show a
+        # peak minute of 38 reporters beside "36 people so far" (seen in the demo).
         for series_id, spike in open_spikes.items():
-            if spike is not None:
-                _follow_peak(spike, states[series_id])
-                if follow:
-                    touched.append(spike.pk)
+            if spike is not None and (_follow_peak(spike, states[series_id]) or follow):
+                touched.append(spike.pk)
         # DetectorState is a flat dataclass of numbers and short lists: vars() is
         # its JSON form, without dataclasses.asdict's deep copy (the pass's
         # biggest cost once per series and minute).
@@ -144,11 +144,14 @@ def _apply(series: Series, spike: Spike | None, decision: Decision) -> Spike:
     return spike
 
 
-def _follow_peak(spike: Spike, state: DetectorState) -> None:
+def _follow_peak(spike: Spike, state: DetectorState) -> bool:
+    """Moves the spike's peak to the detector's; True if it moved."""
     peak = current_peak(state)
-    if peak is not None and (spike.peak_at, spike.peak_reports) != peak[:2]:
-        spike.peak_at, spike.peak_reports, spike.expected_reports = peak
-        spike.save(update_fields=["peak_at", "peak_reports", "expected_reports"])
+    if peak is None or (spike.peak_at, spike.peak_reports) == peak[:2]:
+        return False
+    spike.peak_at, spike.peak_reports, spike.expected_reports = peak
+    spike.save(update_fields=["peak_at", "peak_reports", "expected_reports"])
+    return True
 
 
 def update_breakdowns(spike_id: int, until: datetime) -> None:

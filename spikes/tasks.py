@@ -14,7 +14,7 @@ from django.db import DatabaseError
 from django.utils import timezone
 
 from outagewatch.metrics import DETECT_CHUNK_SECONDS, DETECTION_PASS_SECONDS, REPORTS_PURGED
-from spikes import pipeline, retention, stepping
+from spikes import partitions, pipeline, retention, stepping
 
 RETRY = {"autoretry_for": (DatabaseError,), "retry_backoff": True, "retry_backoff_max": 30, "max_retries": 5}
 
@@ -59,3 +59,10 @@ def purge_old_reports() -> int:
     retry or a run cut short by the time limit resumes where the last one stopped."""
     cutoff = retention.cutoff_for(timezone.now(), settings.REPORT_RETENTION_DAYS)
     return retention.purge(cutoff, progress=REPORTS_PURGED.inc)
+
+
+@shared_task(acks_late=True, time_limit=1800, soft_time_limit=1750, **RETRY)
+def maintain_partitions() -> dict[str, list[str]]:
+    """Hourly, on PostgreSQL: make the next partitions of reports and counts, move
+    rows out of the default partitions, drop counts past COUNT_RETENTION_MONTHS."""
+    return partitions.maintain(timezone.now())

@@ -18,6 +18,7 @@ import http.client
 import ipaddress
 import json
 import time
+import zlib
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ from typing import TextIO
 from urllib.parse import urlencode, urlsplit
 
 from lab.demo.plan import DemoPlan, LiveOutage
+from reports.subdivisions import first_level
 
 CROWD = ipaddress.ip_network("198.18.0.0/15")
 USER_AGENTS = (
@@ -45,6 +47,11 @@ USER_AGENTS = (
     "Mozilla/5.0 (iPad; CPU OS 18_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
     "Version/18.5 Mobile/15E148 Safari/604.1",
 )
+# About half the people say where in their country they are (the form's optional
+# "where in ..."), so the demo's country pages draw their maps; the places are
+# weighted like a country's population (a few large states, a long tail), in an
+# order fixed per country.
+NAMES_A_PLACE = 0.45
 # A few reports carry a comment, as on the real site.
 COMMENT_EVERY = 40
 COMMENTS = {
@@ -89,6 +96,23 @@ class Post:
     reporter: int
     via_form: bool
     comment: str = ""
+    subdivision: str = ""
+
+
+def subdivision_of(region: str, reporter: int) -> str:
+    """Where in `region` this person says they are ("" for not saying): the same
+    answer every time, Zipf-weighted over the country's first-level subdivisions."""
+    places = sorted(first_level(region), key=lambda code: zlib.crc32(code.encode()))
+    draw = (reporter * 2654435761 % 2**32) / 2**32  # Knuth's multiplicative hash: spread, fixed
+    if not places or draw >= NAMES_A_PLACE:
+        return ""
+    weights = [1 / rank for rank in range(1, len(places) + 1)]
+    point = draw / NAMES_A_PLACE * sum(weights)
+    for code, weight in zip(places, weights, strict=True):
+        point -= weight
+        if point < 0:
+            return code
+    return places[-1]
 
 
 def posts(
@@ -124,6 +148,7 @@ def posts(
                 reporter,
                 via_form=(reporter >> 8) % 1000 < form_cut,  # a person keeps to one way of reporting
                 comment=comment,
+                subdivision=subdivision_of(chunk.regions[region], reporter),
             )
 
 
@@ -186,7 +211,12 @@ class Intake:
         """Post one report; returns the way it went ("api" or "form") and the status."""
         headers = self._headers(post)
         if post.via_form and self.csrf_token:
-            fields = {"csrfmiddlewaretoken": self.csrf_token, "region": post.region, "comment": post.comment}
+            fields = {
+                "csrfmiddlewaretoken": self.csrf_token,
+                "region": post.region,
+                "subdivision": post.subdivision,
+                "comment": post.comment,
+            }
             body = urlencode({**fields, "website": "", "problem": post.problem}).encode()
             headers.update(
                 {
@@ -197,6 +227,8 @@ class Intake:
             response = self._request("POST", f"/status/{post.service}/report/", body, headers)
             return "form", response.status
         report = {"service": post.service, "problem": post.problem, "region": post.region}
+        if post.subdivision:
+            report["subdivision"] = post.subdivision
         if post.comment:
             report["comment"] = post.comment
         headers["Content-Type"] = "application/json"

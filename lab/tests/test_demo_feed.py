@@ -14,13 +14,14 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
-from lab.demo.feeder import Feeder, Intake, identity, posts
+from lab.demo.feeder import Feeder, Intake, identity, posts, subdivision_of
 from lab.demo.plan import DemoPlan, live_outage
 from lab.demo.seed import seed
 from lab.models import DemoRun
 from outagewatch.clients import Client
 from reports import intake
 from reports.models import Report, Service, Source
+from reports.subdivisions import first_level
 from spikes import counting, pipeline
 from spikes.models import ALL_REGIONS, Incident, Level, Series, SeriesMinute, Spike
 
@@ -93,6 +94,12 @@ def test_the_feeders_reports_are_accepted_over_http_by_many_people_and_counted(
     assert stored.values("fingerprint").distinct().count() == len(people) > 60
     assert stored.filter(is_repeat=True).count() == repeats(sent)
     assert {post.comment for post in sent if post.comment} <= set(stored.values_list("comment", flat=True))
+    # About half say where in their country they are, through both ways, as sent.
+    placed = [post for post in sent if post.subdivision]
+    assert 0.25 < len(placed) / len(sent) < 0.65
+    assert sorted(stored.exclude(subdivision="").values_list("subdivision", flat=True)) == sorted(
+        post.subdivision for post in placed
+    )
 
     counting.count_range(started - timedelta(minutes=1), timezone.now() + timedelta(minutes=2))
     overall = SeriesMinute.objects.filter(series__region=ALL_REGIONS)
@@ -275,3 +282,14 @@ def test_the_feed_command_waits_with_the_outage_while_the_last_one_is_open(live_
     said = out.getvalue()
     assert "Facebook is still flagged from the last outage" in said
     assert "start failing" not in said
+
+
+def test_a_simulated_person_names_one_place_in_their_country_and_big_places_come_up_most():
+    answers = Counter(subdivision_of("DE", reporter) for reporter in range(20_000))
+    named = {code: n for code, n in answers.items() if code}
+
+    assert set(named) <= set(first_level("DE")) and len(named) == len(first_level("DE"))
+    assert 0.40 < sum(named.values()) / 20_000 < 0.50
+    ranked = sorted(named.values(), reverse=True)
+    assert ranked[0] > 5 * ranked[-1]  # a few large states and a long tail
+    assert subdivision_of("AQ", 3) == ""  # no ISO 3166-2 subdivisions: nothing to name

@@ -3,8 +3,11 @@
 import re
 from datetime import timedelta
 
+import time_machine
+from django.utils import timezone
+
 from pages import homepage
-from pages.tests.conftest import NOW, counted, make_spike
+from pages.tests.conftest import NOW, counted, counting_done, make_spike
 from reports.tests.factories import ServiceFactory
 
 
@@ -88,6 +91,23 @@ def test_the_most_reported_services_of_the_hour_come_with_sparklines(client, fro
         ("instagram", "0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 10, 10"),
     ]
     assert "120 reporters" in html and "20 reporters" in html
+
+
+def test_an_outage_minutes_old_already_ranks_the_service_and_ends_its_sparkline(
+    client, db, whatsapp, instagram
+):
+    counted(instagram, NOW - timedelta(hours=1), 63, 3, reporter="ig")
+    counted(whatsapp, NOW - timedelta(hours=1), 60, 1)
+    counted(whatsapp, NOW, 3, 50, reporter="outage")  # three minutes into an outage
+
+    with time_machine.travel(NOW + timedelta(minutes=3), tick=False):
+        counting_done()
+        top = homepage.top_services(timezone.now())
+
+    # The last 60 counted minutes, not the last whole five-minute bucket (which
+    # would end at NOW and miss the outage).
+    assert [(t.service.slug, t.reporters) for t in top] == [("whatsapp", 57 + 150), ("instagram", 180)]
+    assert top[0].values[-1] == 2 + 150 and len(top[0].values) == 12
 
 
 def test_the_search_forgives_typos(client, frozen, whatsapp, instagram, quiet):

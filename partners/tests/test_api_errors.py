@@ -5,6 +5,8 @@ import base64
 from datetime import timedelta
 
 import pytest
+from django.core.signals import got_request_exception
+from django.db import OperationalError
 from django.urls import path
 from rest_framework.decorators import api_view
 
@@ -96,16 +98,22 @@ def broken_django_view(request):
     raise RuntimeError("a bug")
 
 
+@api_view(["GET"])
+def database_failing_drf_view(request):
+    raise OperationalError("a bug: server closed the connection unexpectedly")
+
+
 urlpatterns = [
     path("api/v1/broken-drf/", broken_drf_view),
     path("api/v1/broken/", broken_django_view),
+    path("api/v1/database-failing/", database_failing_drf_view),
 ]
 handler500 = api_errors.server_error
 handler404 = api_errors.not_found
 
 
 @pytest.mark.urls("partners.tests.test_api_errors")
-@pytest.mark.parametrize("url", ["/api/v1/broken-drf/", "/api/v1/broken/"])
+@pytest.mark.parametrize("url", ["/api/v1/broken-drf/", "/api/v1/broken/", "/api/v1/database-failing/"])
 def test_an_exception_escaping_an_api_view_is_a_json_500_in_the_error_shape(client_500, url, caplog):
     response = client_500.get(url)
 
@@ -116,6 +124,25 @@ def test_an_exception_escaping_an_api_view_is_a_json_500_in_the_error_shape(clie
         "errors": {},
     }
     assert "a bug" in caplog.text  # logged with its traceback, for us
+
+
+@pytest.mark.urls("partners.tests.test_api_errors")
+def test_a_database_error_in_an_api_view_reaches_the_middleware_that_can_read_the_primary_instead(client_500):
+    # The replica's middleware (outagewatch/dbrouter.py) sees an exception only if it
+    # leaves the view: DRF's handler must not turn it into a 500 response first.
+    seen = []
+
+    def escaped(sender, request, **kwargs):
+        seen.append(request.path)
+
+    got_request_exception.connect(escaped)
+    try:
+        response = client_500.get("/api/v1/database-failing/")
+    finally:
+        got_request_exception.disconnect(escaped)
+
+    assert seen == ["/api/v1/database-failing/"]
+    assert response.status_code == 500 and response.json()["errors"] == {}
 
 
 @pytest.mark.urls("partners.tests.test_api_errors")

@@ -1,4 +1,4 @@
-"""Real processes for the fault tests: a PostgreSQL, a Redis, gunicorn and the mover
+"""Real processes for the fault tests: a PostgreSQL, a Redis, the web server and the mover
 of their own, on free ports under one folder, each stopped and started at will
 without touching the servers the rest of the suite uses."""
 
@@ -14,8 +14,11 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from email.message import Message
 from glob import glob
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -35,6 +38,15 @@ def pg_bin() -> Path | None:
 def missing_binaries() -> list[str]:
     missing = [] if pg_bin() else ["initdb/pg_ctl (PostgreSQL)"]
     return missing + [name for name in ("redis-server", "redis-cli") if not shutil.which(name)]
+
+
+def need_binaries(what: str) -> None:
+    """Skip `what` without the PostgreSQL and Redis binaries; in CI (CI set), fail."""
+    missing = missing_binaries()
+    if missing and os.environ.get("CI"):
+        pytest.fail(f"CI must run {what}, but these are missing: {', '.join(missing)}")
+    if missing:
+        pytest.skip(f"needs {', '.join(missing)}")
 
 
 def wait_until(check, timeout: float, what: str, interval: float = 0.1):
@@ -104,13 +116,18 @@ class Postgres:
 
 class Redis:
     """With its append-only file, as in docker-compose: the stream survives a restart.
-    `appendfsync` everysec (docker-compose's) or always (fsync before answering)."""
+    `appendfsync` everysec (docker-compose's) or always (fsync before answering).
+    With `replica_of` (a port on 127.0.0.1), a replica of the Redis there (its own
+    folder, AOF too)."""
 
-    def __init__(self, folder: Path, appendfsync: str = "everysec"):
+    def __init__(self, folder: Path, appendfsync: str = "everysec", replica_of: int | None = None):
         self.folder, self.port, self.appendfsync = folder, free_port(), appendfsync
+        self.replica_of = replica_of
         self.url = f"redis://127.0.0.1:{self.port}/0"
 
     def start(self) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        replication = ["--replicaof", "127.0.0.1", str(self.replica_of)] if self.replica_of else []
         subprocess.run(
             [
                 "redis-server",
@@ -132,11 +149,32 @@ class Redis:
                 "yes",
                 "--appendfsync",
                 self.appendfsync,
+                *replication,
             ],
             check=True,
             timeout=30,
         )
         wait_until(self.ping, 10, "Redis to start")
+
+    def pid(self) -> int:
+        return int((self.folder / "redis.pid").read_text())
+
+    def kill(self) -> None:
+        """SIGKILL: the process dies without a word (what the OS had written stays)."""
+        os.kill(self.pid(), signal.SIGKILL)
+        wait_until(lambda: not self.ping(), 10, "Redis to die")
+        (self.folder / "redis.pid").unlink(missing_ok=True)
+
+    def freeze(self) -> None:
+        """SIGSTOP: alive but silent, as a replica on a stalled network."""
+        os.kill(self.pid(), signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        os.kill(self.pid(), signal.SIGCONT)
+
+    def promote(self) -> None:
+        """A replica becomes a primary (what Sentinel or an operator does at failover)."""
+        assert self.cli("REPLICAOF", "NO", "ONE") == "OK"
 
     def ping(self) -> bool:
         return (
@@ -157,7 +195,7 @@ class Redis:
 
 
 class App:
-    """gunicorn (one worker, so its warm caches are the ones every request meets)
+    """The web server (one process, so its warm caches are the ones every request meets)
     and, optionally, `manage.py move_reports`, against the given servers."""
 
     def __init__(self, folder: Path, postgres: Postgres, redis: Redis, **env: str):
@@ -189,18 +227,16 @@ class App:
         return process
 
     def start_web(self) -> None:
-        self._spawn(
-            "web",
-            [
-                BIN / "gunicorn",
-                "outagewatch.wsgi:application",
-                "--bind",
-                f"127.0.0.1:{self.port}",
-                "--workers",
-                "1",
-            ],
-        )
-        wait_until(lambda: self._answers(), 30, "gunicorn to start")
+        """The web server docker-compose runs (granian), with one process; WEB_SERVER=gunicorn
+        runs gunicorn (gunicorn.conf.py) instead."""
+        if os.environ.get("WEB_SERVER", "granian") == "granian":
+            command = [BIN / "granian", "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(self.port),
+                       "--workers", "1", "--blocking-threads", "2", "outagewatch.wsgi:application"]  # fmt: skip
+        else:
+            command = [BIN / "gunicorn", "outagewatch.wsgi:application", "--bind", f"127.0.0.1:{self.port}",
+                       "--workers", "1"]  # fmt: skip
+        self._spawn("web", command)
+        wait_until(lambda: self._answers(), 30, "the web server to start")
 
     def _answers(self) -> bool:
         try:
@@ -229,9 +265,10 @@ class App:
                 process.kill()
         self.processes.clear()
 
-    def post_report(self, n: int = 0, **fields: str) -> tuple[int, dict, dict]:
+    def post_report(self, n: int = 0, **fields: str) -> tuple[int, Message, dict]:
         """POST one report; a user agent of its own per n makes each a distinct
-        reporter. Returns status, headers and the JSON body."""
+        reporter. Returns status, headers (case-insensitive: granian sends them in lower
+        case) and the JSON body."""
         body = {"service": "whatsapp", "problem": "messages", "region": "US", **fields}
         request = urllib.request.Request(
             self.url + "/api/v1/reports/",
@@ -249,7 +286,7 @@ class App:
         token = html.split('name="csrfmiddlewaretoken" value="', 1)[1].split('"', 1)[0]
         return f"{cookie}|{token}"
 
-    def post_form(self, token: str, slug: str = "whatsapp") -> tuple[int, dict, str]:
+    def post_form(self, token: str, slug: str = "whatsapp") -> tuple[int, Message, str]:
         cookie, csrf = token.split("|")
         request = urllib.request.Request(
             f"{self.url}/status/{slug}/report/",
@@ -268,9 +305,9 @@ class App:
         opener = urllib.request.build_opener(NoRedirect)
         try:
             with opener.open(request, timeout=15) as response:
-                status, headers, raw = response.status, dict(response.headers), response.read()
+                status, headers, raw = response.status, response.headers, response.read()
         except urllib.error.HTTPError as error:
-            status, headers, raw = error.code, dict(error.headers), error.read()
+            status, headers, raw = error.code, error.headers, error.read()
         text = raw.decode(errors="replace")
         if as_json:
             try:

@@ -125,3 +125,17 @@ def test_an_intake_gap_raises_nothing(whatsapp, instagram):
     pipeline.run_pass(gap_end + timedelta(minutes=80))
 
     assert Spike.objects.count() == 0
+
+
+def test_the_people_who_reported_never_trail_the_peak_minute(whatsapp):
+    learn_history(whatsapp)
+    for minute, per_minute in enumerate([20, 40, 60, 80, 100, 120, 140]):
+        outage(whatsapp, minutes=1, per_minute=per_minute, start=ONSET + timedelta(minutes=minute))
+
+    # One pass a minute, as beat runs them, through the climb.
+    for minute in range(1, 9):
+        pipeline.run_pass(ONSET + timedelta(minutes=minute))
+        for spike in Spike.objects.all():
+            assert spike.people >= spike.peak_reports, (minute, spike.region)
+
+    assert Spike.objects.get(region=ALL_REGIONS).peak_reports > 100

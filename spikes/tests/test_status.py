@@ -77,6 +77,20 @@ def test_regional_spikes_alone_roll_up_to_the_service(service):
     assert status(service, region="DE").level == StatusLevel.OK
 
 
+def test_a_spike_whose_reports_are_still_high_is_not_recovering(service):
+    """The detector stores "not back to normal yet" as a JSON null; SQLite's JSON
+    functions hand that back as the text 'null' (which once made every page 500
+    during an outage on the embedded default)."""
+    opened = spike(service, 20)
+    state = DetectorState(level=opened.level, opened_at=opened.started_at.timestamp(), quiet_start=None)
+    Series.objects.filter(pk=opened.series_id).update(detector_state=state.to_dict())
+
+    answer = status(service)
+
+    assert (answer.level, answer.recovering_since) == (StatusLevel.DANGER, None)
+    assert Spike.objects.with_recovery().get(pk=opened.pk).back_to_normal_at is None
+
+
 def test_a_service_is_recovering_once_every_open_spike_is_back_to_normal(service):
     overall = spike(service, 60)
     regional = spike(service, 55, region="GB", level="warning")
