@@ -28,6 +28,12 @@ Matching rules (documented here because the figures depend on them):
   service-weeks = services x weeks after the warm-up.
 * Bombing / intake-gap spikes: spikes overlapping the event (+30 min after a
   bombing on that service and region; +60 min after an intake gap on any service).
+* Traffic surges (New Year's Eve, a match, a curiosity surge: the service is up)
+  explain nothing: a spike on one is a false alarm, also counted on its own line
+  (and how many of those reached "problems detected").
+* Campaigns (dozens of fake reporters, several reports each): a spike overlapping
+  one (+30 min, that service and region) may say "possible problems"; one that
+  reaches "problems detected" (danger) is a failure, counted on its own line.
 """
 
 from __future__ import annotations
@@ -151,9 +157,12 @@ def evaluate(truth: dict[str, Any], spikes: Iterable[dict[str, Any]]) -> dict[st
     quiet = truth.get("must_not_fire", [])
     bombs = [e for e in quiet if e["kind"] == "bombing"]
     gaps = [e for e in quiet if e["kind"] == "intake_gap"]
+    surges, campaigns = truth.get("surges", []), truth.get("campaigns", [])
     unexplained: dict[str, list[_Spike]] = {}
     symp_flagged: dict[str, bool] = {}
     bombing_spikes = gap_spikes = 0
+    surge_spikes: list[_Spike] = []
+    campaign_spikes: list[_Spike] = []
     for sp in all_spikes:
         if explained(sp, bombs):
             bombing_spikes += 1
@@ -161,6 +170,11 @@ def evaluate(truth: dict[str, Any], spikes: Iterable[dict[str, Any]]) -> dict[st
             gap_spikes += 1
         if explained(sp, outages):
             continue
+        if explained(sp, campaigns):
+            campaign_spikes.append(sp)
+            continue
+        if explained(sp, surges) and sp.detected >= warm:
+            surge_spikes.append(sp)
         ev = explained(sp, sympathetic)
         if ev is not None:
             labelled = bool(sp.raw.get("related_to"))
@@ -216,6 +230,16 @@ def evaluate(truth: dict[str, Any], spikes: Iterable[dict[str, Any]]) -> dict[st
             "flagged": len(symp_flagged),
             "labelled_related": sum(symp_flagged.values()),
         },
+        "surges": {
+            "n": len(surges),
+            "spikes": len(surge_spikes),
+            "danger": sum(sp.raw.get("level") == "danger" for sp in surge_spikes),
+        },
+        "campaigns": {
+            "n": len(campaigns),
+            "spikes": len(campaign_spikes),
+            "danger": sum(sp.raw.get("level") == "danger" for sp in campaign_spikes),
+        },
         "missed": [r["id"] for r in per_outage if not r["detected"]],
         "per_outage": per_outage,
     }
@@ -231,6 +255,7 @@ TARGETS = {
     "intake-gap spikes": "0",
     "regional: right region": "all",
     "partial: right problems": "all",
+    "campaigns: spikes, at danger": "-, 0",
 }
 
 
@@ -261,6 +286,14 @@ def _rows(m: dict[str, Any]) -> dict[str, str]:
             f"{m['sympathetic']['labelled_related']} of {m['sympathetic']['n']}",
         }
     )
+    if m.get("surges", {}).get("n"):
+        rows["traffic surges: false alarms, at danger"] = (
+            f"{m['surges']['spikes']}, {m['surges']['danger']} ({m['surges']['n']} surges)"
+        )
+    if m.get("campaigns", {}).get("n"):
+        rows["campaigns: spikes, at danger"] = (
+            f"{m['campaigns']['spikes']}, {m['campaigns']['danger']} of {m['campaigns']['n']}"
+        )
     return rows
 
 

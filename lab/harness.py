@@ -55,7 +55,7 @@ from lab.reference_rule import _codes, load_reports, reference_spikes  # noqa: E
 from outagewatch.times import iso_utc  # noqa: E402
 from reports.repeats import RepeatMarker, repeat_window  # noqa: E402
 from spikes import detection as _detection_package  # noqa: E402
-from spikes.detection import DetectorConfig, Profile, country_zone  # noqa: E402
+from spikes.detection import Calibration, DetectorConfig, Profile, country_zone  # noqa: E402
 from spikes.detection.policy import (  # noqa: E402
     DEFAULT,
     Checks,
@@ -85,6 +85,7 @@ class Data:
     series_service: np.ndarray
     series_region: np.ndarray  # -1 = all regions
     counts: np.ndarray  # (series, minutes) float, NaN in intake gaps
+    reports: np.ndarray  # (series, minutes) float32, every report (repeats included)
     first: np.ndarray  # first minute with a report, per series
     gaps: np.ndarray  # per minute: an intake gap
 
@@ -130,6 +131,11 @@ def load(path: Path, start: float, minutes: int, policy: Policy, checks: Checks)
         counts += np.bincount(
             sid[count_ok] * minutes + minute[count_ok], minlength=n_series * minutes
         ).reshape(n_series, minutes)
+    reports = np.zeros((n_series, minutes), dtype=np.float32)
+    for sid in (sid_all, sid_reg):
+        reports += np.bincount(sid[ok] * minutes + minute[ok], minlength=n_series * minutes).reshape(
+            n_series, minutes
+        )
     # A minute with any report at all (repeats included) proves the intake was up.
     heard = np.bincount(minute[ok], minlength=minutes) > 0
     gaps = replay_gaps(policy, counts[:S].sum(axis=0), heard, start, checks)
@@ -151,6 +157,7 @@ def load(path: Path, start: float, minutes: int, policy: Policy, checks: Checks)
         series_service,
         series_region,
         counts,
+        reports,
         first,
         gaps,
     )
@@ -219,6 +226,10 @@ def _write_fits(path: Path, fits: dict[int, list[Fit]]) -> None:
         mean=np.array([f.profile.mean for _, f in rows]),
         zone=np.array([f.profile.zone for _, f in rows], dtype=str),
         prior_days=np.array([f.profile.extra.get("prior_days", np.nan) for _, f in rows]),
+        calibration=np.array(
+            [json.dumps(f.profile.calibration.to_dict()) if f.profile.calibration else "" for _, f in rows],
+            dtype=str,
+        ),
         **{name: np.array([getattr(f.profile, name) for _, f in rows]) for name in _FIELDS},
     )
 
@@ -238,6 +249,7 @@ def _read_fits(path: Path) -> dict[int, list[Fit]]:
             float(z["floor"][i]),
             extra,
             str(z["zone"][i]),
+            Calibration.from_dict(json.loads(z["calibration"][i])) if z["calibration"][i] else None,
         )
         fits.setdefault(sid, []).append(Fit(float(z["at"][i]), profile))
     return fits
@@ -270,7 +282,8 @@ def spikes_of(sid: int, decisions: list[Decision], state) -> list[dict[str, Any]
 
 def _detect(sid: int) -> list[dict[str, Any]]:
     d: Data = _G["data"]
-    decisions, state = replay_decisions(_G["policy"], d.counts[sid], d.start, _G["fits"].get(sid, []))
+    fits = _G["fits"].get(sid, [])
+    decisions, state = replay_decisions(_G["policy"], d.counts[sid], d.start, fits, d.reports[sid])
     return spikes_of(sid, decisions, state)
 
 
@@ -438,7 +451,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _print_false_alarms(truth: dict[str, Any], spikes: list[dict[str, Any]]) -> None:
     """Spikes after the warm-up that no outage or sympathetic event explains."""
-    events = truth["outages"] + truth.get("sympathetic", [])
+    events = truth["outages"] + truth.get("sympathetic", []) + truth.get("campaigns", [])
     warm = _t(truth["warmup_until"])
     print("\nunexplained spikes after warm-up:")
     for sp in spikes:

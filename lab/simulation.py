@@ -9,11 +9,18 @@ Pure Python + numpy (no Django), so it runs anywhere and in tests.
 Background reports are drawn per (service, region, minute) from a gamma-Poisson
 (negative binomial) whose mean follows the daily cycle in the region's local time,
 the weekly cycle, the service's growth, and a slowly wandering level. Injected
-events (lab/simulation_scenarios.py) add reports on top; an intake gap removes
-every report in its window. Rows are produced a day at a time from per-day seeds,
-so iterating twice gives the same rows and memory stays flat.
+events (lab/simulation_scenarios.py: outages, sympathetic bumps, bombing, intake gaps;
+lab/simulation_surges.py: holiday and match-day traffic, curiosity surges, coordinated
+campaigns) add reports on top; an intake gap removes every report in its window. Rows
+are produced a day at a time from per-day seeds, so iterating twice gives the same rows
+and memory stays flat.
 
-Command line: python -m lab.simulation --out /tmp/sim [--seed 1 --weeks 6 --scale 1]
+Clocks: "real" (the default) moves each region's daily cycle with its zone's
+daylight-saving changes (REGION_ZONES); "fixed" keeps one UTC offset all year
+(REGION_OFFSETS), the kind of data a feed on fixed offsets gives.
+
+Command line: python -m lab.simulation --out /tmp/sim [--seed 1 --weeks 6 --scale 1
+    --start 2024-12-09 --clocks real]
 """
 
 from __future__ import annotations
@@ -27,18 +34,21 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import numpy as np
 from scipy.signal import lfilter
 
-from lab.simulation_catalog import PROFILES, REGION_OFFSETS, REGIONS, SERVICES, ServiceSpec
+from lab.simulation_catalog import CATALOG, PROFILES, REGION_OFFSETS, REGION_ZONES, REGIONS, ServiceSpec
 from lab.simulation_scenarios import (
     NON_EVENT_KINDS,
     OUTAGE_KINDS,
     EventSpec,
+    _Calendar,
     default_events,
     outage_shape,
 )
+from lab.simulation_surges import SURGE_KINDS, campaign_rows, surge_events
 
 CSV_HEADER = ("created_at", "service", "region", "problem", "reporter")
 _LEVEL_BLOCK = 10  # minutes per step of the slowly varying level
@@ -46,15 +56,18 @@ _LEVEL_BLOCK = 10  # minutes per step of the slowly varying level
 
 @dataclass
 class SimulationConfig:
-    start: datetime = datetime(2025, 1, 6, tzinfo=UTC)  # a Monday, midnight UTC
+    # A Monday, midnight UTC; six weeks from it hold New Year's Eve after the warm-up.
+    start: datetime = datetime(2024, 12, 9, tzinfo=UTC)
     weeks: float = 6
     warmup_weeks: float = 2  # no events before this: a baseline needs history
-    services: Sequence[ServiceSpec] = SERVICES
+    services: Sequence[ServiceSpec] = CATALOG
+    clocks: str = "real"  # "real": daylight saving per REGION_ZONES; "fixed": REGION_OFFSETS
     scale: float = 1.0  # multiplies every service's volume
     events: Sequence[EventSpec] | None = None  # None: a random default schedule
     outage_counts: dict[str, int] | None = None  # per kind, for the default schedule
     bombings: int = 3
     intake_gaps: int = 2
+    surge_counts: dict[str, int] | None = None  # curiosity surges, match days, campaigns
     # Gamma shape of the per-minute noise: variance = mean + mean^2 / dispersion.
     dispersion: float = 8.0
     event_dispersion: float = 4.0  # outage reports come in bursts (news, social posts)
@@ -134,7 +147,7 @@ class Simulation:
         self._daily = np.stack([_cyclic_profile(p) for p in profiles])  # (P, 1440)
         weekly = np.array([PROFILES[p].weekdays for p in profiles])
         self._weekly = weekly / weekly.mean(axis=1, keepdims=True)  # (P, 7)
-        self._offsets = np.array([REGION_OFFSETS[r] for r in self.regions])
+        self._offsets = self._offset_table(config.clocks)  # (R, hours) minutes
         # Problem sampling: each service's cumulative shares, padded, and the map
         # from its local problem index to the global vocabulary.
         width = max(len(s.problems) for s in svcs)
@@ -160,6 +173,7 @@ class Simulation:
         self._level = ar((S, blocks), config.level_sd)[:, None, :] + ar((S, R, blocks), config.level_sd * 0.6)
 
         if config.events is None:
+            calendar = _Calendar(gap=24 * 60)
             events = default_events(
                 svcs,
                 self.minutes,
@@ -169,13 +183,59 @@ class Simulation:
                 config.bombings,
                 config.intake_gaps,
                 self._usual_rate,
+                calendar=calendar,
+                local_hour=self.local_hour,
             )
+            events += surge_events(
+                svcs, self.minutes, self.warmup, plan_rng, self, calendar, config.surge_counts
+            )
+            events.sort(key=lambda e: (e.start, e.id or ""))
         else:
             events = [
                 ev if ev.id else replace(ev, id=f"ev-{i + 1:02d}") for i, ev in enumerate(config.events)
             ]
         self.events = events
         self._plan_events(events, plan_rng)
+
+    # -- clocks -------------------------------------------------------------
+
+    def _offset_table(self, clocks: str) -> np.ndarray:
+        """Each region's UTC offset in minutes for every UTC hour of the simulation."""
+        hours = self.minutes // 60 + 2
+        if clocks == "fixed":
+            return np.repeat(np.array([REGION_OFFSETS[r] for r in self.regions])[:, None], hours, axis=1)
+        if clocks != "real":
+            raise ValueError(f"clocks must be 'real' or 'fixed', not {clocks!r}")
+        instants = [self.start + timedelta(hours=h) for h in range(hours)]
+        return np.array(
+            [
+                [
+                    int(t.astimezone(ZoneInfo(REGION_ZONES[r])).utcoffset().total_seconds() // 60)
+                    for t in instants
+                ]
+                for r in self.regions
+            ]
+        )
+
+    def _offset_at(self, r: int, minute: float) -> int:
+        return int(self._offsets[r, min(max(int(minute // 60), 0), self._offsets.shape[1] - 1)])
+
+    def local_minutes(self, minutes: np.ndarray) -> np.ndarray:
+        """(R, n): each region's local minutes since the start's UTC midnight at `minutes`."""
+        hour = np.clip(np.asarray(minutes) // 60, 0, self._offsets.shape[1] - 1)
+        return np.asarray(minutes)[None, :] + self._offsets[:, hour]
+
+    def local_hour(self, region: str, minute: float) -> float:
+        """Local time of day (hours) in `region` at simulation minute `minute`."""
+        local = minute + self._offset_at(self.regions.index(region), minute)
+        return float(local % 1440) / 60.0
+
+    def minute_of_local(self, region: str, day: int, local_minute: float) -> float:
+        """The simulation minute at which `region`'s clocks show `local_minute` of the
+        start's calendar day + `day` (the offset of that moment, daylight saving included)."""
+        r = self.regions.index(region)
+        target = day * 1440 + local_minute
+        return float(target - self._offset_at(r, target - self._offset_at(r, target)))
 
     # -- events -------------------------------------------------------------
 
@@ -192,6 +252,14 @@ class Simulation:
             spec = self._spec[ev.service]  # type: ignore[index]
             names = list(spec.problems)
             usual = np.array(list(spec.problems.values()))
+            if ev.kind == "campaign":
+                times, reporters = campaign_rows(ev, rng, self._start_s)
+                n = len(times)
+                columns = (times, np.full(n, s), np.full(n, self.regions.index(ev.region)))  # type: ignore[arg-type]
+                columns += (self._pmap[s, np.full(n, names.index(ev.problems[0]))], reporters)
+                for col, values in zip(bomb_cols, columns):
+                    col.append(np.asarray(values))
+                continue
             if ev.kind == "bombing":
                 n = ev.total_reports or 300
                 ids = rng.integers(1, 2**62, size=max(ev.reporters, 1))
@@ -218,6 +286,8 @@ class Simulation:
                 first = 1.0 if len(ev.problems) == 1 else rng.uniform(0.52, 0.65)
                 for p, w in zip(ev.problems, (first, 1 - first)):
                     mix[names.index(p)] += 0.88 * w
+            elif ev.kind in SURGE_KINDS:  # more people using it, reporting as they always do
+                mix = usual.copy()
             else:  # a full outage shifts the usual mix a little, not a lot
                 mix = rng.dirichlet(usual * 40 + 0.05)
             if ev.region is not None:
@@ -226,6 +296,8 @@ class Simulation:
                 regions = np.flatnonzero(self._share[s] > 0)
             # Countries notice a global outage to different degrees.
             jitter = np.exp(rng.normal(0, 0.3 if ev.region is None else 0, len(regions)))
+            if ev.kind in SURGE_KINDS:
+                jitter = np.ones(len(regions))
             self._adders.append((ev, s, regions, jitter, mix / mix.sum()))
         self._bombs = [np.concatenate(c) if c else np.zeros(0, dtype=np.int64) for c in bomb_cols]
 
@@ -247,7 +319,7 @@ class Simulation:
         """Mean reports per minute, (service, region, minute), for minutes [m0, m1),
         from the daily, weekly and growth cycles only (no noise, no events)."""
         minutes = np.arange(m0, m1)
-        local = minutes[None, :] + self._offsets[:, None]  # (R, n) local minutes since start
+        local = self.local_minutes(minutes)  # (R, n) local minutes since the start's midnight
         weekday0 = self.start.weekday()
         mod = local % 1440
         dow = (local // 1440 + weekday0) % 7
@@ -312,7 +384,7 @@ class Simulation:
                     regions[r_i],
                     span[t_i] - m0,
                     self._pmap[s, local],
-                    cfg.outage_repeat_rate,
+                    cfg.repeat_rate if ev.kind in SURGE_KINDS else cfg.outage_repeat_rate,
                 )
             )
 
@@ -349,7 +421,7 @@ class Simulation:
     # -- truth --------------------------------------------------------------
 
     def truth(self) -> dict[str, Any]:
-        outages, sympathetic, quiet = [], [], []
+        outages, sympathetic, quiet, surges, campaigns = [], [], [], [], []
         for ev in self.events:
             base = {
                 "id": ev.id,
@@ -381,6 +453,23 @@ class Simulation:
                         "expected_detect": False,
                     }
                 )
+            elif ev.kind in SURGE_KINDS:
+                surges.append(
+                    {**base, "magnitude": round(ev.magnitude, 2), "ramp_minutes": round(ev.ramp, 1)}
+                    | {"expected_detect": False}
+                )
+            elif ev.kind == "campaign":
+                # Dozens of fake reporters, each filing several reports of one problem:
+                # "possible problems" at most, never "problems detected".
+                campaigns.append(
+                    {
+                        **base,
+                        "problems": list(ev.problems),
+                        "reporters": ev.reporters,
+                        "reports": ev.total_reports,
+                        "max_level": "warning",
+                    }
+                )
             elif ev.kind in NON_EVENT_KINDS:
                 extra = (
                     {"reports": ev.total_reports, "reporters": ev.reporters} if ev.kind == "bombing" else {}
@@ -398,6 +487,9 @@ class Simulation:
             "outages": outages,
             "sympathetic": sympathetic,
             "must_not_fire": quiet,
+            "surges": surges,
+            "campaigns": campaigns,
+            "clocks": self.config.clocks,
         }
 
 
@@ -421,21 +513,33 @@ def write_truth_json(sim: Simulation, path: str | Path) -> None:
     Path(path).write_text(json.dumps(sim.truth(), indent=2) + "\n")
 
 
+def _monday(text: str) -> datetime:
+    """A start date for the command line: midnight UTC of a Monday."""
+    day = datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=UTC)
+    if day.weekday() != 0:
+        raise argparse.ArgumentTypeError(f"{text} is a {day:%A}; the simulation starts on a Monday")
+    return day
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--out", required=True, type=Path, help="directory for reports.csv and truth.json")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--weeks", type=float, default=6)
     parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument("--start", type=_monday, default=SimulationConfig.start, help="a Monday, YYYY-MM-DD")
+    parser.add_argument("--clocks", choices=("real", "fixed"), default="real")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     began = time.perf_counter()
-    sim = simulate(SimulationConfig(weeks=args.weeks, scale=args.scale), seed=args.seed)
+    config = SimulationConfig(weeks=args.weeks, scale=args.scale, start=args.start, clocks=args.clocks)
+    sim = simulate(config, seed=args.seed)
     rows = write_reports_csv(sim, args.out / "reports.csv")
     write_truth_json(sim, args.out / "truth.json")
     truth = sim.truth()
     print(
         f"{rows} reports, {len(truth['outages'])} outages, {len(truth['sympathetic'])} sympathetic, "
+        f"{len(truth['surges'])} traffic surges, {len(truth['campaigns'])} campaigns, "
         f"{len(truth['must_not_fire'])} must-not-fire events in {time.perf_counter() - began:.1f}s "
         f"-> {args.out}"
     )

@@ -1,18 +1,32 @@
 """Built-in services, regions and usage profiles for the outage simulator.
 
-Pure data, no Django: the slugs match reports/data/catalog.json so a simulated
-CSV can be replayed through the real intake/backtest, but nothing here reads it.
-Volumes are reports per hour (distinct reporters, averaged over a week, all
-regions) at scale 1; they span ~2.5 orders of magnitude, from a few an hour
-(Signal, Barclays) to over a thousand at WhatsApp's evening peak.
+No Django: the slugs match reports/data/catalog.json so a simulated CSV can be
+replayed through the real intake/backtest. Volumes are reports per hour
+(distinct reporters, averaged over a week, all regions) at scale 1.
+
+Two tiers, 200 services in all (CATALOG), because real trackers are mostly tail:
+* SERVICES: thirty hand-described services, from a few reports an hour (Signal,
+  Barclays) to over a thousand at WhatsApp's evening peak;
+* TAIL: an even sample of the other services of reports/data/catalog.json
+  (national ones in the countries the catalog names; invented ones pad a shorter
+  catalog), at 0.03 to 12 reports an hour, most of them near-silent, with
+  audiences in one to a few countries and sometimes a country that sends only one
+  or two percent of their reports. Drawn once from a fixed seed, so the catalog is
+  the same in every simulation.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 
-# UTC offsets in minutes. One offset per country and no daylight-saving time:
-# the US and Brazil span several zones, so they get a population-weighted middle.
+import numpy as np
+
+# UTC offsets in minutes, for the simulator's "fixed" clocks: one offset per country
+# all year; the US and Brazil span several zones, so they get a population-weighted
+# middle. With "real" clocks (the default) each region follows REGION_ZONES instead.
 REGION_OFFSETS: dict[str, int] = {
     "US": -6 * 60,
     "CA": -5 * 60,
@@ -29,6 +43,23 @@ REGION_OFFSETS: dict[str, int] = {
     "AU": 600,
 }
 REGIONS: tuple[str, ...] = tuple(REGION_OFFSETS)
+# The zone whose clocks a region's people keep (the same middle as above: Central
+# time for the US, whose daylight-saving rules are the whole country's).
+REGION_ZONES: dict[str, str] = {
+    "US": "America/Chicago",
+    "CA": "America/Toronto",
+    "MX": "America/Mexico_City",
+    "BR": "America/Sao_Paulo",
+    "GB": "Europe/London",
+    "DE": "Europe/Berlin",
+    "FR": "Europe/Paris",
+    "ES": "Europe/Madrid",
+    "IT": "Europe/Rome",
+    "NG": "Africa/Lagos",
+    "IN": "Asia/Kolkata",
+    "JP": "Asia/Tokyo",
+    "AU": "Australia/Sydney",
+}
 
 
 @dataclass(frozen=True)
@@ -437,3 +468,90 @@ SERVICES = tuple(
     )
     for s in SERVICES
 )
+
+
+# ---- the long tail -----------------------------------------------------------
+
+_CATALOG_FILE = Path(__file__).resolve().parents[1] / "reports" / "data" / "catalog.json"
+_PROFILE_OF = {
+    "messaging": "consumer",
+    "social": "consumer",
+    "shopping": "consumer",
+    "search": "consumer",
+    "music": "consumer",
+    "video": "leisure",
+    "gaming": "leisure",
+    "email": "business",
+    "productivity": "business",
+    "cloud": "business",
+    "ai": "business",
+    "banking": "banking",
+    "payments": "banking",
+    "mobile": "telecom",
+    "isp": "telecom",
+}
+_AUDIENCES = (_GLOBAL_APP, _US_HEAVY, _GAMING, _WHATSAPP)
+# National services (banks, carriers, ISPs, shops) live in one country or two.
+_NATIONAL = ("banking", "mobile", "isp")
+# Invented national services, so that every region has a few quiet local series.
+_LOCAL = (
+    ("bank", "banking", ("login", "mobile-banking", "online-banking", "cards", "payments")),
+    ("isp", "isp", ("internet", "wifi", "outage", "tv", "phone-calls")),
+    ("delivery", "shopping", ("app", "login", "payments", "website")),
+)
+
+
+def _tail_service(
+    rng: np.random.Generator, slug: str, category: str, problems: list[str], countries: Sequence[str] = ()
+) -> ServiceSpec:
+    # Log-uniform from 0.03 to 12 reports an hour, skewed towards the quiet end:
+    # most catalog services are near-silent between their own outages.
+    per_hour = float(0.03 * 400 ** (rng.random() ** 1.6))
+    # The catalog names where a national service is offered; else one is drawn.
+    homes = [c for c in countries if c in REGIONS]
+    if category in _NATIONAL or homes:
+        home = homes[0] if homes else str(rng.choice(REGIONS))
+        regions = {home: 1.0}
+        if rng.random() < 0.5:  # a neighbour or expatriates: a small second audience
+            regions[str(rng.choice([r for r in REGIONS if r != home]))] = float(rng.uniform(0.01, 0.08))
+    else:
+        base = _AUDIENCES[int(rng.integers(len(_AUDIENCES)))]
+        keep = sorted(base, key=base.get, reverse=True)[: int(rng.integers(3, len(base) + 1))]
+        shares = np.array([base[r] for r in keep]) * rng.lognormal(0, 0.5, len(keep))
+        regions = dict(zip(keep, (float(x) for x in shares)))
+    weights = rng.dirichlet(np.ones(len(problems)) * 2.0)
+    return ServiceSpec(
+        slug,
+        per_hour,
+        _PROFILE_OF.get(category, "consumer"),
+        dict(zip(problems, (float(w) for w in weights))),
+        _norm(regions),
+        growth=float(rng.uniform(-0.05, 0.2)),
+        kind="isp" if category in ("isp", "mobile") else "app",
+        tags=("tail",),
+    )
+
+
+def _tail() -> tuple[ServiceSpec, ...]:
+    rng = np.random.default_rng(2025)  # fixed: the same catalog in every simulation
+    known = {s.slug for s in SERVICES}
+    others = [e for e in json.loads(_CATALOG_FILE.read_text())["services"] if e["slug"] not in known]
+    # 200 services in all: an even sample of a longer catalog (worldwide apps first,
+    # then each country's own), so that every kind and country stays in it.
+    n = min(len(others), 200 - len(SERVICES))
+    sample = [others[k * len(others) // n] for k in range(n)] if n > 0 else []
+    tail = [
+        _tail_service(rng, e["slug"], e["category"], e["problems"], e.get("countries") or ()) for e in sample
+    ]
+    i = 0
+    while len(SERVICES) + len(tail) < 200:
+        name, category, problems = _LOCAL[i % len(_LOCAL)]
+        region = REGIONS[(i // len(_LOCAL)) % len(REGIONS)]
+        spec = _tail_service(rng, f"{name}-{region.lower()}", category, list(problems))
+        tail.append(replace(spec, regions={region: 1.0}))
+        i += 1
+    return tuple(tail)
+
+
+TAIL: tuple[ServiceSpec, ...] = _tail()
+CATALOG: tuple[ServiceSpec, ...] = SERVICES + TAIL

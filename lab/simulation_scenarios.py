@@ -1,5 +1,6 @@
 """Injected events for the outage simulator: their description, their report
-curve, and the default schedule of ~35 outages plus the things that must not fire.
+curve, and the default schedule of ~45 outages plus the things that must not fire
+(traffic surges and campaigns are planned in lab/simulation_surges.py).
 
 Pure (numpy only). Times are minutes since the start of the simulation.
 """
@@ -13,8 +14,8 @@ import numpy as np
 
 from lab.simulation_catalog import ServiceSpec
 
-OUTAGE_KINDS = ("global", "regional", "partial", "group", "small", "short", "slow")
-NON_EVENT_KINDS = ("bombing", "intake_gap")
+OUTAGE_KINDS = ("global", "regional", "partial", "group", "small", "short", "slow", "night", "mild")
+NON_EVENT_KINDS = ("bombing", "intake_gap", "campaign")
 
 # Default number of outages of each kind; "group" counts events, each of which
 # takes down every service of a group (Meta first, then Google or Microsoft).
@@ -26,7 +27,15 @@ DEFAULT_COUNTS: dict[str, int] = {
     "small": 4,
     "short": 4,
     "slow": 3,
+    # A country that sends a service one or two percent of its reports, at local
+    # night: 25 to 50 people in an hour where about two are usual.
+    "night": 4,
+    # Outages of only 2.5 to 4 times the usual level.
+    "mild": 4,
 }
+# "night" outages: the country's share of the service, and its local hours.
+NIGHT_SHARE = (0.008, 0.03)
+NIGHT_HOURS = (0.0, 5.0)
 GROUPS_BY_PRIORITY = ("meta", "alphabet", "microsoft")
 # An outage nobody reports is not an outage a crowdsourced tracker can know of:
 # scheduled outages add at least this many reports per minute at their peak
@@ -112,6 +121,12 @@ def _loguniform(rng: np.random.Generator, lo: float, hi: float) -> float:
     return float(np.exp(rng.uniform(np.log(lo), np.log(hi))))
 
 
+def _small_region(rng: np.random.Generator, svc: ServiceSpec) -> str | None:
+    """A country that sends the service only one or two percent of its reports."""
+    options = [r for r, s in svc.regions.items() if NIGHT_SHARE[0] <= s <= NIGHT_SHARE[1]]
+    return str(rng.choice(options)) if options else None
+
+
 def _big_region(rng: np.random.Generator, svc: ServiceSpec) -> str | None:
     """A country with a real share of the service's users (regional outages)."""
     options = [(r, s) for r, s in svc.regions.items() if s >= 0.07 and svc.per_hour * s >= 2.5]
@@ -144,6 +159,11 @@ def _outage(kind: str, svc: ServiceSpec, start: float, rng: np.random.Generator,
         problems = tuple(str(p) for p in rng.choice(list(svc.problems), size=n, replace=False))
     elif kind == "regional":
         magnitude = _loguniform(rng, 5, 40)
+    elif kind == "mild":
+        magnitude, duration = float(rng.uniform(2.5, 4.0)), _loguniform(rng, 30, 240)
+    elif kind == "night":
+        duration, total = float(rng.uniform(45, 75)), int(rng.integers(25, 51))
+        ramp = float(rng.uniform(3, 10))
     spec = EventSpec(
         kind=kind,
         service=svc.slug,
@@ -169,6 +189,8 @@ def default_events(
     bombings: int = 3,
     intake_gaps: int = 2,
     usual_rate: Callable[[EventSpec], float] | None = None,
+    calendar: _Calendar | None = None,
+    local_hour: Callable[[str, float], float] | None = None,
 ) -> list[EventSpec]:
     """A schedule of outages, sympathetic bumps, bombing and intake gaps.
 
@@ -176,8 +198,10 @@ def default_events(
     hours before the end (so the last outage plays out). Outages on one service
     are a day apart; intake gaps keep two hours clear of any outage so that a
     spike near them can only be a false alarm. `usual_rate(ev)` (reports per
-    minute expected without the event, over its regions, at its peak) lets the
+    minute without the event, over its regions, at its peak) lets the
     schedule skip moments when too few people are awake to notice an outage.
+    `calendar` (shared with the caller's other events) keeps events on one service
+    apart; `local_hour(region, minute)` places "night" outages at local night.
     """
 
     def visible(ev: EventSpec) -> bool:
@@ -196,7 +220,7 @@ def default_events(
     lo, hi = float(warmup), float(minutes - 6 * 60)
     if hi <= lo:
         raise ValueError("the simulation is too short for events after the warm-up")
-    cal = _Calendar(gap=24 * 60)
+    cal = calendar if calendar is not None else _Calendar(gap=24 * 60)
     events: list[EventSpec] = []
 
     def place(service: str | None, length: float, tries: int = 500) -> float | None:
@@ -243,9 +267,18 @@ def default_events(
             return [s for s in services if max(s.regions.values()) < 0.9 and _big_region(rng, s)]
         if kind == "short":
             return [s for s in services if s.per_hour >= 35]
+        if kind == "night":
+            return [
+                s for s in services if any(NIGHT_SHARE[0] <= v <= NIGHT_SHARE[1] for v in s.regions.values())
+            ]
         return [s for s in services if s.per_hour >= 15]
 
-    for kind in ("global", "regional", "partial", "small", "short", "slow"):
+    def at_night(ev: EventSpec) -> bool:
+        if ev.kind != "night" or local_hour is None:
+            return True
+        return NIGHT_HOURS[0] <= local_hour(ev.region, ev.start) < NIGHT_HOURS[1]  # type: ignore[arg-type]
+
+    for kind in ("global", "regional", "partial", "small", "short", "slow", "night", "mild"):
         pool = eligible(kind)
         for _ in range(counts.get(kind, 0)):
             if not pool:
@@ -256,8 +289,12 @@ def default_events(
                 start = place(svc.slug, ev.last_minute - ev.start, tries=20)
                 if start is None:
                     continue
-                region = _big_region(rng, svc) if kind == "regional" else None
+                region = {"regional": _big_region, "night": _small_region}.get(kind, lambda *_: None)(
+                    rng, svc
+                )
                 ev = replace(ev, start=start, region=region)
+                if not at_night(ev):
+                    continue
                 if not visible(ev) and attempt < 40:
                     continue  # try another moment (or service) when people are awake
                 ev = made_visible(ev)
@@ -274,7 +311,8 @@ def default_events(
     extra: list[EventSpec] = []
     for ev in events:
         parent = by_slug[ev.service]  # type: ignore[index]
-        if ev.kind in ("small", "partial", "short") or (parent.per_hour < 100 and parent.kind != "isp"):
+        quiet_kinds = ("small", "partial", "short", "night", "mild")
+        if ev.kind in quiet_kinds or (parent.per_hour < 100 and parent.kind != "isp"):
             continue
         for isp in isps:
             if isp.slug == ev.service or rng.random() > 0.5:

@@ -29,7 +29,8 @@ from pages.templatetags.pages_tags import INTERVAL_WORDS
 from pages.timezones import TZ_COOKIE, TZ_COOKIE_MAX_AGE, parse_zone, suggested, zone_choices
 from reports.models import Category, Service
 from spikes import timeseries
-from spikes.detection import DetectorConfig
+from spikes.detection.calibration import SCALES_SECONDS
+from spikes.detection.policy import DEFAULT as POLICY
 from spikes.fitting import HISTORY
 from spikes.incidents import WIDESPREAD_OWNERS
 from spikes.incidents import WINDOW as INCIDENT_WINDOW
@@ -88,14 +89,17 @@ def home(request: HttpRequest) -> HttpResponse:
 
 def methodology(request: HttpRequest) -> HttpResponse:
     """How detection works, with the numbers the live detector uses (not copies)."""
-    config = DetectorConfig()
+    config = POLICY.detector
     return render(
         request,
         "pages/methodology.html",
         {
             "config": config,
-            "size_minutes": round(config.size_window_seconds / 60),
-            "warning_minutes": round(config.warning_duration_seconds / 60),
+            "shortest_window_minutes": round(min(SCALES_SECONDS) / 60),
+            "longest_window_minutes": round(max(SCALES_SECONDS) / 60),
+            "weeks_between_false_alarms": round(1 / config.false_alarms_per_week),
+            "years_between_danger_alarms": round(1 / config.danger_false_alarms_per_week / 52.18),
+            "repeat_percent": round(100 * config.max_repeat_share),
             "danger_minutes": round(config.danger_duration_seconds / 60),
             "resolve_minutes": round(config.resolve_after_seconds / 60),
             "history_days": HISTORY.days,

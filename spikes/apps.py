@@ -1,7 +1,9 @@
 from django.apps import AppConfig
+from django.core.checks import register
 
 from outagewatch import health, metrics
 from reports.signals import reports_stored
+from spikes import checks
 
 
 class SpikesConfig(AppConfig):
@@ -17,3 +19,5 @@ class SpikesConfig(AppConfig):
         # The project's /healthz and /metrics import no app: the pipeline adds its own.
         health.register("detector", monitoring.check_detector)
         metrics.register_collector(monitoring.COLLECTOR)
+        # The settings the detector relies on, checked by `manage.py check`.
+        register(checks.repeat_window_covers_the_handful_bound)

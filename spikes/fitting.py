@@ -98,6 +98,8 @@ def refit_many(series: Iterable[Series], now: datetime, history: History | None 
             service_id__in=services, region=ALL_REGIONS
         ).values_list("pk", "service_id", "baseline__profile")
     }
+    # Their baselines until now: a refit keeps a calibration made lately.
+    previous = stored_profiles(ordered)
     fitted: list[SeriesBaseline] = []
     for one in ordered:
         first = history.first_minute(one.pk)
@@ -109,7 +111,13 @@ def refit_many(series: Iterable[Series], now: datetime, history: History | None 
                 parent_profile, history.total(one.pk, start, end), history.total(parent_pk, start, end)
             )
         zone = country_zone(one.region) if one.region != ALL_REGIONS else ""
-        profile = POLICY.fit(history.values(one.pk, start, end), start.timestamp(), zone=zone, prior=prior)
+        profile = POLICY.fit(
+            history.values(one.pk, start, end),
+            start.timestamp(),
+            zone=zone,
+            prior=prior,
+            previous=previous[one.pk],
+        )
         if one.region == ALL_REGIONS:
             parents[one.service_id] = (one.pk, profile)
         fitted.append(SeriesBaseline(series_id=one.pk, profile=profile.to_dict()))
@@ -153,7 +161,11 @@ def refit_global(now: datetime) -> Profile:
     totals = global_totals(start, end)
     if totals:
         start = _at(POLICY.history_start(end.timestamp(), min(totals)), end)
-    profile = POLICY.fit(_dense(start, end, totals, gap_epochs(start, end)), start.timestamp())
+    stored = PipelineState.load().global_baseline
+    previous = Profile.from_dict(stored) if stored else None
+    profile = POLICY.fit(
+        _dense(start, end, totals, gap_epochs(start, end)), start.timestamp(), previous=previous
+    )
     PipelineState.objects.filter(pk=1).update(
         global_baseline=profile.to_dict(), global_baseline_updated_at=now
     )

@@ -50,11 +50,15 @@ def detect(series_ids: Sequence[int], until: datetime) -> list[int]:
         earliest = min(starts.values())
         if earliest >= until:
             return touched
+        # Reporters are the evidence; reports (repeats included) tell a campaign of
+        # people who report again and again from an outage.
         counts: dict[int, dict[float, int]] = defaultdict(dict)
-        for series_id, minute, reporters in SeriesMinute.objects.filter(
+        reports: dict[int, dict[float, int]] = defaultdict(dict)
+        for series_id, minute, reporters, filed in SeriesMinute.objects.filter(
             series_id__in=[s.pk for s in batch], minute__gte=earliest, minute__lt=until
-        ).values_list("series_id", "minute", "reporters"):
+        ).values_list("series_id", "minute", "reporters", "reports"):
             counts[series_id][minute.timestamp()] = reporters
+            reports[series_id][minute.timestamp()] = filed
         gaps = gap_epochs(earliest, until)
         profiles = stored_profiles(batch)
 
@@ -68,7 +72,8 @@ def detect(series_ids: Sequence[int], until: datetime) -> list[int]:
             if start < until:
                 grid = minute_grid(start, until)
                 values = dense(grid[0], len(grid), POLICY.bucket_seconds, counts.get(series.pk, {}), gaps)
-                state, made = POLICY.step(state, grid, values, profiles[series.pk])
+                filed = dense(grid[0], len(grid), POLICY.bucket_seconds, reports.get(series.pk, {}), gaps)
+                state, made = POLICY.step(state, grid, values, profiles[series.pk], filed)
                 decisions.extend((d.at, series.pk, series, d) for d in made)
             states[series.pk] = state
 

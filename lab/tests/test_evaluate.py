@@ -269,3 +269,32 @@ def test_the_cli_reads_a_csv_and_prints_both_rows(tmp_path, capsys):
     metrics = json.loads((tmp_path / "m.json").read_text())
     assert metrics["reference (3x median)"]["per_outage"][0]["delay_min"] == 2.0
     assert markdown_table({"x": metrics["detector"]}).count("\n") > 10
+
+
+def test_a_spike_on_a_traffic_surge_is_a_false_alarm_and_a_campaign_may_only_warn():
+    truth = {
+        **TRUTH,
+        "outages": [],
+        "sympathetic": [],
+        "must_not_fire": [],
+        "surges": [
+            {"id": "h1", "kind": "holiday", "service": "alpha", "region": "JP"}
+            | {"started_at": at(16, 15), "ended_at": at(16, 15, 45)},
+        ],
+        "campaigns": [
+            {"id": "c1", "kind": "campaign", "service": "beta", "region": "GB", "max_level": "warning"}
+            | {"started_at": at(17, 2), "ended_at": at(17, 3)},
+        ],
+    }
+    spikes = [
+        spike("alpha", at(16, 15, 3), at(16, 15, 30), region="JP"),
+        spike("beta", at(17, 2, 20), at(17, 3, 10), region="GB"),
+        spike("beta", at(17, 2, 30), at(17, 3, 20), level="danger"),
+    ]
+    m = evaluate(truth, spikes)
+    assert m["false_alarms"] == 1  # the surge; campaign spikes are counted on their own line
+    assert m["surges"] == {"n": 1, "spikes": 1, "danger": 0}
+    assert m["campaigns"] == {"n": 1, "spikes": 2, "danger": 1}
+    table = markdown_table({"detector": m})
+    assert "| traffic surges: false alarms, at danger | 1, 0 (1 surges) |" in table
+    assert "| campaigns: spikes, at danger | 2, 1 of 1 | -, 0 |" in table

@@ -9,14 +9,15 @@ import csv
 import json
 import re
 from collections import Counter
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import numpy as np
 import pytest
 
 from lab.simulation import SimulationConfig, simulate, write_reports_csv, write_truth_json
-from lab.simulation_catalog import SERVICES, ServiceSpec
-from lab.simulation_scenarios import OUTAGE_KINDS, EventSpec, outage_shape
+from lab.simulation_catalog import CATALOG, SERVICES, ServiceSpec
+from lab.simulation_scenarios import NIGHT_SHARE, OUTAGE_KINDS, EventSpec, outage_shape
 
 START = datetime(2025, 3, 3, tzinfo=UTC)  # a Monday
 DAY = 1440
@@ -214,7 +215,7 @@ def test_the_default_schedule_has_every_kind_after_the_warmup():
     sim = simulate(SimulationConfig(start=START), seed=1)  # plans only: no rows drawn
     truth = json.loads(json.dumps(sim.truth()))
     outages = truth["outages"]
-    assert 25 <= len(outages) <= 40
+    assert 35 <= len(outages) <= 50
     assert {o["kind"] for o in outages} == set(OUTAGE_KINDS)
     assert all(o["started_at"] >= truth["warmup_until"] for o in outages + truth["must_not_fire"])
     assert {e["kind"] for e in truth["must_not_fire"]} == {"bombing", "intake_gap"}
@@ -244,3 +245,95 @@ def test_the_truth_is_written_as_json(tmp_path):
         == truth["outages"][0]
     )
     assert truth["warmup_until"] == "2025-03-06T12:00:00Z"
+
+
+def test_real_clocks_move_a_countrys_day_with_daylight_saving_and_fixed_ones_do_not():
+    # The US springs forward on Sunday 9 March 2025: its evening peak comes an hour
+    # earlier in UTC from then on, unless the simulation keeps fixed offsets.
+    def shift_hours(clocks: str) -> int:
+        """How many hours earlier in UTC the second week's day is than the first's."""
+        rows = frame(simulate(config((US_APP,), weeks=2, clocks=clocks), seed=3))
+        minute = (rows["minute"] // 10) % 144  # ten-minute slots of the UTC day
+        before = np.bincount(minute[rows["minute"] < 6 * DAY], minlength=144)
+        after = np.bincount(minute[rows["minute"] >= 7 * DAY], minlength=144)
+        fit = [np.dot(np.roll(after, k * 6), before) for k in range(24)]
+        return int(np.argmax(fit))
+
+    assert shift_hours("real") == 1
+    assert shift_hours("fixed") == 0
+
+
+def test_the_catalog_has_two_hundred_services_most_of_them_near_silent():
+    volumes = np.array([s.per_hour for s in CATALOG])
+    assert len(CATALOG) == 200 and len({s.slug for s in CATALOG}) == 200
+    assert np.median(volumes) < 1.0 and volumes.max() > 500
+    small_countries = [
+        s for s in CATALOG if any(NIGHT_SHARE[0] <= v <= NIGHT_SHARE[1] for v in s.regions.values())
+    ]
+    assert len(small_countries) >= 10
+
+
+def test_the_default_schedule_holds_night_and_mild_outages_surges_and_campaigns():
+    sim = simulate(SimulationConfig(), seed=2)  # plans only: no rows drawn
+    truth = sim.truth()
+    night = [o for o in truth["outages"] if o["kind"] == "night"]
+    assert night and all(25 <= o["extra_reports"] <= 50 for o in night)
+    for o in night:
+        spec = next(s for s in CATALOG if s.slug == o["service"])
+        assert NIGHT_SHARE[0] <= spec.regions[o["region"]] <= NIGHT_SHARE[1]
+        minute = (
+            datetime.fromisoformat(o["started_at"].replace("Z", "+00:00")) - sim.start
+        ).total_seconds() / 60
+        assert sim.local_hour(o["region"], minute) < 5
+    mild = [o for o in truth["outages"] if o["kind"] == "mild"]
+    assert mild and all(2.5 <= o["magnitude"] <= 4 for o in mild)
+    kinds = Counter(s["kind"] for s in truth["surges"])
+    assert kinds["holiday"] > 10 and kinds["curiosity"] == 3 and kinds["match"] >= 1
+    assert all(1.2 <= s["magnitude"] <= 2.0 for s in truth["surges"])
+    assert len(truth["campaigns"]) == 2 and all(c["max_level"] == "warning" for c in truth["campaigns"])
+
+
+def test_new_years_eve_brings_more_reports_at_local_midnight():
+    start = datetime(2024, 12, 23, tzinfo=UTC)  # a Monday; New Year's Eve is day 8
+    plan = SimulationConfig(start=start, weeks=1.5, warmup_weeks=0.5, services=(JP_APP,), bombings=0)
+    quiet = {
+        "intake_gaps": 0,
+        "outage_counts": dict.fromkeys(OUTAGE_KINDS, 0),
+        "surge_counts": {"curiosity": 0},
+    }
+    sim = simulate(replace(plan, **quiet), seed=4)
+    holidays = [s for s in sim.truth()["surges"] if s["kind"] == "holiday"]
+    assert [s["region"] for s in holidays] == ["JP"]
+    assert holidays[0]["started_at"] == "2024-12-31T14:55:00Z"  # 23:55 in Tokyo
+    minute = (np.concatenate([c.ts for c in sim.chunks()]) - int(start.timestamp())) // 60
+    midnight = 8 * DAY + 15 * 60  # 00:00 on 1 January in Tokyo is 15:00 UTC on the 31st
+    now = np.sum((minute >= midnight) & (minute < midnight + 30))
+    day_before = np.sum((minute >= midnight - DAY) & (minute < midnight - DAY + 30))
+    assert now > 1.3 * day_before
+
+
+def test_a_campaign_is_dozens_of_reporters_each_filing_several_reports_of_one_problem():
+    ev = EventSpec(
+        "campaign",
+        "world",
+        start=3 * DAY + 600,
+        duration=60,
+        region="GB",
+        problems=("login",),
+        reporters=40,
+        total_reports=170,
+    )
+    sim = simulate(config(events=[ev]), seed=15)
+    rows = frame(sim)
+    per_reporter = Counter(rows["reporter"][rows["problem"] == "login"].tolist())
+    fakes = {r: n for r, n in per_reporter.items() if n >= 3}
+    assert len(fakes) == 40 and sum(fakes.values()) == 170
+    inside = np.isin(rows["reporter"], list(fakes))
+    assert set(rows["region"][inside]) == {"GB"}
+    assert rows["minute"][inside].min() >= ev.start and rows["minute"][inside].max() < ev.end
+    truth = sim.truth()
+    assert (
+        truth["campaigns"][0] | {"reporters": 40, "reports": 170, "max_level": "warning"}
+        == truth["campaigns"][0]
+    )
+    assert truth["must_not_fire"] == []

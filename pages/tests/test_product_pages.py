@@ -4,6 +4,8 @@ import gzip
 
 from django.template.loader import render_to_string
 
+from spikes.detection.policy import DEFAULT as POLICY
+
 
 def test_pages_are_compressed_and_the_api_is_left_as_it_is(client, outage_world):
     page = client.get("/status/whatsapp/", HTTP_ACCEPT_ENCODING="gzip, br")
@@ -54,11 +56,12 @@ def test_the_admin_is_branded(client, db):
 
 
 def test_the_methodology_page_quotes_the_detectors_own_numbers(client, db):
-    from spikes.detection import DetectorConfig
-
     html = client.get("/methodology/").content.decode()
 
-    config = DetectorConfig()
-    assert f"at least {config.min_excess:.0f} more distinct people than expected" in html
+    config = POLICY.detector
+    assert f"about once in {round(1 / config.false_alarms_per_week)} weeks" in html
+    assert f"the most {config.handful} people could have added is taken away" in html
     assert f"at least {config.danger_min_excess:.0f} more people than expected" in html
+    assert f"more than {round(100 * config.max_repeat_share)}% of the reports are repeats" in html
+    assert "from the last 1 minute to the last 60 minutes" in html
     assert "What a spike is not" in html and 'id="times"' in html

@@ -13,11 +13,17 @@ Baselines (``baseline``)
     ``expected_many(times)`` evaluate it in O(1); ``to_dict``/``from_dict``
     store it.
 
+Calibration (``calibration``)
+    The evidence of a multi-scale scan (1 to 60 minutes) of negative-binomial
+    surprise and its law of daily maxima, fitted with each profile
+    (``Profile.calibration``), so that one target rate of false alarms per series
+    and week gives the threshold at any bucket length and level.
+
 Detector (``detector``)
-    ``DetectorConfig`` (thresholds; durations in seconds), ``DetectorState``
+    ``DetectorConfig`` (rates per week; durations in seconds), ``DetectorState``
     (JSON via to_dict/from_dict), ``step(config, state, observed, expected,
-    dispersion, bucket_time) -> (state, events)`` for one bucket and
-    ``run(config, observed, expected, dispersion, times) -> events``.
+    calibration, bucket_time, reports=None) -> (state, events)`` for one bucket and
+    ``run(config, observed, expected, calibration, times) -> events``.
     Events are :class:`SpikeEvent` (kind "opened" / "level_changed" /
     "resolved", level "warning" / "danger", onset, end, peak).
 
@@ -34,13 +40,13 @@ Single series (``series``)
 """
 
 from .baseline import Profile, fit_local_profile, fit_profile, flat_profile, to_epoch
+from .calibration import Calibration, calibrate
 from .detector import (
     DANGER,
     WARNING,
     DetectorConfig,
     DetectorState,
     SpikeEvent,
-    nb_llr,
     open_spans,
     run,
     step,
@@ -52,9 +58,11 @@ from .zones import country_zone
 
 __all__ = [
     "DANGER",
+    "Calibration",
     "DEFAULT",
     "WARNING",
     "Decision",
+    "calibrate",
     "DetectorConfig",
     "DetectorState",
     "Policy",
@@ -67,7 +75,6 @@ __all__ = [
     "fit_profile",
     "flat_profile",
     "infer_interval",
-    "nb_llr",
     "open_spans",
     "run",
     "step",

@@ -37,11 +37,16 @@ from typing import Any
 
 import numpy as np
 
-from .dispersion import fit_alpha, fit_tail_alpha
+from .calibration import Calibration, calibrate
+from .dispersion import fit_alpha
 from .zones import utc_offsets
 
 DAY = 86400
 WEEK = 7 * DAY
+# Fewer reporters than this in the calibration's history (two weeks): a near-silent
+# series, whose days hold a reporter or two; its evidence is judged by the model
+# (calibration.Calibration.model), which errs on the rare side for lumpy counts.
+SPARSE_HISTORY = 50
 # 1970-01-01 (epoch 0) was a Thursday: adding 3 days puts Monday 00:00 at 0 (mod WEEK).
 _MONDAY_SHIFT = 3 * DAY
 
@@ -144,6 +149,8 @@ class Profile:
     floor: float = 0.0
     extra: dict = field(default_factory=dict)
     zone: str = ""
+    # The detector's evidence scales (calibration.py); None: the model's, from alpha.
+    calibration: Calibration | None = None
 
     @property
     def n_slots(self) -> int:
@@ -190,6 +197,7 @@ class Profile:
             self.floor * factor,
             dict(self.extra),
             self.zone,
+            self.calibration,
         )
 
     def to_dict(self) -> dict:
@@ -203,6 +211,7 @@ class Profile:
             "floor": float(self.floor),
             "extra": self.extra,
             **({"zone": self.zone} if self.zone else {}),
+            **({"calibration": self.calibration.to_dict()} if self.calibration else {}),
         }
 
     @classmethod
@@ -217,6 +226,7 @@ class Profile:
             float(d.get("floor", 0.0)),
             dict(d.get("extra", {})),
             str(d.get("zone", "")),
+            Calibration.from_dict(d["calibration"]) if d.get("calibration") else None,
         )
 
 
@@ -302,15 +312,16 @@ def fit_local_profile(
     simulators) fit the UTC profile instead.  Either way a wrong guess costs
     false alarms for weeks (docs/benchmarks-simulated-series.md).
     """
-    local = fit_profile(values, start, bucket_seconds, zone=zone, **kwargs)
     v = np.asarray(values, dtype=float)
     n, b = len(v), int(bucket_seconds)
-    if not zone or n == 0:
-        return local
     hours = to_epoch(start) + np.arange(0, n * b, 3600, dtype=float)
-    if np.ptp(utc_offsets(hours, zone)) == 0:
-        return local
-    in_utc = fit_profile(values, start, bucket_seconds, **kwargs)
+    if not zone or n == 0 or np.ptp(utc_offsets(hours, zone)) == 0:
+        return fit_profile(values, start, bucket_seconds, zone=zone, **kwargs)
+    # Both frames without the calibration (most of a fit's cost), then the
+    # winner's with it.
+    bare = {**kwargs, "tail_alpha": False}
+    local = fit_profile(values, start, bucket_seconds, zone=zone, **bare)
+    in_utc = fit_profile(values, start, bucket_seconds, **bare)
     recent = slice(max(0, n - int(recent_days * DAY / b)), n)
     times = to_epoch(start) + b * np.arange(n, dtype=float)[recent]
     x = v[recent]
@@ -323,7 +334,10 @@ def fit_local_profile(
             term = np.where(xs > 0, xs * np.log(xs / mu), 0.0) - (xs - mu)
         return float(2.0 * term.sum())
 
-    return local if deviance(local) <= deviance(in_utc) else in_utc
+    if not kwargs.get("tail_alpha", True):
+        return local if deviance(local) <= deviance(in_utc) else in_utc
+    frame = {"zone": zone} if deviance(local) <= deviance(in_utc) else {}
+    return fit_profile(values, start, bucket_seconds, **frame, **kwargs)
 
 
 def _fit_profile(
@@ -341,6 +355,7 @@ def _fit_profile(
     alpha_days: float = 14.0,
     min_alpha: float = 0.0,
     tail_alpha: bool = True,
+    calibration: Calibration | None = None,
 ) -> Profile:
     """Learn a weekly :class:`Profile` from a history of per-bucket counts.
 
@@ -356,8 +371,13 @@ def _fit_profile(
         it dominates while history is short and fades as
         ``n_days / (n_days + prior_days)``.
     floor: minimum expected count per bucket (tiny services).
-    tail_alpha: also calibrate the dispersion on the typical daily maximum
-        (see fit_tail_alpha), so routine daily bursts are not alarms.
+    tail_alpha: also calibrate the detector's evidence on the history
+        (calibration.calibrate: per-scale dispersions, raised until the typical
+        day's largest burst is unsurprising, and the law of daily maxima);
+        False: only the bulk dispersion, no calibration.
+    calibration: a calibration to keep instead of calibrating again (one made
+        lately on nearly the same history: the law of a fortnight's daily maxima
+        hardly moves in a few hours, and calibrating is most of a fit's cost).
     level_days: the current level is the robust level of this many last days
         (short enough to follow growth in days, long enough that a few hours
         of outage are outvoted).
@@ -376,12 +396,15 @@ def _fit_profile(
     end = float(t_utc[-1]) + b if n else to_epoch(start)
     prior_m = _resample_prior(prior, n_slots, b, frame, end) if prior is not None else None
 
-    def finish(mean: np.ndarray, alpha: float, n_days: float, extra: dict) -> Profile:
+    def finish(
+        mean: np.ndarray, alpha: float, n_days: float, extra: dict, cal: Calibration | None = None
+    ) -> Profile:
         if prior_m is not None:
             w = n_days / (n_days + prior_days) if prior_days > 0 else 1.0
             mean = w * mean + (1.0 - w) * prior_m
         mean = np.maximum(mean, floor)
-        return Profile(b, slot, utc_offset_hours, mean, max(alpha, min_alpha), n_days, floor, extra, zone)
+        alpha = max(alpha, min_alpha)
+        return Profile(b, slot, utc_offset_hours, mean, alpha, n_days, floor, extra, zone, cal)
 
     ok = ~np.isnan(v)
     if n == 0 or not ok.any():
@@ -509,13 +532,38 @@ def _fit_profile(
 
     mean = (level * F[:, None] * shape).reshape(-1)
 
-    # ---- dispersion from in-sample residuals against each day's own level ----
+    # ---- the detector's calibration, against what it would have expected ----
+    # Each day is judged against the level of the days before it (as the live
+    # detector is, between refits), so the calibration sees the baseline's own
+    # errors: growth, news days, a wrong guess at a weekday.
     first = max(0, n - int(alpha_days * DAY / b))
     d_i = day[first:]
-    L_i = np.where(good, L, level)[d_i]
-    mu_i = L_i * shape[dow[d_i], s_idx[first:]]
-    alpha = fit_alpha(v[first:], mu_i, day=d_i)
-    if tail_alpha:
-        alpha = fit_tail_alpha(v[first:], mu_i, d_i, DAY // b, alpha)
+    mu_i = np.maximum(
+        _trailing_levels(L, good, F, dow, level, level_days)[d_i] * shape[dow[d_i], s_idx[first:]], floor
+    )
     extra = {"level": level, "weekday_factor": [round(float(x), 4) for x in F]}
-    return finish(mean, alpha, n_days, extra)
+    if tail_alpha and calibration is not None:
+        return finish(mean, calibration.scales[0].alpha, n_days, extra, calibration)
+    if not tail_alpha or np.nansum(v[first:]) < SPARSE_HISTORY:
+        # The bulk dispersion only: too few reporters to say more than the model
+        # (or no calibration asked for); the detector then judges by the model.
+        return finish(mean, fit_alpha(v[first:], mu_i, day=d_i), n_days, extra)
+    cal = calibrate(v[first:], mu_i, d_i, b)
+    return finish(mean, cal.scales[0].alpha, n_days, extra, cal)
+
+
+def _trailing_levels(
+    L: np.ndarray, good: np.ndarray, F: np.ndarray, dow: np.ndarray, level: float, days: float
+) -> np.ndarray:
+    """Each day's level as known the day before: the median of the previous ``days``
+    good days' de-weekdayed levels, times the day's weekday factor (the day's own
+    level where none came before it)."""
+    k = max(1, int(math.ceil(days)))
+    base = np.where(good, L / F[dow], np.nan)
+    out = np.empty(len(L))
+    for d in range(len(L)):
+        prev = base[max(0, d - k) : d]
+        prev = prev[np.isfinite(prev)]
+        own = base[d] if np.isfinite(base[d]) else level
+        out[d] = (float(np.median(prev)) if len(prev) else own) * F[dow[d]]
+    return out

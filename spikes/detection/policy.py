@@ -54,6 +54,10 @@ class Policy:
     # A fit costs ~25 ms per series on 28 days of minutes: 10,000 series refitted
     # four times a day take ~17 minutes of one core a day.
     refit_every_seconds: float = 6 * 3600.0
+    # The detector's calibration (the law of a fortnight's daily maxima per window
+    # length, calibration.py) is most of a fit's cost and hardly moves in six
+    # hours: a refit keeps the one its series had unless that is a day old.
+    recalibrate_every_seconds: float = DAY
     # A series is judged only once its baseline rests on at least a day of history
     # (its own, or its parent's for a regional prior): before that it cannot know
     # its daily cycle, and every busy evening would look like an outage.
@@ -120,13 +124,27 @@ class Policy:
         return max(start, first) if first is not None else start
 
     def fit(
-        self, values: np.ndarray, start: float, *, zone: str = "", prior: Profile | None = None
+        self,
+        values: np.ndarray,
+        start: float,
+        *,
+        zone: str = "",
+        prior: Profile | None = None,
+        previous: Profile | None = None,
     ) -> Profile:
         """A series' baseline from its per-bucket distinct reporters (NaN: missing).
 
         ``zone``: a country's reporters keep its clocks, daylight saving included;
         the all-regions series of a service spans many zones and stays in UTC ("").
+        ``previous``: the series' baseline until now, whose calibration is kept
+        while it is younger than ``recalibrate_every_seconds``.
         """
+        end = start + self.bucket_seconds * len(values)
+        kept, calibrated_at = None, end
+        if previous is not None and previous.calibration is not None:
+            at = previous.extra.get("calibrated_at")
+            if at is not None and end - at < self.recalibrate_every_seconds:
+                kept, calibrated_at = previous.calibration, at
         profile = fit_local_profile(
             values,
             start,
@@ -134,7 +152,10 @@ class Policy:
             zone,
             prior=prior,
             floor=self.floor_per_hour * self.bucket_seconds / 3600.0,
+            calibration=kept,
         )
+        if profile.calibration is not None:
+            profile.extra["calibrated_at"] = calibrated_at
         if prior is not None:
             profile.extra["prior_days"] = prior.n_days
         # As stored: the live pass judges against the profile read back from its
@@ -160,10 +181,16 @@ class Policy:
     # --- detection ---------------------------------------------------------------
 
     def step(
-        self, state: DetectorState, times: np.ndarray, values: np.ndarray, profile: Profile | None
+        self,
+        state: DetectorState,
+        times: np.ndarray,
+        values: np.ndarray,
+        profile: Profile | None,
+        reports: np.ndarray | None = None,
     ) -> tuple[DetectorState, list[Decision]]:
         """Step the detector over consecutive buckets (``values``: distinct reporters,
-        NaN where missing) with one baseline; returns the state and its decisions.
+        NaN where missing; ``reports``: every report, repeats included, when known)
+        with one baseline and its calibration; returns the state and its decisions.
 
         Before the baseline is ready every bucket is missing data to the detector:
         no evidence either way, so the state does not move.
@@ -171,9 +198,15 @@ class Policy:
         if not self.is_ready(profile) or len(times) == 0:
             return state, []
         expected = profile.expected_many(times).tolist()
+        # The profile's own calibration of the scan; a near-silent series has none
+        # and is judged by the model with its dispersion (calibration.py).
+        calibration = profile.calibration or profile.alpha
+        filed = [None] * len(expected) if reports is None else np.asarray(reports, dtype=float).tolist()
         decisions: list[Decision] = []
-        for t, x, mu in zip(np.asarray(times, dtype=float).tolist(), np.asarray(values).tolist(), expected):
-            state, events = step(self.detector, state, x, mu, profile.alpha, t)
+        for t, x, mu, r in zip(
+            np.asarray(times, dtype=float).tolist(), np.asarray(values).tolist(), expected, filed
+        ):
+            state, events = step(self.detector, state, x, mu, calibration, t, r)
             decisions.extend(Decision.of(event, self.bucket) for event in events)
         return state, decisions
 
@@ -305,21 +338,30 @@ def replay_fits(
                 float(np.nansum(values[lo:hi])),
                 float(np.nansum(parent_values[lo:hi])),
             )
-        fits.append(Fit(now, policy.fit(values[lo:hi], start + b * lo, zone=zone, prior=prior)))
+        previous = fits[-1].profile if fits else None
+        fits.append(
+            Fit(now, policy.fit(values[lo:hi], start + b * lo, zone=zone, prior=prior, previous=previous))
+        )
     return fits
 
 
 def replay_decisions(
-    policy: Policy, values: np.ndarray, start: float, fits: Sequence[Fit]
+    policy: Policy,
+    values: np.ndarray,
+    start: float,
+    fits: Sequence[Fit],
+    reports: np.ndarray | None = None,
 ) -> tuple[list[Decision], DetectorState]:
-    """Step the detector over every bucket, each with the newest fit made before it."""
+    """Step the detector over every bucket, each with the newest fit made before it
+    (``reports``: every report per bucket, repeats included, when known)."""
     b = policy.bucket_seconds
     state, decisions = DetectorState(), []
     for k, fit in enumerate(fits):
         lo = max(0, int((fit.at - start) // b))
         hi = int((fits[k + 1].at - start) // b) if k + 1 < len(fits) else len(values)
         times = start + b * np.arange(lo, hi, dtype=float)
-        state, made = policy.step(state, times, values[lo:hi], fit.profile)
+        filed = None if reports is None else reports[lo:hi]
+        state, made = policy.step(state, times, values[lo:hi], fit.profile, filed)
         decisions.extend(made)
     return decisions, state
 
@@ -341,10 +383,11 @@ def replay_gaps(
     values = np.asarray(totals, dtype=float).copy()
     first = start + b * float(seen[0])
     fits = policy.fit_times(first, checks.end, checks.every, checks.origin)
+    overall = None
     for k, now in enumerate(fits):
         lo = int((policy.history_start(now, first) - start) // b)
         hi = int((now - start) // b)
-        overall = policy.fit(values[lo:hi], start + b * lo)
+        overall = policy.fit(values[lo:hi], start + b * lo, previous=overall)
         z = int((fits[k + 1] - start) // b) if k + 1 < len(fits) else n
         found = policy.intake_gaps(overall, start + b * np.arange(hi, z, dtype=float), heard[hi:z])
         gaps[hi:z] = found

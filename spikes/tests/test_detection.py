@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -318,16 +317,6 @@ def test_the_state_round_trips_through_json_without_changing_the_outcome():
     assert DetectorConfig.from_dict(json.loads(json.dumps(CFG.to_dict()))) == CFG
 
 
-def test_one_step_is_cheap():
-    import time
-
-    state, n = DetectorState(), 20000
-    t0 = time.perf_counter()
-    for i in range(n):
-        state, _ = step(CFG, state, 21.0, 20.0, 0.05, 1e9 + 60 * i)
-    assert (time.perf_counter() - t0) / n < 50e-6
-
-
 def test_detect_series_learns_online_and_flags_the_spike_once():
     n = 10 * 288  # ten days of 5-minute buckets
     ts = [T0 + timedelta(minutes=5 * i) for i in range(n)]
@@ -364,28 +353,27 @@ def test_the_size_gate_looks_at_the_current_run_not_at_quiet_minutes_before_it()
     assert len(first) == 1 and first[0].index <= 62
 
 
-def test_a_sharp_onset_opens_within_two_minutes():
-    # 2 -> 30 reporters a minute: the gated CUSUM needs 2 minutes (duration
-    # gate), the fast path opens on the first minute (>= min_excess new people,
-    # far outside the NB spread), i.e. "detected" 1 minute after the onset.
+def test_a_sharp_onset_opens_on_its_first_minute():
+    # 2 -> 30 reporters a minute: the one-minute window of the scan carries it,
+    # i.e. "detected" 1 minute after the onset.
     n = 240
     mu = np.full(n, 2.0)
     obs = mu.copy()
     obs[120:180] = 30.0
-    assert opened(run(replace(CFG, jump_z=0.0), obs, mu, 0.1, minutes(n)))[0].index == 121
     first = opened(run(CFG, obs, mu, 0.1, minutes(n)))
     assert len(first) == 1 and first[0].index == 120
     assert first[0].level == "warning"
     assert (first[0].onset - T0).total_seconds() / MIN == 120
 
 
-def test_the_fast_path_still_needs_min_excess_new_people():
-    # 8 people in one minute on a quiet service: surprising, but a handful.
+def test_a_handful_in_one_minute_on_a_quiet_service_is_not_a_spike_but_a_few_more_are():
     n = 240
     mu = np.full(n, 0.05)
     obs = np.zeros(n)
-    obs[120] = 8.0
+    obs[120] = CFG.handful + 2.0  # surprising, but a handful and two: not evidence enough
     assert opened(run(CFG, obs, mu, 0.0, minutes(n))) == []
+    obs[120] = CFG.handful + 5.0
+    assert len(opened(run(CFG, obs, mu, 0.0, minutes(n)))) == 1
 
 
 def sparse_outage(dip: tuple | None = None):
@@ -417,13 +405,17 @@ def test_a_dip_inside_a_sparse_outage_does_not_resolve_it():
     assert abs((events[-1].end - T0).total_seconds() / MIN - end) <= 3
 
 
-def test_the_cusum_is_reset_when_a_spike_resolves():
+def test_nothing_of_a_spike_is_carried_past_its_end():
     obs, mu, times, _ = sparse_outage()
     state = DetectorState()
     for i in range(len(obs)):
         state, events = step(CFG, state, obs[i], mu[i], 0.0, times[i])
         if any(e.kind == "resolved" for e in events):
-            assert state.cusum == 0.0 and not state.is_open
+            fresh = DetectorState(last_time=state.last_time)
+            kept = ("recent_obs", "recent_exp", "recent_reports")
+            assert {k: v for k, v in state.to_dict().items() if k not in kept} == {
+                k: v for k, v in fresh.to_dict().items() if k not in kept
+            }
             break
     else:
         raise AssertionError("never resolved")

@@ -89,6 +89,33 @@ def test_the_history_is_the_last_four_weeks_at_most():
     assert max(f.profile.n_days for f in fits) == DEFAULT.history_days
 
 
+def test_a_refit_keeps_the_calibration_until_it_is_a_day_old():
+    values = busy_days(10)
+    fits = replay_fits(DEFAULT, values, START, START, every_minute(len(values)))
+    calibrated = [f for f in fits if f.profile.calibration is not None]
+    made = sorted({f.profile.extra["calibrated_at"] for f in calibrated})
+    # Four refits a day, one new calibration a day: each kept by the three after it.
+    assert len(calibrated) >= 4 * len(made) - 4
+    assert set(np.diff(made).tolist()) == {DEFAULT.recalibrate_every_seconds}
+    for fit in calibrated:
+        assert 0 <= fit.at - fit.profile.extra["calibrated_at"] < DEFAULT.recalibrate_every_seconds
+    at = [f.profile.extra["calibrated_at"] for f in calibrated]
+    kept = [(a, b) for a, b, x, y in zip(calibrated, calibrated[1:], at, at[1:]) if x == y]
+    assert kept and all(a.profile.calibration == b.profile.calibration for a, b in kept)
+
+
+def test_a_calibration_kept_is_the_one_a_new_fit_would_make_on_nearly_the_same_history():
+    values = busy_days(10)
+    now = START + 9 * 86400
+    earlier = DEFAULT.fit(values[: 9 * DAY - 6 * HOUR], START)
+    kept = DEFAULT.fit(values[: 9 * DAY], START, previous=earlier)
+    fresh = DEFAULT.fit(values[: 9 * DAY], START)
+    assert kept.calibration == earlier.calibration
+    assert kept.extra["calibrated_at"] == now - 6 * HOUR * 60 and fresh.extra["calibrated_at"] == now
+    for a, b in zip(kept.calibration.scales, fresh.calibration.scales):
+        assert abs(a.alpha - b.alpha) <= 0.1 * b.alpha + 1e-3
+
+
 # --- warm-up and regional prior -------------------------------------------------------
 
 
