@@ -75,6 +75,13 @@ class Chart:
         return list(dict.fromkeys(span.label for span in self.missing))
 
     @property
+    def caption_ends_in_ellipsis(self) -> bool:
+        """The caption's list of shaded kinds ends in "counting…", which needs no
+        full stop after it ("counting…." read as a typo on every live chart)."""
+        labels = self.missing_labels
+        return bool(labels) and str(labels[-1]).endswith("…")
+
+    @property
     def peak(self) -> Bucket | None:
         """The counted bucket with most reporters (the first of equals)."""
         counted = [b for _, _, b in self.dots]

@@ -41,6 +41,8 @@ def test_it_says_there_are_no_problems_for_a_service_nobody_reported(client, fro
     points = polyline(html, "reports")
     assert len(points) == 287 and {y for _, y in points} == {226.0}
     assert '<g class="missing missing-uncounted">' in html and "counting…</text>" in html
+    # The caption names the shading and stops there: no full stop after the ellipsis.
+    assert "shaded: counting… Times in" in html
     # Every country drawn, none shaded.
     assert html.count('<path class="r0"') == html.count("<path ") > 150
 
