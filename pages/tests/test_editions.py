@@ -171,6 +171,18 @@ def test_the_country_service_page_files_reports_for_that_country(client, germany
     assert "your report of a problem with Vodafone (Signal) in Bayern, Germany is recorded" in page
 
 
+def test_the_follow_box_of_a_country_service_page_follows_it_in_that_country(client, germany):
+    edition = client.get("/de/status/vodafone/").content.decode()
+    worldwide = client.get("/status/vodafone/").content.decode()
+
+    def chosen(html: str) -> list[str]:
+        where = re.search(r'<select id="follow-region" name="region">(.*?)</select>', html).group(1)
+        return re.findall(r'<option value="([^"]*)" selected>', where)
+
+    assert chosen(edition) == ["DE"]
+    assert chosen(worldwide) == [""]  # everywhere
+
+
 @pytest.mark.parametrize(
     "subdivision, says",
     [
