@@ -72,7 +72,7 @@ class Alert:
             return self.subject
         return _("%(service)s in %(country)s") % {
             "service": self.subject,
-            "country": localnames.country(self.region_name),
+            "country": localnames.in_sentence(localnames.country(self.region_name)),
         }
 
     @property

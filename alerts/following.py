@@ -44,7 +44,7 @@ class Target:
         if not self.region:
             return what
         name = Region.objects.filter(code=self.region).values_list("name", flat=True).first()
-        country = localnames.country(name) if name else self.region
+        country = localnames.in_sentence(localnames.country(name)) if name else self.region
         return _("%(service)s in %(country)s") % {"service": what, "country": country}
 
 

@@ -11,7 +11,7 @@ from django.db.models import Exists, OuterRef, Sum
 from django.utils.translation import gettext as _
 
 from pages.charts import sparkline
-from pages.outages import and_list, entries, heads
+from pages.outages import entries, heads, in_countries
 from reports import names as localnames
 from reports.catalog import get_catalog
 from reports.models import Service
@@ -44,7 +44,7 @@ class Outage:
             return self.service.name
         return _("%(service)s in %(countries)s") % {
             "service": self.service.name,
-            "countries": and_list(self.countries),
+            "countries": in_countries(self.countries),
         }
 
     @property

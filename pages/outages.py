@@ -104,10 +104,10 @@ class OutageEntry:
         """ "all regions", "Brazil", "Brazil and India", "all regions (most in Brazil, India)"."""
         countries = self.countries
         if not self.everywhere:
-            return and_list(countries)
+            return in_countries(countries)
         if not countries:
             return _("all regions")
-        return _("all regions (spiking most in %(countries)s)") % {"countries": and_list(countries)}
+        return _("all regions (spiking most in %(countries)s)") % {"countries": in_countries(countries)}
 
     @property
     def title(self) -> str:
@@ -115,7 +115,10 @@ class OutageEntry:
         name = self.service.name
         if self.everywhere:
             return name
-        return _("%(service)s in %(countries)s") % {"service": name, "countries": and_list(self.countries)}
+        return _("%(service)s in %(countries)s") % {
+            "service": name,
+            "countries": in_countries(self.countries),
+        }
 
     @property
     def peak_reports(self) -> int:
@@ -124,6 +127,11 @@ class OutageEntry:
     @property
     def expected_reports(self) -> float:
         return self.head.expected_reports
+
+
+def in_countries(names: list[str]) -> str:
+    """Country names as they follow "in": "the United States and Brazil"."""
+    return and_list([localnames.in_sentence(name) for name in names])
 
 
 def and_list(items: list[str]) -> str:

@@ -40,6 +40,7 @@ from pages import (
 )
 from pages.edition_views import edition_or_response
 from pages.editions import Edition
+from pages.outages import in_countries
 from pages.png import chart_png
 from pages.ranges import RANGES, ChartRange, parse_chart_range
 from pages.templatetags.pages_tags import INTERVAL_WORDS
@@ -106,7 +107,10 @@ class Scope:
         """What titles call the service: "WhatsApp", or "WhatsApp in Brazil"."""
         if self.edition is None:
             return service.name
-        return _("%(service)s in %(country)s") % {"service": service.name, "country": self.edition.name}
+        return _("%(service)s in %(country)s") % {
+            "service": service.name,
+            "country": localnames.in_sentence(self.edition.name),
+        }
 
 
 def _reports_title(what: str, chart_range: ChartRange) -> str:
@@ -207,7 +211,9 @@ def _service_page(
     context.update(
         edition=edition,
         status=answer,
-        countries=sorted(names.get(code, code) for code in answer.regions),
+        affected_countries=in_countries(
+            sorted((names.get(code, code) for code in answer.regions), key=localnames.sort_key)
+        ),
         chart_range=chart_range,
         ranges=list(RANGES),
         problem_shares=servicepage.problem_shares(service, now, answer.lead, country),
@@ -406,7 +412,7 @@ def _report_problem(request: HttpRequest, slug: str, cc: str | None) -> HttpResp
         return response
     except intake.InvalidReport as invalid:
         return refused(invalid.errors, 400)
-    where = region_name
+    where = localnames.in_sentence(region_name)
     if valid.subdivision:
         subdivision = localnames.subdivisions(first_level(valid.region)).get(
             valid.subdivision, valid.subdivision

@@ -27,6 +27,7 @@ from pages.outages import entries, heads, region_names
 from pages.png import chart_png
 from pages.templatetags.pages_tags import INTERVAL_WORDS
 from pages.timezones import TZ_COOKIE, TZ_COOKIE_MAX_AGE, parse_zone, suggested, zone_choices
+from reports import names as localnames
 from reports.models import Category, Service
 from spikes import timeseries
 from spikes.detection.calibration import SCALES_SECONDS
@@ -245,7 +246,7 @@ def spike_png(request: HttpRequest, pk: int) -> HttpResponse:
     if spike.region:
         what = _("%(service)s in %(country)s") % {
             "service": what,
-            "country": names.get(spike.region, spike.region),
+            "country": localnames.in_sentence(names.get(spike.region, spike.region)),
         }
     day = localize.date(timezone.localtime(spike.started_at), "date")
     title = _("%(what)s: user reports, %(day)s") % {"what": what, "day": day}

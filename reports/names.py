@@ -43,6 +43,44 @@ def country(name: str) -> str:
     return name if translate is None else translate(name)
 
 
+# English says "in the United States", "the Netherlands' services": these countries'
+# names take the article inside a sentence (never in a list or a heading of their own).
+_WITH_ARTICLE = frozenset(
+    {
+        "Bahamas",
+        "Cayman Islands",
+        "Central African Republic",
+        "Comoros",
+        "Cook Islands",
+        "Dominican Republic",
+        "Faroe Islands",
+        "Gambia",
+        "Maldives",
+        "Marshall Islands",
+        "Netherlands",
+        "Northern Mariana Islands",
+        "Philippines",
+        "Seychelles",
+        "Solomon Islands",
+        "Turks and Caicos Islands",
+        "United Arab Emirates",
+        "United Kingdom",
+        "United States",
+    }
+)
+
+
+def in_sentence(name: str) -> str:
+    """A country's name as it reads inside a sentence of the active language: "the
+    United States" in English. Other languages' names are left as they are (their
+    articles and contractions, "aux États-Unis", "nos Estados Unidos", belong to the
+    whole phrase: docs/languages.md)."""
+    language = get_language() or settings.LANGUAGE_CODE
+    if language.split("-")[0] == "en" and name in _WITH_ARTICLE:
+        return f"the {name}"
+    return name
+
+
 def subdivisions(names: dict[str, str]) -> dict[str, str]:
     """{ISO 3166-2 code: name} to the names in the active language (most stay the
     local name: Bayern, São Paulo)."""

@@ -12,6 +12,7 @@ from django.utils.translation import pgettext_lazy
 
 from outagewatch import localize
 from pages.charts import expected_phrase
+from reports import names
 from spikes import phrases
 
 register = template.Library()
@@ -123,6 +124,12 @@ INTERVAL_WORDS = {
 @register.filter
 def interval_words(name: str) -> str:
     return INTERVAL_WORDS.get(name, name)
+
+
+@register.filter
+def in_sentence(country: str) -> str:
+    """A country's name inside a sentence: "in the United States" (reports/names.py)."""
+    return names.in_sentence(str(country))
 
 
 @register.filter

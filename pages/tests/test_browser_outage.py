@@ -196,7 +196,7 @@ def test_4_one_outage_is_one_entry_named_by_country_with_an_incident_page(visito
     ]
     # The live outage (all regions, and Brazil, India, Britain) once, and yesterday's.
     assert len(whatsapp_rows) == 2
-    assert "Brazil, India and United Kingdom" in whatsapp_rows[0]
+    assert "Brazil, India and the United Kingdom" in whatsapp_rows[0]
     assert page.locator("p.meta").first.inner_text() == "4 outages."
     feed = feedparser.parse(page.request.get(visitor.live_url + "/outages/feed/").body())
     assert [e.title for e in feed.entries].count("WhatsApp: problems detected") == 1

@@ -80,6 +80,16 @@ def test_an_edition_lists_its_countrys_outages_before_worldwide_ones(client, ger
     )
 
 
+def test_an_edition_names_its_country_as_english_sentences_do(client, frozen, whatsapp):
+    us = client.get("/us/").content.decode()
+    germany = client.get("/de/").content.decode()
+    french = client.get("/us/?lang=fr").content.decode()
+
+    assert "<h1>Is it down in the United States, or is it just you?</h1>" in us
+    assert "<h1>Is it down in Germany, or is it just you?</h1>" in germany
+    assert "the États-Unis" not in french and "the United States" not in french
+
+
 def test_an_edition_has_its_archive(client, germany):
     ended = make_spike(
         germany["vodafone"],
@@ -292,7 +302,7 @@ def test_a_worldwide_spike_page_offers_its_countries_maps(client, germany):
     germany_page = client.get(f"/outages/{spike.pk}/?country=DE").content.decode()
     refused = client.get(f"/outages/{spike.pk}/?country=FR")
 
-    assert "Where in United Kingdom" in first and '<a href="?country=DE#where-heading">Germany</a>' in first
+    assert "Where in the United Kingdom" in first and '<a href="?country=DE#where-heading">Germany</a>' in first
     assert "<td>Bayern</td><td>600</td>" in germany_page
     assert refused.status_code == 400
     assert (
