@@ -11,6 +11,7 @@ from django.db.models import Exists, OuterRef, Sum
 from django.utils.translation import gettext as _
 
 from pages.charts import sparkline
+from pages.fragments import counted_part
 from pages.outages import entries, heads, in_countries
 from reports import names as localnames
 from reports.catalog import get_catalog
@@ -107,7 +108,14 @@ def top_services(now: datetime, limit: int = TOP_SERVICES) -> list[TopService]:
     list would then lag up to five minutes behind an outage's onset (in the demo,
     Facebook ranked with 93 reporters and a flat line six minutes into its outage)."""
     counted = timeseries.counted_until(now)
-    end = timeseries.counted_edge(now, 60)
+    end = timeseries.floor_to(counted if counted is not None else now, 60)
+    # Made once per counted minute (pages.fragments): ten series' hours of minutes.
+    return counted_part(
+        f"pages:top:{int(end.timestamp())}:{limit}", lambda: _top_services(end, counted, limit)
+    )
+
+
+def _top_services(end: datetime, counted: datetime | None, limit: int) -> list[TopService]:
     start = end - timedelta(hours=1)
     ranked = list(
         SeriesMinute.objects.filter(series__region=ALL_REGIONS, minute__gte=start, minute__lt=end)
@@ -131,7 +139,7 @@ def recent_resolved(names: dict[str, str], limit: int = RECENT_RESOLVED):
     """The outages that ended last, one entry each."""
     return entries(
         list(
-            heads()
+            heads(recovery=False)
             .filter(ended_at__isnull=False)
             .not_dismissed()
             .exclude(Exists(Spike.objects.filter(part_of=OuterRef("pk"), ended_at__isnull=True)))
