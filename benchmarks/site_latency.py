@@ -68,6 +68,27 @@ def profile(client, url: str, n: int) -> None:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
+    from django.template.base import Template
+
+    # Time inside each template (inclusive of the templates it includes).
+    spent: dict[str, float] = {}
+    plain_render = Template._render
+
+    def timed_render(self, context):
+        began = time.perf_counter()
+        try:
+            return plain_render(self, context)
+        finally:
+            spent[self.name] = spent.get(self.name, 0.0) + time.perf_counter() - began
+
+    Template._render = timed_render
+    try:
+        for _ in range(n):
+            client.get(url)
+    finally:
+        Template._render = plain_render
+    for name, seconds in sorted(spent.items(), key=lambda kv: -kv[1])[:15]:
+        print(f"{seconds / n * 1000:7.2f} ms a request in {name}")
     profiler = cProfile.Profile()
     profiler.enable()
     for _ in range(n):

@@ -67,16 +67,19 @@ def cached_breakdown(kind: str, service: Service, now: datetime):
     return value
 
 
+def problem_types(service: Service) -> list[ProblemType]:
+    """The service's problem types in its form's order, read once per catalog
+    snapshot (pages.fragments; shared: never change them)."""
+    return per_catalog("problem-types", service.pk, service.ordered_problem_types)
+
+
 def problem_shares(
     service: Service, now: datetime, spike: Spike | None = None, country: str = ALL_REGIONS
 ) -> list[Share]:
     """The most reported problems, largest first: the open spike's breakdown while
     there is one (that is the story), else the last 24 hours of counts (of one
     country's reports, with `country`)."""
-    names = {
-        slug: localnames.problem(name)
-        for slug, name in ProblemType.objects.filter(services=service).values_list("slug", "name")
-    }
+    names = {problem.slug: localnames.problem(problem.name) for problem in problem_types(service)}
     if spike is not None and spike.problems:
         shares = dict(spike.problems)
     else:
@@ -151,7 +154,7 @@ def report_form(
     choices = localnames.subdivisions(first_level(selected))
     return {
         "service": service,
-        "problems": service.ordered_problem_types(),
+        "problems": problem_types(service),
         "regions": regions_by_name(),
         "region_options": _region_options(selected),
         "selected_region": selected,
