@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from functools import wraps
 
 from django.conf import settings
@@ -236,7 +237,7 @@ def _service_page(
     return render(request, "pages/service.html", context, status=status)
 
 
-def _chart(service: Service, country: str, chart_range: ChartRange, title: str, now) -> dict:
+def _chart(service: Service, country: str, chart_range: ChartRange, title: str, now: datetime) -> dict:
     """The service page's chart and its table, drawn once per counted minute, range,
     time zone and language (pages.fragments): 10 to 25 ms of a page's time, most of
     it writing ~600 dates and 1,200 numbers in the reader's language."""
@@ -320,7 +321,7 @@ def service_png(request: HttpRequest, service: Service, scope: Scope) -> HttpRes
     # The image's words are the reader's language: one cached image per language.
     key = (
         f"pages:png:{service.pk}:{country}:{chart_range.range}:{chart_range.interval}:{zone_name}:"
-        f"{get_language()}:{edge}"
+        f"{get_language()}:{int(edge.timestamp()) if edge else '-'}"
     )
     body = cache.get(key)
     if body is None:
