@@ -31,6 +31,8 @@ T = TypeVar("T")
 COUNTED_PART_SECONDS = 120
 
 _lock = threading.Lock()
+# At most one entry per name and key of the snapshot's life (the lists of services:
+# one per edition and language, ~2,000 of a few kB when crawlers visit them all).
 _made: dict[tuple[str, Hashable], object] = {}
 _made_of: CatalogSnapshot | None = None
 
