@@ -302,7 +302,9 @@ def test_a_worldwide_spike_page_offers_its_countries_maps(client, germany):
     germany_page = client.get(f"/outages/{spike.pk}/?country=DE").content.decode()
     refused = client.get(f"/outages/{spike.pk}/?country=FR")
 
-    assert "Where in the United Kingdom" in first and '<a href="?country=DE#where-heading">Germany</a>' in first
+    assert (
+        "Where in the United Kingdom" in first and '<a href="?country=DE#where-heading">Germany</a>' in first
+    )
     assert "<td>Bayern</td><td>600</td>" in germany_page
     assert refused.status_code == 400
     assert (
