@@ -264,7 +264,7 @@ def _country_context(service: Service, edition: Edition, now, window: str, sort:
 @service_view
 def service_csv(request: HttpRequest, service: Service, scope: Scope) -> HttpResponse:
     try:
-        _, rows = _service_range(request, service, scope.country)
+        _range, rows = _service_range(request, service, scope.country)
     except timeseries.RangeError as error:
         return bad_request(request, _("This series cannot be downloaded: %(why)s.") % {"why": error})
     return downloads.csv_response(rows, _download_name(service, scope))
