@@ -182,7 +182,7 @@ def test_bad_chart_options_get_a_400_that_says_why(client, frozen, whatsapp, que
     assert message in response.content.decode()
 
 
-@pytest.mark.parametrize("download", ["reports.csv", "chart.png"])
+@pytest.mark.parametrize("download", ["reports.csv", "chart.png", "embed/"])
 @pytest.mark.parametrize("page", [PAGE, "/de/status/whatsapp/"])
 @pytest.mark.parametrize(
     ("query", "message"),
@@ -194,7 +194,8 @@ def test_bad_chart_options_get_a_400_that_says_why(client, frozen, whatsapp, que
 def test_bad_download_options_get_a_400_that_says_why(
     client, frozen, whatsapp, download, page, query, message
 ):
-    # The CSV answered 500 here: its view's throwaway `_` hid gettext's.
+    # The CSV answered 500 here (its view's throwaway `_` hid gettext's), and so did
+    # the embed (it did not catch the range's error at all).
     response = client.get(page + download + query)
 
     assert response.status_code == 400
