@@ -92,7 +92,7 @@ def _subscriber_value(subscriber: Subscriber) -> str:
 
 
 def _subscriber_from(value: str) -> Subscriber:
-    pk, _, nonce = value.partition(".")
+    pk, _dot, nonce = value.partition(".")
     subscriber = Subscriber.objects.filter(pk=int(pk) if pk.isdigit() else 0, nonce=nonce).first()
     if subscriber is None:
         raise BadLink(

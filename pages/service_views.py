@@ -299,7 +299,7 @@ def _country_context(service: Service, edition: Edition, now, window: str, sort:
 @service_view
 def service_csv(request: HttpRequest, service: Service, scope: Scope) -> HttpResponse:
     try:
-        _, rows = _service_range(request, service, scope.country)
+        _range, rows = _service_range(request, service, scope.country)
     except timeseries.RangeError as error:
         return bad_request(request, _("This series cannot be downloaded: %(why)s.") % {"why": error})
     return downloads.csv_response(rows, _download_name(service, scope))
@@ -339,7 +339,10 @@ def service_png(request: HttpRequest, service: Service, scope: Scope) -> HttpRes
 def service_embed(request: HttpRequest, service: Service, scope: Scope) -> HttpResponse:
     """The live widget of a service (its last 24 hours) for other sites' iframes."""
     country, named = scope.country, scope.named(service)
-    chart_range, rows = _service_range(request, service, country)
+    try:
+        chart_range, rows = _service_range(request, service, country)
+    except timeseries.RangeError as error:
+        return bad_request(request, _("This chart cannot be drawn: %(why)s.") % {"why": error})
     answer = Spike.objects.status_for(service, region=country or None)
     chart = charts.line_chart(rows, width=560, height=220, zone=timezone.get_current_timezone())
     title = _reports_title(named, chart_range)

@@ -166,7 +166,10 @@ def spike_detail(request: HttpRequest, pk: int) -> HttpResponse:
         )
     window, rows = spikepage.series(spike, now)
     names = region_names()
-    problem_names = dict(spike.service.problem_types.values_list("slug", "name"))
+    problem_names = {
+        slug: localnames.problem(name)
+        for slug, name in spike.service.problem_types.values_list("slug", "name")
+    }
     changes = list(spike.changes.all())
     peaks = spikepage.peaks(spike, now)
     parts = sorted(

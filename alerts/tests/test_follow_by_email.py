@@ -252,6 +252,17 @@ def test_the_manage_page_refuses_nonsense_clearly(client, whatsapp):
     assert client.post(path, {"action": "explode"}).status_code == 400
 
 
+def test_a_manage_link_of_a_deleted_subscription_says_so_clearly(client, whatsapp):
+    ana = email_subscriber("ana@example.org", whatsapp)
+    path = links.manage_url(ana).removeprefix("https://outagewatch.example")
+    ana.delete()
+
+    answer = client.get(path)
+
+    assert answer.status_code == 400
+    assert b"the subscription it was made for has been deleted" in answer.content
+
+
 def test_an_expired_manage_link_gets_a_410_offering_a_new_one(client, whatsapp, settings):
     ana = email_subscriber("ana@example.org", whatsapp)
     path = links.manage_url(ana).removeprefix("https://outagewatch.example")

@@ -7,27 +7,10 @@ importing another test module instead of a support module or conftest."""
 from __future__ import annotations
 
 import ast
-import configparser
 from collections.abc import Iterator
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def our_packages() -> list[str]:
-    """The root packages import-linter checks: ours."""
-    config = configparser.ConfigParser()
-    config.read(ROOT / ".importlinter")
-    return config["importlinter"]["root_packages"].split()
-
-
-def modules(tests: bool) -> Iterator[Path]:
-    for package in our_packages():
-        for path in sorted((ROOT / package).rglob("*.py")):
-            if "migrations" in path.parts:
-                continue
-            if ("tests" in path.parts) == tests:
-                yield path
+from outagewatch.tests.sources import ROOT, modules, our_packages
 
 
 def imported(node: ast.Import | ast.ImportFrom) -> list[str]:

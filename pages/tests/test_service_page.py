@@ -182,6 +182,26 @@ def test_bad_chart_options_get_a_400_that_says_why(client, frozen, whatsapp, que
     assert message in response.content.decode()
 
 
+@pytest.mark.parametrize("download", ["reports.csv", "chart.png", "embed/"])
+@pytest.mark.parametrize("page", [PAGE, "/de/status/whatsapp/"])
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("?range=1y", "range must be one of 1h, 24h, 7d, not &#x27;1y&#x27;"),
+        ("?range=7d&interval=1m", "a 7d range needs buckets of 15m or more"),
+    ],
+)
+def test_bad_download_options_get_a_400_that_says_why(
+    client, frozen, whatsapp, download, page, query, message
+):
+    # The CSV answered 500 here (its view's throwaway `_` hid gettext's), and so did
+    # the embed (it did not catch the range's error at all).
+    response = client.get(page + download + query)
+
+    assert response.status_code == 400
+    assert message in response.content.decode()
+
+
 def test_an_unknown_service_is_a_404_that_suggests_near_misses(client, frozen, whatsapp):
     response = client.get("/status/whatsap/")
 

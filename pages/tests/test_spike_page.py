@@ -43,6 +43,19 @@ def test_an_open_spike_shows_its_facts_timeline_breakdowns_and_incident(client, 
     assert f'<link rel="canonical" href="http://testserver/outages/{spike.pk}/">' in html
 
 
+def test_the_breakdowns_are_in_the_readers_language(client, outage_world):
+    spike = outage_world["spike"]
+
+    html = client.get(f"/outages/{spike.pk}/?lang=de").content.decode()
+
+    assert re.findall(r'<span class="share-label">([^<]+)</span>', html) == [
+        "Bilder",
+        "Nachrichten",
+        "Vereinigte Staaten",
+        "Indien",
+    ]
+
+
 def test_a_resolved_spike_shows_its_end_and_duration(client, outage_world):
     spike = outage_world["resolved"]
 

@@ -366,6 +366,29 @@ def test_a_sharp_onset_opens_on_its_first_minute():
     assert (first[0].onset - T0).total_seconds() / MIN == 120
 
 
+@pytest.mark.parametrize("seed", range(4))
+def test_a_slow_rise_is_said_to_start_where_it_begins_not_where_its_evidence_window_does(seed):
+    # 20 reporters a minute, then four more each minute for half an hour: the scan's
+    # evidence comes from a window starting ten minutes in (the start reported
+    # before); the change point looks back over the hour.
+    mu = np.full(300, 20.0)
+    rate = mu.copy()
+    rate[100:130] = 20 + 4 * np.arange(30)
+    rate[130:200] = 140
+    first = opened(run(CFG, poisson(rate, 300, seed=seed), mu, 0.1, minutes(300)))
+    assert len(first) == 1
+    assert 100 <= (first[0].onset - T0).total_seconds() / MIN <= 106
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_scattered_single_reporters_before_a_rise_do_not_move_its_start(seed):
+    rate = np.full(200, 0.4)
+    rate[120:160] = 5.0
+    first = opened(run(CFG, poisson(rate, 200, seed=seed), np.full(200, 0.4), 0.1, minutes(200)))
+    assert len(first) == 1
+    assert 119 <= (first[0].onset - T0).total_seconds() / MIN <= 121
+
+
 def test_a_handful_in_one_minute_on_a_quiet_service_is_not_a_spike_but_a_few_more_are():
     n = 240
     mu = np.full(n, 0.05)
