@@ -17,7 +17,7 @@ from reports import names as localnames
 from reports.catalog import get_catalog
 from reports.models import Service
 from spikes import timeseries
-from spikes.models import ALL_REGIONS, Incident, SeriesMinute, ServiceStatus, Spike, StatusLevel
+from spikes.models import ALL_REGIONS, Incident, Series, SeriesMinute, ServiceStatus, Spike, StatusLevel
 
 TOP_SERVICES = 10
 RECENT_RESOLVED = 10
@@ -118,7 +118,10 @@ def top_services(now: datetime, limit: int = TOP_SERVICES) -> list[TopService]:
 def _top_services(end: datetime, counted: datetime | None, limit: int) -> list[TopService]:
     start = end - timedelta(hours=1)
     ranked = list(
-        SeriesMinute.objects.filter(series__region=ALL_REGIONS, minute__gte=start, minute__lt=end)
+        # By the all-regions series' (series, minute) index (pages.editions.top_services_in).
+        SeriesMinute.objects.filter(
+            series__in=Series.objects.filter(region=ALL_REGIONS), minute__gte=start, minute__lt=end
+        )
         .values("series__service_id")
         .annotate(n=Sum("reporters"))
         .order_by("-n")
