@@ -15,12 +15,14 @@ outage and the spike page has one to show.
 read a full day of counts. Each page is requested through Django's test client in
 this process: server time is the whole request (middleware, queries, template),
 without the network. Two passes per page: "warm" as in production (the per-minute
-breakdown cache filled), and "cold" with the cache cleared before every request.
+breakdown cache filled), and "cold" with the cache and the catalog snapshot (and the
+parts of pages made of it) cleared before every request.
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import statistics
 import sys
@@ -44,19 +46,66 @@ def measure(client, url: str, n: int, cold: bool) -> tuple[list[float], int, int
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
+    from reports.catalog import invalidate_catalog
+
     times = []
     for _ in range(n):
         if cold:
+            # The shared cache and this process's catalog (and what is made of it).
             cache.clear()
+            invalidate_catalog()
         began = time.perf_counter()
         response = client.get(url)
         times.append((time.perf_counter() - began) * 1000)
         assert response.status_code == 200, (url, response.status_code)
     if cold:
         cache.clear()
+        invalidate_catalog()
     with CaptureQueriesContext(connection) as captured:
         response = client.get(url)
     return times, len(captured), len(response.content)
+
+
+def profile(client, url: str, n: int) -> None:
+    """The functions the page's time goes to, and its queries with their times."""
+    import cProfile
+    import pstats
+
+    from django.db import connection
+    from django.template.base import Template
+    from django.test.utils import CaptureQueriesContext
+
+    # Time inside each template (inclusive of the templates it includes).
+    spent: dict[str, float] = {}
+    plain_render = Template._render
+
+    def timed_render(self, context):
+        began = time.perf_counter()
+        try:
+            return plain_render(self, context)
+        finally:
+            spent[self.name] = spent.get(self.name, 0.0) + time.perf_counter() - began
+
+    Template._render = timed_render
+    try:
+        for _ in range(n):
+            client.get(url)
+    finally:
+        Template._render = plain_render
+    for name, seconds in sorted(spent.items(), key=lambda kv: -kv[1])[:15]:
+        print(f"{seconds / n * 1000:7.2f} ms a request in {name}")
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(n):
+        client.get(url)
+    profiler.disable()
+    stats = pstats.Stats(profiler).sort_stats("cumulative")
+    stats.print_stats(r"/(pages|reports|spikes|outagewatch|statuspages)/", 45)
+    stats.sort_stats("tottime").print_stats(25)
+    with CaptureQueriesContext(connection) as captured:
+        client.get(url)
+    for query in captured.captured_queries:
+        print(f"{float(query['time']) * 1000:6.1f} ms  {query['sql'][:300]}")
 
 
 def main() -> int:
@@ -68,6 +117,19 @@ def main() -> int:
     parser.add_argument(
         "--editions", default="us,de", help="the country editions whose home and service page are timed"
     )
+    parser.add_argument(
+        "--lang",
+        default="de",
+        help="also time the home, edition pages and country service pages in this language "
+        "(?lang=; '' for English only)",
+    )
+    parser.add_argument("--only", default="", help="time only the pages whose name contains this")
+    parser.add_argument("--warm-only", action="store_true", help="skip the cold pass")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="print where the warm requests' time goes (cProfile) and their queries",
+    )
     args = parser.parse_args()
 
     from seed_big import use_big_database
@@ -76,6 +138,8 @@ def main() -> int:
     import django
 
     django.setup()
+    # One log line per request would time the terminal, not the page.
+    logging.getLogger("outagewatch.request").setLevel(logging.WARNING)
     import time_machine
     from django.core.management import call_command
     from django.db import connection, transaction
@@ -128,6 +192,17 @@ def main() -> int:
             pages[f"edition home (/{cc}/)"] = f"/{cc}/"
             pages[f"country service page ({service.slug} in {cc.upper()})"] = f"/{cc}/status/{service.slug}/"
             pages[f"edition archive (/{cc}/outages/)"] = f"/{cc}/outages/"
+        if args.lang:
+            # The translated pages: names through pycountry's catalogs, dates and
+            # numbers through Babel's (the same rows, in another language).
+            lang = f"?lang={args.lang}"
+            pages[f"home ({args.lang})"] = f"/{lang}"
+            pages[f"service page ({service.slug}, {args.lang})"] = f"/status/{service.slug}/{lang}"
+            for cc in filter(None, args.editions.split(",")):
+                pages[f"edition home (/{cc}/, {args.lang})"] = f"/{cc}/{lang}"
+                pages[f"country service page ({service.slug} in {cc.upper()}, {args.lang})"] = (
+                    f"/{cc}/status/{service.slug}/{lang}"
+                )
         print(
             f"{Report.objects.count():,} reports, {SeriesMinute.objects.count():,} series-minutes, "
             f"{Spike.objects.count():,} spikes; now = {now:%Y-%m-%d %H:%M} UTC; "
@@ -137,8 +212,12 @@ def main() -> int:
         client = Client(HTTP_HOST="127.0.0.1")
         with time_machine.travel(now, tick=True):
             for name, url in pages.items():
-                for cold in (False, True):
+                if args.only not in name:
+                    continue
+                for cold in (False,) if args.warm_only else (False, True):
                     measure(client, url, 3, cold)  # warm-up: imports, connection, template cache
+                    if args.profile and not cold:
+                        profile(client, url, args.requests)
                     times, queries, size = measure(client, url, args.requests, cold)
                     print(
                         f"{name:44} {'cold' if cold else 'warm':5} {statistics.median(times):7.1f} "

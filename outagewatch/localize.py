@@ -158,10 +158,12 @@ def date(value: datetime, style: str) -> str:
     return conventions_now().patterns[style](value)
 
 
-def number(value: float | int, decimals: int = 0) -> str:
+def number(value: float | int, decimals: int = 0, rules: Conventions | None = None) -> str:
     """12,345 (en), 12.345 (de), 12 345 (fr), 12,345 and 1,23,456 (hi); `decimals`
-    digits after the separator."""
-    rules = conventions_now()
+    digits after the separator. A loop writing many numbers passes the `rules` it
+    took once (`conventions_now()`): finding the active language costs more than
+    writing a number (a service page's table writes some 1,200)."""
+    rules = rules or conventions_now()
     text = f"{abs(value):.{decimals}f}"
     whole, _, fraction = text.partition(".")
     primary, secondary = rules.grouping

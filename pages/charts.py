@@ -81,11 +81,28 @@ class Chart:
         labels = self.missing_labels
         return bool(labels) and str(labels[-1]).endswith("…")
 
+    def caption(self) -> ChartCaption:
+        """What the chart's caption says of it, without its geometry (what a page
+        keeps of a cached chart beside its drawn SVG)."""
+        return ChartCaption(
+            self.has_expected, bool(self.missing), self.missing_labels, self.caption_ends_in_ellipsis
+        )
+
     @property
     def peak(self) -> Bucket | None:
         """The counted bucket with most reporters (the first of equals)."""
         counted = [b for _, _, b in self.dots]
         return max(counted, key=lambda b: b.reporters) if counted else None
+
+
+@dataclass(frozen=True)
+class ChartCaption:
+    """The caption's facts of a Chart (pages/includes/chart.html reads these)."""
+
+    has_expected: bool
+    missing: bool
+    missing_labels: list[str]
+    caption_ends_in_ellipsis: bool
 
 
 def nice_scale(value: float) -> tuple[float, float]:
@@ -99,12 +116,12 @@ def nice_scale(value: float) -> tuple[float, float]:
     return float(math.ceil(value / step - 1e-9) * step), float(step)
 
 
-def expected_phrase(expected: float) -> str:
+def expected_phrase(expected: float, rules: localize.Conventions | None = None) -> str:
     """ "4 expected", "under 1 expected": a quiet series' expectation is a fraction
     of a reporter, and "0 expected" would misstate it."""
     if expected < 0.5:
         return _("under 1 expected")
-    return _("%(n)s expected") % {"n": localize.number(expected)}
+    return _("%(n)s expected") % {"n": localize.number(expected, rules=rules)}
 
 
 def _fmt(x: float) -> str:

@@ -13,7 +13,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from pages.editions import in_country
-from reports.models import Region, Service, ServiceGroup
+from reports.catalog import get_catalog
+from reports.models import Service, ServiceGroup
 from spikes.models import ALL_REGIONS, Level, Spike, Verdict
 
 
@@ -39,7 +40,7 @@ class SpikeFilterForm(forms.Form):
         if value.lower() in ("", "all"):
             return value.lower()
         code = value.upper()
-        if not Region.objects.filter(code=code).exists():
+        if code not in get_catalog().regions:
             raise ValidationError(
                 _("%(value)r is not a region: use an ISO 3166-1 code such as US, IN or DE, or 'all'.")
                 % {"value": value}

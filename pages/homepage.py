@@ -11,12 +11,13 @@ from django.db.models import Exists, OuterRef, Sum
 from django.utils.translation import gettext as _
 
 from pages.charts import sparkline
+from pages.fragments import counted_part
 from pages.outages import entries, heads, in_countries
 from reports import names as localnames
 from reports.catalog import get_catalog
 from reports.models import Service
 from spikes import timeseries
-from spikes.models import ALL_REGIONS, Incident, SeriesMinute, ServiceStatus, Spike, StatusLevel
+from spikes.models import ALL_REGIONS, Incident, Series, SeriesMinute, ServiceStatus, Spike, StatusLevel
 
 TOP_SERVICES = 10
 RECENT_RESOLVED = 10
@@ -107,10 +108,20 @@ def top_services(now: datetime, limit: int = TOP_SERVICES) -> list[TopService]:
     list would then lag up to five minutes behind an outage's onset (in the demo,
     Facebook ranked with 93 reporters and a flat line six minutes into its outage)."""
     counted = timeseries.counted_until(now)
-    end = timeseries.counted_edge(now, 60)
+    end = timeseries.floor_to(counted if counted is not None else now, 60)
+    # Made once per counted minute (pages.fragments): ten series' hours of minutes.
+    return counted_part(
+        f"pages:top:{int(end.timestamp())}:{limit}", lambda: _top_services(end, counted, limit)
+    )
+
+
+def _top_services(end: datetime, counted: datetime | None, limit: int) -> list[TopService]:
     start = end - timedelta(hours=1)
     ranked = list(
-        SeriesMinute.objects.filter(series__region=ALL_REGIONS, minute__gte=start, minute__lt=end)
+        # By the all-regions series' (series, minute) index (pages.editions.top_services_in).
+        SeriesMinute.objects.filter(
+            series__in=Series.objects.filter(region=ALL_REGIONS), minute__gte=start, minute__lt=end
+        )
         .values("series__service_id")
         .annotate(n=Sum("reporters"))
         .order_by("-n")
@@ -131,7 +142,7 @@ def recent_resolved(names: dict[str, str], limit: int = RECENT_RESOLVED):
     """The outages that ended last, one entry each."""
     return entries(
         list(
-            heads()
+            heads(recovery=False)
             .filter(ended_at__isnull=False)
             .not_dismissed()
             .exclude(Exists(Spike.objects.filter(part_of=OuterRef("pk"), ended_at__isnull=True)))

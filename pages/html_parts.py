@@ -5,7 +5,7 @@ microseconds per row, and these parts have hundreds of rows on every service pag
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, tzinfo
 
 from django.utils import timezone
@@ -20,15 +20,20 @@ from pages.worldmap import WorldMap
 from spikes.timeseries import UNCOUNTED, Bucket
 
 
-def time_tag(value: datetime, style: str = "day_time", zone: tzinfo | None = None) -> str:
+def time_tag(
+    value: datetime,
+    style: str = "day_time",
+    zone: tzinfo | None = None,
+    write: Callable[[datetime], str] | None = None,
+) -> str:
     """<time> in the active zone and language, with UTC in its title (what the
-    `moment` tag makes)."""
+    `moment` tag makes); a loop passes the style's pattern (`write`) it took once."""
     iso = value.astimezone(UTC).isoformat()  # cheaper than two strftime calls per row
     local = value.astimezone(zone or timezone.get_current_timezone())
+    written = write(local) if write is not None else localize.date(local, style)
     # Zone abbreviations are letters, digits, + and -: nothing to escape.
     return (
-        f'<time datetime="{iso[:19]}Z" title="{iso[:10]} {iso[11:16]} UTC">'
-        f"{localize.date(local, style)} {local.tzname()}</time>"
+        f'<time datetime="{iso[:19]}Z" title="{iso[:10]} {iso[11:16]} UTC">{written} {local.tzname()}</time>'
     )
 
 
@@ -116,12 +121,13 @@ def chart_svg(
         parts.append(f'<polyline class="reports" points="{segment}"></polyline>')
     if len(chart.dots) <= 400:
         parts.append('<g class="dots">')
-        bucket_time = localize.conventions_now().patterns["weekday_day_time"]
+        rules = localize.conventions_now()
+        bucket_time = rules.patterns["weekday_day_time"]
         for x, y, b in chart.dots:
             reporters = ngettext("%(n)s reporter", "%(n)s reporters", b.reporters) % {
-                "n": localize.number(b.reporters)
+                "n": localize.number(b.reporters, rules=rules)
             }
-            expected = "" if b.expected is None else ", " + expected_phrase(b.expected)
+            expected = "" if b.expected is None else ", " + expected_phrase(b.expected, rules)
             parts.append(
                 f'<circle cx="{x:g}" cy="{y:g}" r="5"><title>'
                 f"{escape(bucket_time(b.start.astimezone(zone)))}: {escape(reporters + expected)}</title></circle>"
@@ -163,7 +169,12 @@ def chart_rows(rows: Sequence[Bucket]) -> SafeString:
     (buckets still being counted are left out, as on the chart)."""
     out = []
     zone = timezone.get_current_timezone()
-    number = localize.number
+    rules = localize.conventions_now()
+    write_time = rules.patterns["weekday_day_time"]
+
+    def number(value: float, decimals: int = 0) -> str:
+        return localize.number(value, decimals, rules)
+
     between = _("%(low)s to %(high)s")
     missing = {kind: escape(label) for kind, label in MISSING_LABELS.items()}
     for b in rows:
@@ -171,7 +182,7 @@ def chart_rows(rows: Sequence[Bucket]) -> SafeString:
             continue
         expected = "–" if b.expected is None else number(b.expected, 1)
         band = "–" if b.low is None else escape(between % {"low": number(b.low), "high": number(b.high)})
-        when = time_tag(b.start, "weekday_day_time", zone)
+        when = time_tag(b.start, "weekday_day_time", zone, write_time)
         if b.missing:
             numbers = f'<td colspan="2" class="missing-cell">{missing[b.missing]}</td>'
         else:

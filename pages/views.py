@@ -19,7 +19,17 @@ from django.views.decorators.http import require_http_methods
 from outagewatch import localize
 from outagewatch.languages import in_language
 from outagewatch.security import embeddable
-from pages import charts, countrymap, downloads, guides, homepage, html_parts, incidentpage, spikepage
+from pages import (
+    charts,
+    countrymap,
+    downloads,
+    editions,
+    guides,
+    homepage,
+    html_parts,
+    incidentpage,
+    spikepage,
+)
 from pages.edition_views import edition_or_response
 from pages.editions import Edition
 from pages.filters import SpikeFilter
@@ -28,7 +38,7 @@ from pages.png import chart_png
 from pages.templatetags.pages_tags import INTERVAL_WORDS
 from pages.timezones import TZ_COOKIE, TZ_COOKIE_MAX_AGE, parse_zone, suggested, zone_choices
 from reports import names as localnames
-from reports.models import Category, Service
+from reports.models import Service
 from spikes import timeseries
 from spikes.detection.calibration import SCALES_SECONDS
 from spikes.detection.policy import DEFAULT as POLICY
@@ -81,10 +91,7 @@ def home(request: HttpRequest) -> HttpResponse:
             top=homepage.top_services(now),
             resolved=homepage.recent_resolved(names),
         )
-        by_category: dict[str, list[Service]] = {}
-        for service in Service.objects.active().order_by("category", "name"):
-            by_category.setdefault(Category(service.category).label, []).append(service)
-        context["by_category"] = by_category
+        context["by_category"] = editions.all_services()
     return render(request, "pages/home.html", context)
 
 
