@@ -7,7 +7,7 @@ scan, the calibration (dispersion, the model's and the history's law of daily ma
 and the standardised evidence ``z`` of the windows ending at the burst, against the
 threshold ``u`` the detector uses there:
 
-    .venv/bin/python benchmarks/nab_evidence.py --data /work/shared/datasets/nab \\
+    .venv/bin/python benchmarks/nab_evidence.py --data ../shared/datasets/nab \\
         UPS=2015-03-25T00:52:53 PFE=2015-04-07T23:42:53
 
 Without bursts it looks at the peaks of the windows the detector misses (docs/benchmarks-nab.md).
