@@ -14,7 +14,6 @@ from functools import wraps
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.cache import cache
 from django.db import DatabaseError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
@@ -56,9 +55,6 @@ from reports.subdivisions import first_level
 from spikes import timeseries
 from spikes.models import ALL_REGIONS, Spike
 
-# A service's PNG is drawn once a minute at most per range and zone (the counts
-# change once a minute; a shared link's preview is fetched by every chat app).
-PNG_CACHE_SECONDS = 60
 # The report form remembers the reporter's region for a year.
 REGION_COOKIE_MAX_AGE = 365 * 24 * 3600
 
@@ -318,20 +314,21 @@ def service_png(request: HttpRequest, service: Service, scope: Scope) -> HttpRes
         return bad_request(request, _("This chart cannot be drawn: %(why)s.") % {"why": error})
     zone_name = timezone.get_current_timezone_name()
     edge = timeseries.counted_until(timezone.now())
-    # The image's words are the reader's language: one cached image per language.
+    # Drawn once per counted minute (a shared link's preview is fetched by every chat
+    # app), per range, zone and language (the image's words are the reader's).
     key = (
         f"pages:png:{service.pk}:{country}:{chart_range.range}:{chart_range.interval}:{zone_name}:"
         f"{get_language()}:{int(edge.timestamp()) if edge else '-'}"
     )
-    body = cache.get(key)
-    if body is None:
+
+    def draw() -> bytes:
         rows = timeseries.buckets(
             service, chart_range.start, chart_range.end, chart_range.seconds, region=country, counted=edge
         )
         title = _reports_title(scope.named(service), chart_range)
-        body = chart_png(title, rows, chart_range.seconds, timezone.get_current_timezone(), zone_name)
-        cache.set(key, body, PNG_CACHE_SECONDS)
-    return downloads.png_response(body, _download_name(service, scope))
+        return chart_png(title, rows, chart_range.seconds, timezone.get_current_timezone(), zone_name)
+
+    return downloads.png_response(fragments.counted_part(key, draw), _download_name(service, scope))
 
 
 @embeddable
